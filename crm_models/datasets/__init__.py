@@ -1,0 +1,71 @@
+"""Datasets shipped with crm_models, loaded as tidy DataFrames.
+
+The files live in the repository's ``datasets/`` folder and are installed with the package as
+``crm_models._data``; each folder there has a README with source, citation, columns and units.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["data_path", "load_cdnow", "load_donations", "load_retention_cohorts"]
+
+
+def data_path(*parts: str) -> Path:
+    """Path of a shipped data file, e.g. ``data_path("cdnow", "CDNOW_sample.txt")``."""
+    path = Path(str(resources.files("crm_models._data").joinpath(*parts)))
+    if not path.exists():
+        raise FileNotFoundError(f"data file {'/'.join(parts)} is not shipped with crm_models ({path})")
+    return path
+
+
+def load_cdnow(sample: bool = True) -> pd.DataFrame:
+    """CDNOW purchase log (Fader, Hardie & Lee 2005): one row per transaction line.
+
+    ``sample=True`` gives the 1/10 sample (2,357 customers, 6,919 lines); ``sample=False`` the
+    full master log (23,570 customers, 69,659 lines). Columns: ``customer_id`` (int), ``date``
+    (datetime, day resolution, 1997-01-01 to 1998-06-30), ``cds`` (number of CDs, int) and
+    ``amount`` (US dollars, float). The sample keeps its master-file id in ``customer_id``.
+    """
+    names = ["customer_id", "date", "cds", "amount"]
+    if sample:
+        df = pd.read_csv(
+            data_path("cdnow", "CDNOW_sample.txt"),
+            sep=r"\s+",
+            header=None,
+            names=["customer_id", "sample_id", "date", "cds", "amount"],
+            dtype={"date": str},
+        ).drop(columns="sample_id")
+    else:
+        df = pd.read_csv(
+            data_path("cdnow", "CDNOW_master.txt"), sep=r"\s+", header=0, names=names, dtype={"date": str}
+        )
+    df["date"] = pd.to_datetime(df["date"], format="%Y%m%d")
+    return df.astype({"customer_id": "int64", "cds": "int64", "amount": "float64"})[names]
+
+
+def load_donations() -> pd.DataFrame:
+    """Donations to a US non-profit (Fader, Hardie & Shang 2010) as BG/BB's repeat-pattern table.
+
+    11,104 first-time supporters of 1995 observed over the six annual opportunities 1996-2001.
+    One row per (frequency, recency) pattern: ``frequency`` (repeat donations, 0-6),
+    ``recency`` (year of the last donation, 0 = none after the first), ``n_opportunities``
+    (6) and ``n_donors`` (how many donors share the pattern); all int.
+    """
+    df = pd.read_csv(data_path("donations", "donations_repeat_patterns.csv"))
+    df = df.rename(columns={"periods": "n_opportunities", "weights": "n_donors"})
+    return df.astype("int64")
+
+
+def load_retention_cohorts() -> pd.DataFrame:
+    """Percentage of a contract cohort still active, years 0-12 (Fader & Hardie 2007, Table 1).
+
+    Columns: ``year`` (int, 0-12), ``regular`` and ``high_end`` (percent of the starting cohort
+    surviving, float). Both cohorts start at 100%.
+    """
+    return pd.read_csv(data_path("retention", "retention_cohorts.csv")).astype(
+        {"year": "int64", "regular": "float64", "high_end": "float64"}
+    )
