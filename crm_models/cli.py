@@ -1,0 +1,295 @@
+"""``crm-models``: score customers and resolve records from the shell.
+
+    crm-models                                   # the bundled simulated company, end to end -> crm_output/
+    crm-models demo --out-dir results/           # the same, into another folder
+    crm-models score TRANSACTIONS.csv --customer-id-col cust --date-col day --amount-col value \\
+        --out scores.csv --report report.html
+    crm-models resolve RECORDS.csv --out crosswalk.csv
+
+Every error is one line on stderr and exit code 2; progress bars go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["main"]
+
+NBA_RULES = (
+    "Next best action, first matching rule: CLV below the cost to serve -> serve at lower cost; "
+    "P(alive) < 0.3 and past spend in the top half -> win back; P(alive) < 0.3 -> do nothing; "
+    "P(alive) < 0.7 -> retain; CLV in the top quarter -> grow by cross-sell; otherwise do nothing."
+)
+
+
+class CliError(Exception):
+    """An error shown to the user as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line instead of usage + message
+        raise CliError(f"{message} (see '{self.prog} --help')")
+
+
+def _one_line(message: str) -> str:
+    """Error text from the library as one line: the first line, plus the CSV lines of offending rows."""
+    text = str(message).replace("pass datetime_format", "pass --date-format")
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        return "unknown error"
+    first = lines[0].rstrip()
+    if first.endswith("for example:") and len(lines) > 2:
+        labels = []
+        for ln in lines[2:]:
+            token = ln.split()[0]
+            if token.lstrip("-").isdigit():
+                labels.append(int(token) + 2)  # 0-based data row -> CSV line (header is line 1)
+        first = first[: -len("for example:")].rstrip(" ,;")
+        if labels:
+            first += f"; first offending CSV line(s): {', '.join(map(str, labels[:5]))}"
+    return first
+
+
+def _read_csv(path: str, what: str) -> pd.DataFrame:
+    p = Path(path)
+    if not p.is_file():
+        raise CliError(f"{what} file not found: {path}")
+    try:
+        df = pd.read_csv(p)
+    except pd.errors.EmptyDataError:
+        raise CliError(f"{what} file {path} is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise CliError(f"{what} file {path} is not a readable CSV: {_one_line(exc)}") from None
+    if df.empty:
+        raise CliError(f"{what} file {path} has a header but no rows")
+    return df
+
+
+def _check_columns(df: pd.DataFrame, path: str, wanted: dict[str, str]) -> None:
+    """``wanted`` maps option name -> column name."""
+    for option, col in wanted.items():
+        if col not in df.columns:
+            raise CliError(
+                f"column '{col}' (given by {option}) is not in {path}; its columns are: "
+                + ", ".join(map(str, df.columns))
+            )
+
+
+def _writable(path: str | Path) -> Path:
+    p = Path(path)
+    if p.parent and not p.parent.exists():
+        raise CliError(f"cannot write {p}: folder {p.parent} does not exist")
+    return p
+
+
+# ----------------------------------------------------------------------------------------------
+# subcommands
+# ----------------------------------------------------------------------------------------------
+
+
+def _score_frame(tx: pd.DataFrame, args, *, customer_id_col: str, date_col: str, amount_col: str, source: str):
+    from crm_models.measure import cohort_retention
+    from crm_models.report import write_report
+    from crm_models.strategy import score_customers
+
+    from crm_models._validation import parse_datetimes
+
+    tx = tx.copy()
+    tx[date_col] = parse_datetimes(tx, date_col, fmt=args.date_format, what="transactions")
+    scores, params = score_customers(
+        tx,
+        customer_id_col=customer_id_col,
+        datetime_col=date_col,
+        amount_col=amount_col,
+        observation_end=args.observation_end,
+        horizon_months=args.horizon_months,
+        annual_discount_rate=args.discount_rate,
+        margin=args.margin,
+        cost_to_serve=args.cost_to_serve,
+        progress=not args.no_progress,
+        return_models=True,
+    )
+    written = []
+    out = _writable(args.out)
+    scores.to_csv(out, float_format="%.6g")
+    written.append(out)
+    if args.report:
+        report = _writable(args.report)
+        obs_end = params["observation_end"]
+        cohorts = cohort_retention(tx, customer_id_col=customer_id_col, datetime_col=date_col)
+        write_report(
+            report,
+            scores,
+            title="Customer scores",
+            source=f"{source}; {len(tx):,} transactions; observation end {obs_end}",
+            params={k: v for k, v in params.items() if isinstance(v, dict)},
+            cohorts=cohorts,
+            notes=[
+                "Durations in weeks; purchases on the same calendar day count once.",
+                f"CLV: expected margin over the next {args.horizon_months} months (months of 365.25/12 days), "
+                f"margin {args.margin:g} of spend, discounted at {args.discount_rate:g} a year.",
+                "P(alive) and expected purchases: BG/NBD (Fader, Hardie & Lee 2005); spend per purchase: Gamma-Gamma.",
+                "RFM scores 1-5 by quintile (5 = most recent / most frequent / highest spend); segments from R and F.",
+                NBA_RULES,
+            ],
+        )
+        written.append(report)
+    return scores, written
+
+
+def _cmd_score(args) -> list[Path]:
+    tx = _read_csv(args.transactions, "transactions")
+    _check_columns(
+        tx,
+        args.transactions,
+        {"--customer-id-col": args.customer_id_col, "--date-col": args.date_col, "--amount-col": args.amount_col},
+    )
+    _, written = _score_frame(
+        tx,
+        args,
+        customer_id_col=args.customer_id_col,
+        date_col=args.date_col,
+        amount_col=args.amount_col,
+        source=f"from {args.transactions}",
+    )
+    return written
+
+
+def _resolver():
+    try:
+        from crm_models.identify import resolve_customers
+    except ImportError:
+        raise CliError("record resolution needs crm_models.identify, which this installation does not have") from None
+    return resolve_customers
+
+
+def _cmd_resolve(args) -> list[Path]:
+    records = _read_csv(args.records, "records")
+    _check_columns(records, args.records, {"--record-id-col": args.record_id_col})
+    resolve_customers = _resolver()
+    if args.record_id_col != "record_id":
+        if "record_id" in records.columns:
+            raise CliError(f"{args.records} has both 'record_id' and '{args.record_id_col}'; rename one of them")
+        records = records.rename(columns={args.record_id_col: "record_id"})
+    result = resolve_customers(records)
+    out = _writable(args.out)
+    crosswalk = result.crosswalk
+    if args.record_id_col != "record_id":
+        crosswalk = crosswalk.rename(columns={"record_id": args.record_id_col})
+    crosswalk.to_csv(out, index=crosswalk.index.name is not None)
+    written = [out]
+    if args.golden:
+        golden = _writable(args.golden)
+        result.golden.to_csv(golden)
+        written.append(golden)
+    n_cust = crosswalk["customer_id"].nunique() if "customer_id" in crosswalk.columns else len(result.golden)
+    print(f"{len(records):,} records resolved to {n_cust:,} customers", file=sys.stderr)
+    return written
+
+
+def _cmd_demo(args) -> list[Path]:
+    try:
+        from crm_models.datasets import load_crm_world
+    except ImportError:
+        raise CliError("the bundled simulated company needs crm_models.datasets.load_crm_world, which is missing") from None
+    resolve_customers = _resolver()
+    folder = Path(args.out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    world = load_crm_world()
+    result = resolve_customers(world.records)
+    crosswalk = result.crosswalk
+    cw = crosswalk.reset_index() if "record_id" not in crosswalk.columns else crosswalk
+    tx = world.transactions.merge(cw[["record_id", "customer_id"]], on="record_id", how="left", validate="many_to_one")
+    if tx["customer_id"].isna().any():
+        raise CliError(f"{int(tx['customer_id'].isna().sum())} transactions have a record id missing from the crosswalk")
+    cw.to_csv(folder / "crosswalk.csv", index=False)
+    result.golden.to_csv(folder / "golden_records.csv")
+    args.out = folder / "scores.csv"
+    args.report = folder / "report.html"
+    _, written = _score_frame(
+        tx,
+        args,
+        customer_id_col="customer_id",
+        date_col="timestamp",
+        amount_col="amount",
+        source=f"bundled simulated company: {len(world.records):,} records from "
+        f"{world.records['source'].nunique()} systems resolved to {cw['customer_id'].nunique():,} customers",
+    )
+    return [folder / "crosswalk.csv", folder / "golden_records.csv", *written]
+
+
+# ----------------------------------------------------------------------------------------------
+# parser and entry point
+# ----------------------------------------------------------------------------------------------
+
+
+def _add_scoring_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--observation-end", default=None, help="end of the observation period (default: last date)")
+    p.add_argument("--date-format", default=None, help="strftime format of the dates, e.g. %%Y%%m%%d (default: ISO)")
+    p.add_argument("--horizon-months", type=int, default=12, help="CLV and expected-purchase horizon in months (12)")
+    p.add_argument("--discount-rate", type=float, default=0.10, help="yearly discount rate for CLV (0.10)")
+    p.add_argument("--margin", type=float, default=1.0, help="share of spend kept as margin in CLV (1.0)")
+    p.add_argument("--cost-to-serve", type=float, default=0.0, help="CLV below this gets 'serve at lower cost' (0)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="crm-models",
+        description="Customer scores (RFM, P(alive), CLV, next best action) and record resolution. "
+        "With no arguments: run on the bundled simulated company and write crm_output/.",
+    )
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    s = sub.add_parser("score", help="score customers from a transaction CSV")
+    s.add_argument("transactions", help="CSV with one row per transaction")
+    s.add_argument("--customer-id-col", default="customer_id")
+    s.add_argument("--date-col", default="date")
+    s.add_argument("--amount-col", default="amount")
+    s.add_argument("--out", default="scores.csv", help="per-customer scores CSV (scores.csv)")
+    s.add_argument("--report", default=None, help="also write a self-contained HTML report here")
+    _add_scoring_options(s)
+
+    r = sub.add_parser("resolve", help="resolve a records CSV to customers")
+    r.add_argument("records", help="CSV with record id, source and contact columns")
+    r.add_argument("--record-id-col", default="record_id")
+    r.add_argument("--out", default="crosswalk.csv", help="record -> customer crosswalk CSV (crosswalk.csv)")
+    r.add_argument("--golden", default=None, help="also write the golden records here")
+
+    d = sub.add_parser("demo", help="the bundled simulated company end to end (the default)")
+    d.add_argument("--out-dir", default="crm_output", help="output folder (crm_output)")
+    _add_scoring_options(d)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 ok, 2 error)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv or ["demo"])
+        if args.command is None:
+            raise CliError("choose a command: score, resolve or demo (see 'crm-models --help')")
+        for opt in ("horizon_months", "discount_rate", "margin"):
+            if getattr(args, opt, None) is not None and getattr(args, opt) <= 0 and opt != "discount_rate":
+                raise CliError(f"--{opt.replace('_', '-')} must be positive, got {getattr(args, opt)}")
+        written = {"score": _cmd_score, "resolve": _cmd_resolve, "demo": _cmd_demo}[args.command](args)
+    except CliError as exc:
+        print(f"crm-models: error: {exc}", file=sys.stderr)
+        return 2
+    except (ValueError, TypeError, KeyError, OSError) as exc:
+        print(f"crm-models: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except SystemExit as exc:  # --help
+        return int(exc.code or 0)
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,193 @@
+"""A self-contained HTML report of customer scores: key figures, tables and matplotlib figures.
+
+The file carries everything inline (PNG images as base64, CSS in a ``<style>`` block, no
+JavaScript), so it opens offline and can be mailed as one attachment.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from crm_models.measure import customer_equity, plot_cohort_heatmap
+
+__all__ = ["concentration_curve", "render_report", "write_report"]
+
+_CSS = """
+body { font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1000px;
+       color: #222; line-height: 1.45; }
+h1 { border-bottom: 2px solid #2a6fb0; padding-bottom: .2em; }
+h2 { color: #2a6fb0; margin-top: 1.8em; }
+table { border-collapse: collapse; margin: .8em 0; font-size: 0.92em; }
+th, td { border: 1px solid #ccc; padding: .25em .6em; text-align: right; }
+th { background: #eef3f9; }
+td:first-child, th:first-child { text-align: left; }
+.kpi { display: inline-block; margin: .4em 1.2em .4em 0; padding: .6em 1em; background: #eef3f9; border-radius: 6px; }
+.kpi b { display: block; font-size: 1.4em; }
+.note { color: #555; font-size: 0.9em; }
+img { max-width: 100%; }
+"""
+
+
+def concentration_curve(values: pd.Series) -> pd.DataFrame:
+    """Share of total value held by the top x% of customers (sorted by value, highest first).
+
+    Returns columns ``share_of_customers`` and ``share_of_value`` (both 0..1), starting at (0, 0).
+    """
+    v = np.sort(np.asarray(values, dtype=float))[::-1]
+    total = v.sum()
+    if len(v) == 0 or total <= 0:
+        raise ValueError("concentration_curve needs at least one customer and a positive total value")
+    return pd.DataFrame(
+        {
+            "share_of_customers": np.r_[0.0, np.arange(1, len(v) + 1) / len(v)],
+            "share_of_value": np.r_[0.0, np.cumsum(v) / total],
+        }
+    )
+
+
+def _png(fig) -> str:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=96, bbox_inches="tight")
+    plt.close(fig)
+    return '<img alt="figure" src="data:image/png;base64,' + base64.b64encode(buf.getvalue()).decode("ascii") + '">'
+
+
+def _figures(scores: pd.DataFrame, cohorts: pd.DataFrame | None) -> list[tuple[str, str, str]]:
+    """(title, image tag, caption) for each figure."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    out = []
+    seg = (
+        scores.groupby("rfm_segment")
+        .agg(customers=("clv", "size"), clv=("clv", "sum"))
+        .sort_values("customers", ascending=True)
+    )
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    axes[0].barh(seg.index, seg["customers"], color="#2a6fb0")
+    axes[0].set_xlabel("customers")
+    axes[1].barh(seg.index, seg["clv"], color="#e08a2c")
+    axes[1].set_xlabel("customer equity (sum of CLV)")
+    fig.suptitle("RFM segments: how many customers, how much future value")
+    out.append(("RFM segments", _png(fig), "Segments from recency and frequency scores (5 = best)."))
+
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    ax.hist(scores["p_alive"], bins=np.linspace(0, 1, 21), color="#2a6fb0", edgecolor="white")
+    ax.set_xlabel("P(alive) at the end of the observation period")
+    ax.set_ylabel("customers")
+    ax.set_title("How many customers are probably still active?")
+    out.append(("P(alive)", _png(fig), "BG/NBD probability that each customer has not dropped out."))
+
+    if scores["clv"].sum() > 0:
+        cc = concentration_curve(scores["clv"])
+        fig, ax = plt.subplots(figsize=(5.5, 4.5))
+        ax.plot(cc["share_of_customers"], cc["share_of_value"], color="#e08a2c", lw=2, label="CLV")
+        ax.plot([0, 1], [0, 1], color="grey", ls="--", label="everyone equal")
+        ax.set_xlabel("share of customers (highest CLV first)")
+        ax.set_ylabel("share of customer equity")
+        ax.legend()
+        ax.set_title("Value concentration")
+        out.append(("Value concentration", _png(fig), "What share of future value the top x% of customers hold."))
+
+    if cohorts is not None:
+        fig, ax = plt.subplots(figsize=(min(2 + 0.45 * (cohorts.shape[1] - 1), 14), 1.5 + 0.35 * len(cohorts)))
+        plot_cohort_heatmap(cohorts, ax=ax, annotate=cohorts.size <= 300)
+        out.append(("Cohort retention", _png(fig), "Share of each first-purchase month's cohort buying k months later."))
+
+    nba = scores.groupby("next_best_action").agg(customers=("clv", "size"), clv=("clv", "sum"))
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    ax.barh(nba.index, nba["customers"], color="#4c9a5b")
+    ax.set_xlabel("customers")
+    ax.set_title("Next best action")
+    out.append(("Next best action", _png(fig), "How many customers each action is recommended for."))
+    return out
+
+
+def _table(df: pd.DataFrame, fmt: str = "{:,.2f}") -> str:
+    def f(v):
+        if isinstance(v, (float, np.floating)):
+            return fmt.format(v)
+        if isinstance(v, (int, np.integer)):
+            return f"{v:,}"
+        return html.escape(str(v))
+
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in [df.index.name or ""] + list(df.columns))
+    rows = "".join(
+        "<tr>" + f"<td>{html.escape(str(i))}</td>" + "".join(f"<td>{f(v)}</td>" for v in row) + "</tr>"
+        for i, row in zip(df.index, df.itertuples(index=False))
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+
+def key_figures(scores: pd.DataFrame) -> dict[str, str]:
+    """The headline numbers of a scores table, formatted for display."""
+    cc = concentration_curve(scores["clv"]) if scores["clv"].sum() > 0 else None
+    top20 = float(np.interp(0.2, cc["share_of_customers"], cc["share_of_value"])) if cc is not None else float("nan")
+    return {
+        "customers": f"{len(scores):,}",
+        "repeat buyers": f"{int((scores['frequency'] > 0).sum()):,}",
+        "probably active (P(alive) >= 0.5)": f"{int((scores['p_alive'] >= 0.5).sum()):,}",
+        "expected purchases (horizon)": f"{scores['expected_purchases'].sum():,.0f}",
+        "customer equity (sum of CLV)": f"{customer_equity(scores['clv']):,.0f}",
+        "share of equity in top 20%": f"{top20:.0%}",
+    }
+
+
+def render_report(
+    scores: pd.DataFrame,
+    *,
+    title: str = "Customer scores",
+    source: str = "",
+    params: dict | None = None,
+    cohorts: pd.DataFrame | None = None,
+    notes: list[str] | None = None,
+) -> str:
+    """The report as one HTML string (see :func:`write_report`)."""
+    kpis = "".join(f'<div class="kpi">{html.escape(k)}<b>{html.escape(v)}</b></div>' for k, v in key_figures(scores).items())
+    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"]
+    parts.append(f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>")
+    if source:
+        parts.append(f"<p class='note'>{html.escape(source)}</p>")
+    parts.append(f"<h2>Key figures</h2>{kpis}")
+    seg = scores.groupby("rfm_segment").agg(
+        customers=("clv", "size"),
+        mean_p_alive=("p_alive", "mean"),
+        expected_purchases=("expected_purchases", "sum"),
+        customer_equity=("clv", "sum"),
+        mean_clv=("clv", "mean"),
+    )
+    seg.index.name = "RFM segment"
+    parts.append("<h2>Segments</h2>" + _table(seg.sort_values("customer_equity", ascending=False)))
+    nba = scores.groupby("next_best_action").agg(customers=("clv", "size"), customer_equity=("clv", "sum"))
+    nba.index.name = "next best action"
+    parts.append("<h2>Next best action</h2>" + _table(nba))
+    if params:
+        rows = [(m, k, v) for m, p in params.items() if isinstance(p, dict) for k, v in p.items()]
+        if rows:
+            ptab = pd.DataFrame(rows, columns=["model", "parameter", "estimate"]).set_index("model")
+            parts.append("<h2>Fitted models</h2>" + _table(ptab, "{:,.4f}"))
+    for name, img, caption in _figures(scores, cohorts):
+        parts.append(f"<h2>{html.escape(name)}</h2>{img}<p class='note'>{html.escape(caption)}</p>")
+    top = scores.sort_values("clv", ascending=False).head(20)
+    parts.append("<h2>Top 20 customers by CLV</h2>" + _table(top.drop(columns=["recency", "T"])))
+    if notes:
+        parts.append("<h2>Definitions</h2><ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_report(path, scores: pd.DataFrame, **kwargs) -> Path:
+    """Write :func:`render_report` to ``path`` (UTF-8) and return the path."""
+    path = Path(path)
+    path.write_text(render_report(scores, **kwargs), encoding="utf-8")
+    return path

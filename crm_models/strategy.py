@@ -1,0 +1,275 @@
+"""From a transaction log to a customer strategy: score every customer, then grade a policy.
+
+:func:`score_customers` is the analyst's one call (and the ``crm-models score`` command): RFM
+scores and segment, P(alive), expected purchases, expected spend, CLV and a next best action for
+every customer, indexed by customer id.
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import nullcontext
+
+import numpy as np
+import pandas as pd
+
+from crm_models._validation import parse_datetimes, parse_timestamp, require_columns
+from crm_models.rfm import rfm_summary
+
+__all__ = ["score_customers", "SCORE_COLUMNS"]
+
+#: Columns of :func:`score_customers`' output, in order.
+SCORE_COLUMNS = [
+    "frequency",
+    "recency",
+    "T",
+    "monetary_value",
+    "r_score",
+    "f_score",
+    "m_score",
+    "rfm_segment",
+    "p_alive",
+    "expected_purchases",
+    "expected_spend",
+    "clv",
+    "next_best_action",
+]
+
+DAYS_PER_MONTH = 365.25 / 12
+
+
+def _progress(total: int, enabled: bool, desc: str):
+    if not enabled:
+        return nullcontext(None)
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, file=sys.stderr, leave=False)
+
+
+def _step(bar, next_label: str) -> None:
+    """Mark one step done and name the one that starts now."""
+    if bar is not None:
+        bar.update(1)
+        bar.set_postfix_str(next_label)
+
+
+# ----------------------------------------------------------------------------------------------
+# value models: BG/NBD + Gamma-Gamma
+# ----------------------------------------------------------------------------------------------
+
+
+class _ValueModels:
+    """BG/NBD (Fader, Hardie & Lee 2005) and Gamma-Gamma fitted on one RFM summary (weeks)."""
+
+    def __init__(self, summary: pd.DataFrame):
+        import warnings
+
+        from lifetimes import BetaGeoFitter, GammaGammaFitter
+
+        f, r, t = summary["frequency"], summary["recency"], summary["T"]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", (DeprecationWarning, RuntimeWarning, FutureWarning))
+            self.bgf = BetaGeoFitter(penalizer_coef=0.0).fit(f, r, t)
+            repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
+            if len(repeat) < 10:
+                raise ValueError(
+                    f"only {len(repeat)} customers bought more than once with a positive amount; the spend "
+                    "model (Gamma-Gamma) needs at least 10"
+                )
+            self.ggf = GammaGammaFitter(penalizer_coef=0.0).fit(repeat["frequency"], repeat["monetary_value"])
+        self.params = {
+            "BG/NBD": self.bgf.params_.round(4).to_dict(),
+            "Gamma-Gamma": self.ggf.params_.rename({"v": "gamma"}).round(4).to_dict(),
+        }
+
+    def p_alive(self, s: pd.DataFrame) -> pd.Series:
+        return pd.Series(
+            np.asarray(self.bgf.conditional_probability_alive(s["frequency"], s["recency"], s["T"]), dtype=float),
+            index=s.index,
+        )
+
+    def expected_purchases(self, s: pd.DataFrame, t_weeks: float) -> pd.Series:
+        out = self.bgf.conditional_expected_number_of_purchases_up_to_time(t_weeks, s["frequency"], s["recency"], s["T"])
+        return pd.Series(np.asarray(out, dtype=float), index=s.index)
+
+    def expected_spend(self, s: pd.DataFrame) -> pd.Series:
+        out = self.ggf.conditional_expected_average_profit(s["frequency"], s["monetary_value"].clip(lower=0))
+        return pd.Series(np.asarray(out, dtype=float), index=s.index)
+
+    def clv(self, s: pd.DataFrame, months: int, annual_discount_rate: float, margin: float) -> pd.Series:
+        """Discounted margin over ``months`` calendar months (365.25/12 days each), discounting mid-stream
+        per month at ``annual_discount_rate`` (a yearly rate)."""
+        spend = self.expected_spend(s)
+        weeks_per_month = DAYS_PER_MONTH / 7
+        total = pd.Series(0.0, index=s.index)
+        prev = pd.Series(0.0, index=s.index)
+        for m in range(1, months + 1):
+            cum = self.expected_purchases(s, m * weeks_per_month)
+            total += (cum - prev) * spend * margin / (1 + annual_discount_rate) ** (m / 12)
+            prev = cum
+        return total
+
+
+# ----------------------------------------------------------------------------------------------
+# RFM scores and segments
+# ----------------------------------------------------------------------------------------------
+
+#: Named RFM segments from the recency and frequency scores (1-5): the widely used rule table.
+RF_SEGMENTS = {
+    (1, 1): "Hibernating", (1, 2): "Hibernating", (2, 1): "Hibernating", (2, 2): "Hibernating",
+    (1, 3): "At Risk", (1, 4): "At Risk", (2, 3): "At Risk", (2, 4): "At Risk",
+    (1, 5): "Can't Lose Them", (2, 5): "Can't Lose Them",
+    (3, 1): "About to Sleep", (3, 2): "About to Sleep",
+    (3, 3): "Need Attention",
+    (3, 4): "Loyal Customers", (3, 5): "Loyal Customers", (4, 4): "Loyal Customers", (4, 5): "Loyal Customers",
+    (4, 1): "Promising",
+    (5, 1): "New Customers",
+    (4, 2): "Potential Loyalist", (4, 3): "Potential Loyalist", (5, 2): "Potential Loyalist",
+    (5, 3): "Potential Loyalist",
+    (5, 4): "Champions", (5, 5): "Champions",
+}  # fmt: skip
+
+
+def _quintile(values: pd.Series) -> pd.Series:
+    """Scores 1-5 by quintile of rank (ties share the lower rank, so equal values get equal scores)."""
+    ranks = values.rank(method="min", pct=True)
+    return np.ceil(ranks * 5).clip(1, 5).astype("int64")
+
+
+def rfm_scores(summary: pd.DataFrame) -> pd.DataFrame:
+    """R, F, M scores 1-5 (5 = best: most recent, most frequent, highest spend) and the named segment.
+
+    Recency is scored on the time since the last purchase, ``T - recency``; frequency on repeat
+    purchases; monetary on the mean repeat spend.
+    """
+    out = pd.DataFrame(index=summary.index)
+    out["r_score"] = _quintile(-(summary["T"] - summary["recency"]).astype(float))
+    out["f_score"] = _quintile(summary["frequency"].astype(float))
+    out["m_score"] = _quintile(summary["monetary_value"].astype(float))
+    out["rfm_segment"] = [RF_SEGMENTS[(r, f)] for r, f in zip(out["r_score"], out["f_score"])]
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# next best action
+# ----------------------------------------------------------------------------------------------
+
+
+def _next_best_action(scores: pd.DataFrame, cost_to_serve: float) -> pd.Series:
+    """Rule table, first match wins (stated in the report):
+
+    1. CLV below the cost to serve -> "serve at lower cost"
+    2. P(alive) < 0.3 and past spend in the top half -> "win back"
+    3. P(alive) < 0.3 -> "do nothing"
+    4. P(alive) < 0.7 -> "retain"
+    5. CLV in the top quarter -> "grow by cross-sell"
+    6. otherwise -> "do nothing"
+    """
+    clv, pa = scores["clv"], scores["p_alive"]
+    top_half_spend = scores["monetary_value"] >= scores["monetary_value"].median()
+    return pd.Series(
+        np.select(
+            [clv < cost_to_serve, (pa < 0.3) & top_half_spend, pa < 0.3, pa < 0.7, clv >= clv.quantile(0.75)],
+            ["serve at lower cost", "win back", "do nothing", "retain", "grow by cross-sell"],
+            default="do nothing",
+        ),
+        index=scores.index,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# the one call
+# ----------------------------------------------------------------------------------------------
+
+
+def score_customers(
+    transactions: pd.DataFrame,
+    *,
+    customer_id_col: str = "customer_id",
+    datetime_col: str = "date",
+    amount_col: str = "amount",
+    observation_end=None,
+    datetime_format: str | None = None,
+    horizon_months: int = 12,
+    annual_discount_rate: float = 0.10,
+    margin: float = 1.0,
+    cost_to_serve: float = 0.0,
+    progress: bool = False,
+    return_models: bool = False,
+):
+    """Score every customer of a transaction log.
+
+    Steps: RFM summary in weeks (purchases de-duplicated per calendar day), BG/NBD for the
+    purchase and dropout process, Gamma-Gamma for spend per purchase, then per customer:
+
+    - ``frequency`` (repeat purchase days), ``recency`` and ``T`` (weeks), ``monetary_value``
+      (mean spend of repeat purchase days, 0 for one-time buyers);
+    - ``r_score``, ``f_score``, ``m_score`` (1-5 quintile scores, 5 = best) and ``rfm_segment``;
+    - ``p_alive``: probability the customer is still active at ``observation_end``;
+    - ``expected_purchases``: expected purchase days in the next ``horizon_months`` months;
+    - ``expected_spend``: expected spend per purchase (Gamma-Gamma, money);
+    - ``clv``: discounted margin over ``horizon_months`` months (months of 365.25/12 days,
+      ``annual_discount_rate`` a yearly rate, ``margin`` the share of spend kept);
+    - ``next_best_action``: from a stated rule table (see the HTML report).
+
+    Parameters
+    ----------
+    observation_end : date, optional
+        End of the observation period; default the last transaction date.
+    progress : bool
+        Show a tqdm progress bar on stderr.
+    return_models : bool
+        Also return the fitted models' parameters (a dict).
+
+    Returns
+    -------
+    DataFrame indexed by customer id with :data:`SCORE_COLUMNS` (and the parameters dict if asked).
+    """
+    require_columns(transactions, [customer_id_col, datetime_col, amount_col], what="transactions")
+    if not (isinstance(horizon_months, (int, np.integer)) and horizon_months >= 1):
+        raise ValueError(f"horizon_months must be a whole number >= 1, got {horizon_months!r}")
+    if not 0 <= annual_discount_rate < 1:
+        raise ValueError(f"annual_discount_rate must lie in [0, 1), got {annual_discount_rate}")
+    if not 0 < margin <= 1:
+        raise ValueError(f"margin must lie in (0, 1], got {margin}")
+    with _progress(5, progress, "scoring customers") as bar:
+        if bar is not None:
+            bar.set_postfix_str("RFM summary")
+        summary = rfm_summary(
+            transactions,
+            customer_id_col,
+            datetime_col,
+            amount_col,
+            observation_period_end=observation_end,
+            time_unit="W",
+            datetime_format=datetime_format,
+        )
+        if len(summary) < 20:
+            raise ValueError(f"only {len(summary)} customers in the data; scoring needs at least 20")
+        if observation_end is not None:
+            end = parse_timestamp(observation_end, "observation_end", fmt=datetime_format)
+        else:
+            end = parse_datetimes(transactions, datetime_col, fmt=datetime_format, what="transactions").max()
+        _step(bar, "fitting BG/NBD and Gamma-Gamma")
+        models = _ValueModels(summary)
+        _step(bar, "predictions")
+        out = summary[["frequency", "recency", "T", "monetary_value"]].copy()
+        out = out.join(rfm_scores(summary))
+        out["p_alive"] = models.p_alive(summary)
+        out["expected_purchases"] = models.expected_purchases(summary, horizon_months * DAYS_PER_MONTH / 7)
+        out["expected_spend"] = models.expected_spend(summary)
+        _step(bar, "CLV")
+        out["clv"] = models.clv(summary, horizon_months, annual_discount_rate, margin)
+        _step(bar, "next best action")
+        out["next_best_action"] = _next_best_action(out, cost_to_serve)
+        _step(bar, "done")
+    for col in ("p_alive", "expected_purchases", "expected_spend", "clv"):
+        if not np.isfinite(out[col].to_numpy()).all():
+            raise ValueError(f"the value models produced non-finite {col} for some customers; please report this data")
+    out.index.name = customer_id_col
+    out = out[SCORE_COLUMNS]
+    if return_models:
+        info = dict(models.params)
+        info["observation_end"] = str(end.date())
+        return out, info
+    return out

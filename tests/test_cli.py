@@ -1,0 +1,160 @@
+"""The crm-models command line, run in-process on small data: files, columns, messages, exit codes."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pandas as pd
+import pytest
+
+from crm_models.cli import main
+from crm_models.datasets import load_cdnow
+from crm_models.strategy import SCORE_COLUMNS
+
+
+@pytest.fixture(scope="module")
+def small_log() -> pd.DataFrame:
+    """The first 400 CDNOW sample customers, with other column names and compact dates."""
+    cd = load_cdnow(sample=True)
+    keep = cd["customer_id"].drop_duplicates().head(400)
+    cd = cd[cd["customer_id"].isin(keep)]
+    return pd.DataFrame(
+        {"cust": cd["customer_id"], "day": cd["date"].dt.strftime("%Y-%m-%d"), "cds": cd["cds"], "value": cd["amount"]}
+    ).reset_index(drop=True)
+
+
+@pytest.fixture
+def csv(tmp_path, small_log):
+    def write(df=None, name="tx.csv"):
+        path = tmp_path / name
+        (small_log if df is None else df).to_csv(path, index=False)
+        return str(path)
+
+    return write
+
+
+COLS = ["--customer-id-col", "cust", "--date-col", "day", "--amount-col", "value", "--no-progress"]
+
+
+def one_line_error(capsys) -> str:
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("crm-models: error: "), err
+    assert "\n" not in err and "Traceback" not in err
+    return err
+
+
+def test_score_writes_scores_and_report(tmp_path, csv, small_log, capsys):
+    out, report = tmp_path / "scores.csv", tmp_path / "report.html"
+    rc = main(["score", csv(), *COLS, "--out", str(out), "--report", str(report)])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    assert f"wrote {out}" in printed and f"wrote {report}" in printed
+    scores = pd.read_csv(out, index_col=0)
+    assert scores.index.name == "cust"
+    assert list(scores.columns) == SCORE_COLUMNS
+    assert len(scores) == small_log["cust"].nunique() == 400
+    assert scores.index.is_unique
+    assert scores[["p_alive", "expected_purchases", "clv"]].notna().all().all()
+    assert scores["p_alive"].between(0, 1).all() and (scores["clv"] >= 0).all()
+    assert set(scores["r_score"]) <= {1, 2, 3, 4, 5}
+    assert set(scores["next_best_action"]) <= {
+        "retain",
+        "grow by cross-sell",
+        "win back",
+        "serve at lower cost",
+        "do nothing",
+    }
+    page = report.read_text(encoding="utf-8")
+    assert page.count("data:image/png;base64,") >= 4
+    assert "<script" not in page.lower() and "http://" not in page and "https://" not in page
+    assert "<link" not in page.lower()
+    assert "customer equity" in page and "Next best action" in page
+    # the one-line progress bar goes to stderr only when asked; here it was switched off
+    assert capsys.readouterr().err == ""
+
+
+def test_score_options_change_the_result(tmp_path, csv):
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    assert main(["score", csv(), *COLS, "--out", str(a)]) == 0
+    assert main(["score", csv(), *COLS, "--out", str(b), "--horizon-months", "24", "--margin", "0.3"]) == 0
+    sa, sb = pd.read_csv(a, index_col=0), pd.read_csv(b, index_col=0)
+    assert (sb["expected_purchases"] >= sa["expected_purchases"] - 1e-9).all()
+    assert sb["clv"].sum() < sa["clv"].sum()  # 30% margin outweighs the longer horizon
+
+
+def test_score_with_date_format_and_progress(tmp_path, csv, small_log, capsys):
+    df = small_log.assign(day=pd.to_datetime(small_log["day"]).dt.strftime("%Y%m%d"))
+    out = tmp_path / "s.csv"
+    cols = [c for c in COLS if c != "--no-progress"]
+    assert main(["score", csv(df), *cols, "--date-format", "%Y%m%d", "--out", str(out)]) == 0
+    assert "scoring customers" in capsys.readouterr().err  # tqdm on stderr
+    assert len(pd.read_csv(out)) == 400
+
+
+def test_wrong_column_lists_the_columns(csv, capsys):
+    rc = main(["score", csv(), "--customer-id-col", "customer", "--date-col", "day", "--amount-col", "value"])
+    assert rc == 2
+    err = one_line_error(capsys)
+    assert "'customer' (given by --customer-id-col)" in err
+    assert "its columns are: cust, day, cds, value" in err
+
+
+def test_default_column_names_missing(csv, capsys):
+    assert main(["score", csv()]) == 2
+    assert "column 'customer_id' (given by --customer-id-col)" in one_line_error(capsys)
+
+
+def test_bad_rows_name_column_and_csv_line(csv, small_log, capsys):
+    bad = small_log.copy()
+    bad.loc[5, "value"] = -3.0
+    assert main(["score", csv(bad), *COLS]) == 2
+    err = one_line_error(capsys)
+    assert "'value' must not be negative" in err and "first offending CSV line(s): 7" in err
+
+    bad = small_log.copy()
+    bad.loc[[2, 9], "day"] = "not a date"
+    assert main(["score", csv(bad), *COLS]) == 2
+    err = one_line_error(capsys)
+    assert "'day' must hold parseable dates" in err and "4, 11" in err
+
+    numeric = small_log.assign(day=pd.to_datetime(small_log["day"]).dt.strftime("%Y%m%d").astype(int))
+    assert main(["score", csv(numeric), *COLS]) == 2
+    assert "pass --date-format" in one_line_error(capsys)
+
+
+def test_file_and_option_errors(tmp_path, csv, capsys):
+    assert main(["score", str(tmp_path / "nope.csv"), *COLS]) == 2
+    assert "transactions file not found" in one_line_error(capsys)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    assert main(["score", str(empty), *COLS]) == 2
+    assert "is empty" in one_line_error(capsys)
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("cust,day,value\n")
+    assert main(["score", str(header_only), *COLS]) == 2
+    assert "no rows" in one_line_error(capsys)
+    assert main(["score", csv(), *COLS, "--out", str(tmp_path / "missing_dir" / "s.csv")]) == 2
+    assert "does not exist" in one_line_error(capsys)
+    assert main(["score", csv(), *COLS, "--horizon-months", "0"]) == 2
+    assert "--horizon-months must be positive" in one_line_error(capsys)
+    assert main(["score", csv(), *COLS, "--horizon-months", "twelve"]) == 2
+    assert "invalid int value" in one_line_error(capsys)
+    assert main(["score", csv(), *COLS, "--bogus"]) == 2
+    assert "unrecognized arguments: --bogus" in one_line_error(capsys)
+    assert main(["frobnicate"]) == 2
+    assert "invalid choice" in one_line_error(capsys)
+    assert main(["score", csv(), *COLS, "--observation-end", "1997-02-01"]) == 2
+    assert "observation" in one_line_error(capsys)
+
+
+def test_too_few_customers(csv, small_log, capsys):
+    tiny = small_log[small_log["cust"].isin(small_log["cust"].unique()[:5])]
+    assert main(["score", csv(tiny), *COLS]) == 2
+    assert "needs at least 20" in one_line_error(capsys)
+
+
+def test_help_exits_zero(capsys):
+    assert main(["--help"]) == 0
+    assert "score" in capsys.readouterr().out
