@@ -16,7 +16,7 @@ import pandas as pd
 from crm_models._validation import parse_datetimes, parse_timestamp, require_columns
 from crm_models.rfm import rfm_summary
 
-__all__ = ["score_customers", "SCORE_COLUMNS"]
+__all__ = ["score_customers", "SCORE_COLUMNS", "true_contact_effect", "evaluate_policy"]
 
 #: Columns of :func:`score_customers`' output, in order.
 SCORE_COLUMNS = [
@@ -273,3 +273,130 @@ def score_customers(
         info["observation_end"] = str(end.date())
         return out, info
     return out
+
+
+# ----------------------------------------------------------------------------------------------
+# grading a targeting policy against the simulated company's truth
+# ----------------------------------------------------------------------------------------------
+
+
+def true_contact_effect(world) -> pd.DataFrame:
+    """The true effect, per person, of a retention contact sent at the world's ``end`` (truth).
+
+    The simulated company's campaign mechanism (see ``datasets/crm_world/README.md``): a contacted
+    person who is still alive makes one extra purchase within the response window with probability
+    ``u = campaign_uplift_segment * (spend_level / segment median) ** value_elasticity`` (clipped at
+    ``max_uplift``), at the campaign discount. Returns, indexed by ``person_id``: ``alive_at_end``,
+    ``uplift`` (probability of the extra purchase, 0 if not alive), ``extra_revenue`` (expected
+    extra revenue in USD: uplift x spend_level x (1 - discount)) and ``spend_level``.
+    """
+    people = world.people.set_index("person_id")
+    cc = world.config["campaign"]
+    seg = people["needs_segment"]
+    base = seg.map({s: world.config["segments"][s]["campaign_uplift"] for s in world.config["segments"]})
+    med = people.groupby("needs_segment")["spend_level"].transform("median")
+    u = (base * (people["spend_level"] / med) ** cc["value_elasticity"]).clip(0.0, cc["max_uplift"])
+    alive = world.future.set_index("person_id")["alive_at_end"].reindex(people.index).astype(bool)
+    out = pd.DataFrame({"alive_at_end": alive, "spend_level": people["spend_level"]})
+    out["uplift"] = u.where(alive, 0.0)
+    out["extra_revenue"] = out["uplift"] * out["spend_level"] * (1 - cc["discount"])
+    return out
+
+
+def _persons_of(world, crosswalk: pd.DataFrame, customers) -> pd.Index:
+    cw = crosswalk.reset_index() if "record_id" not in crosswalk.columns else crosswalk
+    require_columns(cw, ["record_id", "customer_id"], what="crosswalk")
+    rec = cw.loc[cw["customer_id"].isin(pd.Index(customers)), "record_id"]
+    truth = world.record_truth.set_index("record_id")["person_id"]
+    return pd.Index(truth.reindex(rec).dropna().unique(), name="person_id")
+
+
+def evaluate_policy(
+    world,
+    crosswalk: pd.DataFrame,
+    contacted,
+    *,
+    name: str = "policy",
+    margin: float = 0.3,
+    cost_per_contact: float | None = None,
+    seed: int = 42,
+) -> pd.Series:
+    """Run a contact policy against the simulated company's future and grade it with the truth.
+
+    The company contacts the resolved customers in ``contacted`` (ids of ``crosswalk``'s
+    ``customer_id``) at the world's ``end``. Each contact costs ``cost_per_contact`` (default the
+    world's campaign cost); a resolved customer that is really a duplicate of another is paid for
+    twice. Every real person behind a contacted customer is reached once. The future is the
+    world's own holdout (``future_transactions``, what happens when nobody is contacted) plus, for
+    reached persons alive at ``end``, the extra campaign purchase drawn with their true uplift
+    (:func:`true_contact_effect`); the draws use common random numbers (``seed``), so two policies
+    reaching the same person give them the same outcome.
+
+    Measured per real person with :func:`crm_models.measure.customer_movement`, comparing the
+    holdout (``end`` to ``holdout_end``) with the period of equal length before ``end``; lost =
+    no purchase in the holdout.
+
+    Returns a Series: ``contacts``, ``persons_reached``, ``cost``, ``expected_extra_revenue``
+    (truth, USD), ``expected_value_created`` (margin x extra revenue - cost), simulated
+    ``extra_purchases`` and ``holdout_revenue``, and the movement counts ``won back``, ``grown``,
+    ``stable``, ``declined``, ``lost`` and the ``retention_rate``.
+    """
+    from crm_models.measure import customer_movement
+
+    if not 0 < margin <= 1:
+        raise ValueError(f"margin must lie in (0, 1], got {margin}")
+    cc = world.config["campaign"]
+    cost_per_contact = cc["cost_per_contact"] if cost_per_contact is None else float(cost_per_contact)
+    contacted = pd.Index(pd.unique(pd.Index(contacted)))
+    cw = crosswalk.reset_index() if "record_id" not in crosswalk.columns else crosswalk
+    require_columns(cw, ["record_id", "customer_id"], what="crosswalk")
+    unknown = contacted.difference(pd.Index(cw["customer_id"].unique()))
+    if len(unknown):
+        raise ValueError(f"{len(unknown)} contacted id(s) are not customers of the crosswalk, e.g. {list(unknown[:5])}")
+    effect = true_contact_effect(world)
+    reached = _persons_of(world, cw, contacted)
+
+    end, hold = pd.Timestamp(world.config["end"]), pd.Timestamp(world.config["holdout_end"])
+    end = end + pd.Timedelta(days=1) if end == end.normalize() else end  # end is a whole day: purchases on it count
+    hold = hold + pd.Timedelta(days=1) if hold == hold.normalize() else hold
+    rng = np.random.default_rng(seed)
+    draw = pd.Series(rng.random(len(effect)), index=effect.index)  # common random numbers
+    when = pd.Series(rng.random(len(effect)), index=effect.index)
+    hit = effect.index.isin(reached) & (draw < effect["uplift"]).to_numpy()
+    people = effect.index[hit]
+    window = pd.Timedelta(weeks=cc["response_window_weeks"])
+    extra = pd.DataFrame(
+        {
+            "person_id": people,
+            "timestamp": end + when[people].to_numpy() * min(window, hold - end - pd.Timedelta(seconds=1)),
+            "amount": (effect.loc[people, "spend_level"] * (1 - cc["discount"])).to_numpy(),
+        }
+    )
+    past = world.transactions_by_person()[["person_id", "timestamp", "amount"]]
+    fut = world.transactions_by_person(future=True)[["person_id", "timestamp", "amount"]]
+    tx = pd.concat([past, fut, extra], ignore_index=True)
+    length = hold - end
+    mv = customer_movement(
+        tx, (end - length, end), (end, hold), customer_id_col="person_id", datetime_col="timestamp", amount_col="amount"
+    )
+    counts = mv.counts
+    exp_rev = float(effect.loc[reached, "extra_revenue"].sum())
+    cost = len(contacted) * cost_per_contact
+    return pd.Series(
+        {
+            "contacts": len(contacted),
+            "persons_reached": len(reached),
+            "cost": cost,
+            "expected_extra_revenue": exp_rev,
+            "expected_value_created": margin * exp_rev - cost,
+            "extra_purchases": len(people),
+            "holdout_revenue": float(tx.loc[tx["timestamp"] >= end, "amount"].sum()),
+            "won back": int(counts["won back"]),
+            "grown": int(counts["grown"]),
+            "stable": int(counts["stable"]),
+            "declined": int(counts["declined"]),
+            "lost": int(counts["lost"]),
+            "retention_rate": mv.retention_rate,
+        },
+        name=name,
+    )
