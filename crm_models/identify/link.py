@@ -109,18 +109,21 @@ def build_settings(data: pd.DataFrame, *, unique_id: str = "_rid", max_iteration
 
     * name (first + last together): both exact; swapped fields; same last name and nickname of
       the same first name; both Jaro-Winkler >= 0.9 (typos); same last name and compatible
-      initial; same last name; same first name; different.
+      initial; same last name with first unknown; same last name and a different first name;
+      same first name (or nickname); different.
     * email: Splink's ``EmailComparison`` (exact with term-frequency adjustment, user name
       exact, Jaro-Winkler on address and user name).
     * phone (E.164): exact; Levenshtein <= 2; different.
     * date_of_birth (ISO): Splink's ``DateOfBirthComparison`` (exact, one character, a month,
       a year, ten years).
-    * postcode: Splink's ``PostcodeComparison`` (full, sector, district, area).
-    * street: exact, Jaro-Winkler >= 0.9; city: exact.
+    * address (street, postcode and city as one comparison, since they move together): same
+      street and postcode; similar street in the same area; same postcode or city with the
+      street unknown; same street only; same postcode or city with another street; different.
 
     Blocking rules (pairs are scored if any holds): same email, same phone, same canonical first
     name and last name, same last name and birth date, same birth date and postcode, same
-    canonical first name and birth date, swapped names, same loyalty id.
+    canonical first name and birth date, same last name and postcode, same first name and
+    postcode, same street, swapped names, same loyalty id.
     """
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
@@ -157,7 +160,10 @@ def build_settings(data: pd.DataFrame, *, unique_id: str = "_rid", max_iteration
                     cll.And(cll.JaroWinklerLevel("last_name", 0.9), initial).configure(
                         label_for_charts="Last similar, same initial"
                     ),
-                    cll.ExactMatchLevel("last_name").configure(label_for_charts="Last exact only"),
+                    cll.And(cll.ExactMatchLevel("last_name"), cll.NullLevel("first_name")).configure(
+                        label_for_charts="Last exact, first unknown"
+                    ),
+                    cll.ExactMatchLevel("last_name").configure(label_for_charts="Last exact, first different"),
                     cll.Or(cll.ExactMatchLevel("first_name"), nickname).configure(
                         label_for_charts="First name or nickname only"
                     ),
@@ -182,12 +188,36 @@ def build_settings(data: pd.DataFrame, *, unique_id: str = "_rid", max_iteration
         )
     if _has(data, "date_of_birth"):
         comparisons.append(cl.DateOfBirthComparison("date_of_birth", input_is_string=True))
-    if _has(data, "postcode"):
-        comparisons.append(cl.PostcodeComparison("postcode"))
-    if _has(data, "street"):
-        comparisons.append(cl.JaroWinklerAtThresholds("street", [0.9]))
-    if _has(data, "city"):
-        comparisons.append(cl.ExactMatch("city"))
+    if _has(data, "street") or _has(data, "postcode") or _has(data, "city"):
+        # one comparison for the whole address: street, postcode and city move together, and
+        # counting them as three independent fields would triple the evidence of a shared home
+        street_similar = cll.JaroWinklerLevel("street", 0.88)
+        comparisons.append(
+            cl.CustomComparison(
+                output_column_name="address",
+                comparison_description="Street, postcode and city",
+                comparison_levels=[
+                    cll.And(cll.NullLevel("street"), cll.NullLevel("postcode"), cll.NullLevel("city")),
+                    cll.And(cll.ExactMatchLevel("street"), cll.ExactMatchLevel("postcode")).configure(
+                        label_for_charts="Same street and postcode"
+                    ),
+                    cll.And(street_similar, cll.Or(cll.LevenshteinLevel("postcode", 1), cll.ExactMatchLevel("city"))).configure(
+                        label_for_charts="Similar street, same area"
+                    ),
+                    cll.And(cll.ExactMatchLevel("postcode"), cll.NullLevel("street")).configure(
+                        label_for_charts="Same postcode, street unknown"
+                    ),
+                    cll.And(cll.ExactMatchLevel("city"), cll.NullLevel("street")).configure(
+                        label_for_charts="Same city, street unknown"
+                    ),
+                    cll.ExactMatchLevel("street").configure(label_for_charts="Same street only"),
+                    cll.Or(cll.ExactMatchLevel("postcode"), cll.ExactMatchLevel("city")).configure(
+                        label_for_charts="Same postcode or city, other street"
+                    ),
+                    cll.ElseLevel(),
+                ],
+            )
+        )
     if not comparisons:
         raise ValueError(
             "records have no usable identifying column: every one of first_name, last_name, email, phone, "
@@ -202,6 +232,9 @@ def build_settings(data: pd.DataFrame, *, unique_id: str = "_rid", max_iteration
         ("last_name", "date_of_birth"),
         ("date_of_birth", "postcode"),
         ("first_name_canon", "date_of_birth"),
+        ("last_name", "postcode"),
+        ("first_name", "postcode"),
+        ("street",),
         ("loyalty_id",),
     ):
         if all(_has(data, c) for c in cols):

@@ -34,6 +34,7 @@ __all__ = [
     "clean_phone",
     "clean_postcode",
     "clean_date_of_birth",
+    "infer_dob_formats",
     "standardise_records",
 ]
 
@@ -43,7 +44,7 @@ IDENTIFYING_COLUMNS = ("first_name", "last_name", "email", "phone", "date_of_bir
 STANDARD_COLUMNS = (*IDENTIFYING_COLUMNS, "loyalty_id", "created_at")
 
 #: Date-of-birth formats tried in order when a source has no stated format. Day-first
-#: formats come before month-first ones (the simulated company is British); state the
+#: formats come before month-first ones (ties go to the first); state the
 #: format per source with ``dob_formats`` to remove the ambiguity of ``03/04/1980``.
 DOB_FORMATS = (
     "%Y-%m-%d",
@@ -182,7 +183,7 @@ def clean_email(value) -> str | None:
     return text if _EMAIL_RE.match(text) and ".." not in text else None
 
 
-def clean_phone(value, default_region: str = "GB") -> str | None:
+def clean_phone(value, default_region: str = "US") -> str | None:
     """Phone number in E.164 ("+447700900123"), or ``None`` if it cannot be a phone number.
 
     National numbers are read in ``default_region`` (ISO 3166 code); extensions are dropped.
@@ -250,6 +251,25 @@ def clean_date_of_birth(
     return parsed.isoformat()
 
 
+def infer_dob_formats(values: pd.Series, candidates: tuple[str, ...] = DOB_FORMATS, n_sample: int = 2000) -> tuple[str, ...]:
+    """``candidates`` reordered so the format that parses most of ``values`` comes first.
+
+    One source writes its dates one way: a month-first source has many dates with a "day" above
+    12 that a day-first format rejects, so counting successes picks "%m/%d/%Y" for it and
+    "%d/%m/%Y" for a day-first source (ties keep the order of ``candidates``).
+    """
+    distinct = pd.Series(values.dropna().astype(str).unique()[:n_sample])
+    if distinct.empty:
+        return tuple(candidates)
+
+    def hits(fmt: str) -> int:
+        return int(pd.to_datetime(distinct, format=fmt, errors="coerce").notna().sum())
+
+    counts = [hits(f) for f in candidates]
+    best = int(np.argmax(counts))
+    return (candidates[best], *[f for i, f in enumerate(candidates) if i != best])
+
+
 @dataclass
 class StandardisedRecords:
     """Result of :func:`standardise_records`.
@@ -282,7 +302,7 @@ def standardise_records(
     record_id_col: str = "record_id",
     source_col: str | None = "source",
     columns: Mapping[str, str] | None = None,
-    default_region: str = "GB",
+    default_region: str = "US",
     dob_formats: Mapping[str, str | list[str]] | None = None,
     today: date | None = None,
 ) -> StandardisedRecords:
@@ -302,8 +322,8 @@ def standardise_records(
     default_region : str
         Region (ISO 3166 alpha-2) for phone numbers written without a country code.
     dob_formats : mapping, optional
-        Source -> strptime format(s) for dates of birth from that source; other sources try
-        :data:`DOB_FORMATS` in order.
+        Source -> strptime format(s) for dates of birth from that source; for other sources
+        the format that parses most of their values is found by :func:`infer_dob_formats`.
     today : date, optional
         Latest possible date of birth (default: today).
 
@@ -384,11 +404,10 @@ def standardise_records(
         dob = pd.Series(None, index=index, dtype=object)
         per_source = dict(dob_formats or {})
         for src, pos in out.groupby("source", sort=True).indices.items():
-            fmts = per_source.get(src, DOB_FORMATS)
-            fmts = (fmts,) if isinstance(fmts, str) else tuple(fmts)
-            dob.iloc[pos] = _map_unique(
-                raw["date_of_birth"].iloc[pos], lambda v, f=fmts: clean_date_of_birth(v, f, today=today)
-            ).to_numpy()
+            values = raw["date_of_birth"].iloc[pos]
+            fmts = per_source.get(src)
+            fmts = infer_dob_formats(values) if fmts is None else ((fmts,) if isinstance(fmts, str) else tuple(fmts))
+            dob.iloc[pos] = _map_unique(values, lambda v, f=fmts: clean_date_of_birth(v, f, today=today)).to_numpy()
         out["date_of_birth"] = dob
         note("date_of_birth", raw["date_of_birth"], dob, "not a possible date of birth in the known formats")
     else:
