@@ -20,9 +20,10 @@ import pandas as pd
 __all__ = ["main"]
 
 NBA_RULES = (
-    "Next best action, first matching rule: CLV below the cost to serve -> serve at lower cost; "
-    "P(alive) < 0.3 and past spend in the top half -> win back; P(alive) < 0.3 -> do nothing; "
-    "P(alive) < 0.7 -> retain; CLV in the top quarter -> grow by cross-sell; otherwise do nothing."
+    "Next best action: the eligible action with the highest expected value = P(effect) x value at stake - cost "
+    "(crm_models.customize.default_action_table): retain if 0.3 <= P(alive) < 0.8 (stake CLV x (1 - P(alive))), "
+    "cross_sell if P(alive) >= 0.8 (stake a share of CLV), win_back if P(alive) < 0.3 (stake CLV / P(alive)), "
+    "serve_at_lower_cost if CLV is below the cost to serve; do_nothing when no action promises a positive value."
 )
 
 
@@ -169,26 +170,31 @@ def _resolver():
 
 def _cmd_resolve(args) -> list[Path]:
     records = _read_csv(args.records, "records")
-    _check_columns(records, args.records, {"--record-id-col": args.record_id_col})
+    wanted = {"--record-id-col": args.record_id_col}
+    if args.source_col:
+        wanted["--source-col"] = args.source_col
+    _check_columns(records, args.records, wanted)
     resolve_customers = _resolver()
-    if args.record_id_col != "record_id":
-        if "record_id" in records.columns:
-            raise CliError(f"{args.records} has both 'record_id' and '{args.record_id_col}'; rename one of them")
-        records = records.rename(columns={args.record_id_col: "record_id"})
-    result = resolve_customers(records)
+    result = _resolve(resolve_customers, records, args.record_id_col, args.source_col or None, args.no_progress)
     out = _writable(args.out)
-    crosswalk = result.crosswalk
-    if args.record_id_col != "record_id":
-        crosswalk = crosswalk.rename(columns={"record_id": args.record_id_col})
-    crosswalk.to_csv(out, index=crosswalk.index.name is not None)
+    result.crosswalk.to_csv(out)
     written = [out]
     if args.golden:
         golden = _writable(args.golden)
         result.golden.to_csv(golden)
         written.append(golden)
-    n_cust = crosswalk["customer_id"].nunique() if "customer_id" in crosswalk.columns else len(result.golden)
-    print(f"{len(records):,} records resolved to {n_cust:,} customers", file=sys.stderr)
+    print(f"{result.n_records:,} records resolved to {result.n_customers:,} customers", file=sys.stderr)
     return written
+
+
+def _resolve(resolve_customers, records, record_id_col, source_col, no_progress):
+    """resolve_customers behind a one-step progress bar (linkage has no inner progress to report)."""
+    from tqdm.auto import tqdm
+
+    with tqdm(total=1, desc=f"resolving {len(records):,} records", file=sys.stderr, disable=no_progress, leave=False) as bar:
+        result = resolve_customers(records, record_id_col=record_id_col, source_col=source_col)
+        bar.update(1)
+    return result
 
 
 def _cmd_demo(args) -> list[Path]:
@@ -200,9 +206,8 @@ def _cmd_demo(args) -> list[Path]:
     folder = Path(args.out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     world = load_crm_world()
-    result = resolve_customers(world.records)
-    crosswalk = result.crosswalk
-    cw = crosswalk.reset_index() if "record_id" not in crosswalk.columns else crosswalk
+    result = _resolve(resolve_customers, world.records, "record_id", "source", args.no_progress)
+    cw = result.crosswalk.reset_index()
     tx = world.transactions.merge(cw[["record_id", "customer_id"]], on="record_id", how="left", validate="many_to_one")
     if tx["customer_id"].isna().any():
         raise CliError(f"{int(tx['customer_id'].isna().sum())} transactions have a record id missing from the crosswalk")
@@ -233,7 +238,7 @@ def _add_scoring_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--horizon-months", type=int, default=12, help="CLV and expected-purchase horizon in months (12)")
     p.add_argument("--discount-rate", type=float, default=0.10, help="yearly discount rate for CLV (0.10)")
     p.add_argument("--margin", type=float, default=1.0, help="share of spend kept as margin in CLV (1.0)")
-    p.add_argument("--cost-to-serve", type=float, default=0.0, help="CLV below this gets 'serve at lower cost' (0)")
+    p.add_argument("--cost-to-serve", type=float, default=0.0, help="cost of serving a customer over the horizon, USD; CLV below it makes serve_at_lower_cost eligible (0)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
@@ -257,6 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("resolve", help="resolve a records CSV to customers")
     r.add_argument("records", help="CSV with record id, source and contact columns")
     r.add_argument("--record-id-col", default="record_id")
+    r.add_argument("--source-col", default="source", help="source-system column; '' for a single system")
+    r.add_argument("--no-progress", action="store_true", help="no progress bars")
     r.add_argument("--out", default="crosswalk.csv", help="record -> customer crosswalk CSV (crosswalk.csv)")
     r.add_argument("--golden", default=None, help="also write the golden records here")
 
@@ -271,7 +278,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     try:
-        args = parser.parse_args(argv or ["demo"])
+        if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+            argv = ["demo", *argv]  # no command: the bundled simulated company
+        args = parser.parse_args(argv)
         if args.command is None:
             raise CliError("choose a command: score, resolve or demo (see 'crm-models --help')")
         for opt in ("horizon_months", "discount_rate", "margin"):

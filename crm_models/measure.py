@@ -349,7 +349,8 @@ def cohort_retention(
 def plot_cohort_heatmap(table: pd.DataFrame, ax=None, *, max_months: int | None = None, annotate: bool = True):
     """Heatmap of a :func:`cohort_retention` share table (cohorts down, months since first purchase across).
 
-    Unobserved cells are left blank. Returns the matplotlib ``Axes``.
+    Unobserved cells are grey; colours are scaled to the months after the first (month 0 is 100%
+    by construction and saturates). Returns the matplotlib ``Axes``.
     """
     import matplotlib.pyplot as plt
 
@@ -363,7 +364,11 @@ def plot_cohort_heatmap(table: pd.DataFrame, ax=None, *, max_months: int | None 
         raise ValueError("the heatmap expects shares; call cohort_retention(..., counts=False)")
     if ax is None:
         _, ax = plt.subplots(figsize=(min(2 + 0.45 * values.shape[1], 14), 1.5 + 0.35 * values.shape[0]))
-    im = ax.imshow(np.ma.masked_invalid(values), cmap="Blues", vmin=0, vmax=1, aspect="auto")
+    # month 0 is 100% by construction: scale the colours to the later months so they show
+    later = values[:, 1:][np.isfinite(values[:, 1:])] if values.shape[1] > 1 else np.array([])
+    vmax = float(later.max()) if later.size and later.max() > 0 else 1.0
+    ax.set_facecolor("#eeeeee")  # unobserved cells
+    im = ax.imshow(np.ma.masked_invalid(values), cmap="Blues", vmin=0, vmax=vmax, aspect="auto")
     ax.set_xticks(range(values.shape[1]), [str(c) for c in shares.columns])
     ax.set_yticks(range(values.shape[0]), [f"{p} (n={n})" for p, n in zip(shares.index, table["cohort_size"])])
     ax.set_xlabel("months since first purchase")
@@ -371,7 +376,7 @@ def plot_cohort_heatmap(table: pd.DataFrame, ax=None, *, max_months: int | None 
     if annotate and values.size <= 400:
         for i, j in zip(*np.nonzero(np.isfinite(values))):
             v = values[i, j]
-            ax.text(j, i, f"{v:.0%}", ha="center", va="center", fontsize=7, color="white" if v > 0.6 else "black")
+            ax.text(j, i, f"{v:.0%}", ha="center", va="center", fontsize=7, color="white" if v > 0.6 * vmax else "black")
     ax.figure.colorbar(im, ax=ax, label="share of cohort active")
     ax.set_title("Cohort retention: share of each first-purchase cohort buying in month k")
     return ax

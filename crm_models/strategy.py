@@ -33,6 +33,7 @@ SCORE_COLUMNS = [
     "expected_spend",
     "clv",
     "next_best_action",
+    "action_expected_value",
 ]
 
 DAYS_PER_MONTH = 365.25 / 12
@@ -155,26 +156,11 @@ def rfm_scores(summary: pd.DataFrame) -> pd.DataFrame:
 # ----------------------------------------------------------------------------------------------
 
 
-def _next_best_action(scores: pd.DataFrame, cost_to_serve: float) -> pd.Series:
-    """Rule table, first match wins (stated in the report):
+def _next_best_action(scores: pd.DataFrame, cost_to_serve: float) -> pd.DataFrame:
+    """:func:`crm_models.customize.next_best_action` with the shipped action table."""
+    from crm_models.customize import default_action_table, next_best_action
 
-    1. CLV below the cost to serve -> "serve at lower cost"
-    2. P(alive) < 0.3 and past spend in the top half -> "win back"
-    3. P(alive) < 0.3 -> "do nothing"
-    4. P(alive) < 0.7 -> "retain"
-    5. CLV in the top quarter -> "grow by cross-sell"
-    6. otherwise -> "do nothing"
-    """
-    clv, pa = scores["clv"], scores["p_alive"]
-    top_half_spend = scores["monetary_value"] >= scores["monetary_value"].median()
-    return pd.Series(
-        np.select(
-            [clv < cost_to_serve, (pa < 0.3) & top_half_spend, pa < 0.3, pa < 0.7, clv >= clv.quantile(0.75)],
-            ["serve at lower cost", "win back", "do nothing", "retain", "grow by cross-sell"],
-            default="do nothing",
-        ),
-        index=scores.index,
-    )
+    return next_best_action(scores[["clv", "p_alive"]], default_action_table(cost_to_serve=cost_to_serve))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -210,7 +196,9 @@ def score_customers(
     - ``expected_spend``: expected spend per purchase (Gamma-Gamma, money);
     - ``clv``: discounted margin over ``horizon_months`` months (months of 365.25/12 days,
       ``annual_discount_rate`` a yearly rate, ``margin`` the share of spend kept);
-    - ``next_best_action``: from a stated rule table (see the HTML report).
+    - ``next_best_action`` and its ``action_expected_value`` (USD): the eligible action with the
+      highest P(effect) x value at stake - cost in
+      :func:`crm_models.customize.default_action_table` (``cost_to_serve`` in USD over the horizon).
 
     Parameters
     ----------
@@ -261,7 +249,9 @@ def score_customers(
         _step(bar, "CLV")
         out["clv"] = models.clv(summary, horizon_months, annual_discount_rate, margin)
         _step(bar, "next best action")
-        out["next_best_action"] = _next_best_action(out, cost_to_serve)
+        nba = _next_best_action(out, cost_to_serve)
+        out["next_best_action"] = nba["action"]
+        out["action_expected_value"] = nba["expected_value"]
         _step(bar, "done")
     for col in ("p_alive", "expected_purchases", "expected_spend", "clv"):
         if not np.isfinite(out[col].to_numpy()).all():

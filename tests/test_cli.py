@@ -59,13 +59,8 @@ def test_score_writes_scores_and_report(tmp_path, csv, small_log, capsys):
     assert scores[["p_alive", "expected_purchases", "clv"]].notna().all().all()
     assert scores["p_alive"].between(0, 1).all() and (scores["clv"] >= 0).all()
     assert set(scores["r_score"]) <= {1, 2, 3, 4, 5}
-    assert set(scores["next_best_action"]) <= {
-        "retain",
-        "grow by cross-sell",
-        "win back",
-        "serve at lower cost",
-        "do nothing",
-    }
+    assert set(scores["next_best_action"]) <= {"retain", "cross_sell", "win_back", "serve_at_lower_cost", "do_nothing"}
+    assert (scores["action_expected_value"] >= 0).all()
     page = report.read_text(encoding="utf-8")
     assert page.count("data:image/png;base64,") >= 4
     assert "<script" not in page.lower() and "http://" not in page and "https://" not in page
@@ -158,3 +153,59 @@ def test_too_few_customers(csv, small_log, capsys):
 def test_help_exits_zero(capsys):
     assert main(["--help"]) == 0
     assert "score" in capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def world_records():
+    from crm_models.datasets import load_crm_world
+
+    return load_crm_world().records
+
+
+def test_resolve_writes_crosswalk(tmp_path, world_records, capsys):
+    from crm_models.datasets import load_crm_world
+
+    truth = load_crm_world().record_truth.set_index("record_id")["person_id"]
+    people = truth.unique()[:60]
+    recs = world_records[world_records["record_id"].map(truth).isin(people)].rename(columns={"record_id": "rid"})
+    path = tmp_path / "records.csv"
+    recs.to_csv(path, index=False)
+    out, golden = tmp_path / "cw.csv", tmp_path / "golden.csv"
+    rc = main(["resolve", str(path), "--record-id-col", "rid", "--out", str(out), "--golden", str(golden), "--no-progress"])
+    assert rc == 0, capsys.readouterr().err
+    cw = pd.read_csv(out)
+    assert list(cw.columns[:2]) == ["rid", "customer_id"]
+    assert sorted(cw["rid"]) == sorted(recs["rid"])  # every record exactly once
+    assert 50 <= cw["customer_id"].nunique() <= len(recs)
+    assert len(pd.read_csv(golden)) == cw["customer_id"].nunique()
+    assert "records resolved to" in capsys.readouterr().err
+    assert main(["resolve", str(path), "--out", str(out)]) == 2
+    err = one_line_error(capsys)
+    assert "column 'record_id' (given by --record-id-col)" in err and "rid" in err
+
+
+def test_no_arguments_runs_the_simulated_company(tmp_path, monkeypatch, capsys):
+    """The default command end to end, with the deterministic exact-key resolver to keep it fast."""
+    import crm_models.cli as cli
+    from crm_models.identify import resolve_exact
+
+    monkeypatch.setattr(cli, "_resolver", lambda: resolve_exact)
+    monkeypatch.chdir(tmp_path)
+    assert main([]) == 0
+    printed = capsys.readouterr().out
+    folder = tmp_path / "crm_output"
+    for name in ("crosswalk.csv", "golden_records.csv", "scores.csv", "report.html"):
+        assert (folder / name).is_file() and f"wrote crm_output/{name}" in printed
+    cw = pd.read_csv(folder / "crosswalk.csv")
+    scores = pd.read_csv(folder / "scores.csv", index_col="customer_id")
+    assert set(scores.index) <= set(cw["customer_id"]) and len(scores) > 1000
+    assert "simulated company" in (folder / "report.html").read_text(encoding="utf-8")
+
+
+def test_options_without_a_command_go_to_the_demo(monkeypatch, tmp_path):
+    import crm_models.cli as cli
+
+    seen = {}
+    monkeypatch.setattr(cli, "_cmd_demo", lambda args: seen.update(vars(args)) or [])
+    assert main(["--out-dir", str(tmp_path / "elsewhere"), "--no-progress"]) == 0
+    assert seen["out_dir"] == str(tmp_path / "elsewhere") and seen["no_progress"]
