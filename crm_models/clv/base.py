@@ -666,3 +666,100 @@ class FrequencyRecencyModel(BaseModel):
         """Arrays for the likelihood; by default the three columns plus the distinct frequencies."""
         xu, xinv = np.unique(x, return_inverse=True)
         return {"x": x, "t_x": t_x, "T": T, "xu": xu, "xinv": xinv}
+
+    # ------------------------------------------------------------------- predictions
+    # Subclasses implement, on the natural-scale parameters ``p`` (a dict):
+    #   _expected(p, pdata, t) -> E[X(t) | x, t_x, T] per row
+    #   _p_alive(p, pdata)     -> P(alive at T | x, t_x, T) per row
+    #   _expected_new(p, t)    -> E[X(t)] for a customer just acquired (t an array)
+    #   _p_n(p, t, n)          -> P(X(t) = n) for an array of whole numbers n
+
+    def _prediction_data(self, data: pd.DataFrame) -> _PredictionData:
+        x, t_x, T = self._validate(data)
+        return _PredictionData(x, t_x, T, data.index)
+
+    def expected_purchases(
+        self,
+        data: pd.DataFrame,
+        t: float,
+        *,
+        interval: float | None = None,
+        n_samples: int = 200,
+        seed: int | None = 0,
+    ) -> pd.Series | pd.DataFrame:
+        """Conditional expected number of purchases in the next ``t`` periods, per customer.
+
+        ``t`` is in the data's time unit (e.g. weeks). Returns a Series named
+        ``expected_purchases`` indexed like ``data``; with ``interval`` (e.g. 0.9), a DataFrame
+        with ``estimate``, ``lower``, ``upper`` from ``n_samples`` parameter draws.
+        """
+        self._check_fitted()
+        t = _check_time(t)
+        pdata = self._prediction_data(data)
+        return self._predict(
+            lambda p: self._expected(p, pdata, t), pdata.index, "expected_purchases", interval, n_samples, seed
+        )
+
+    def probability_alive(
+        self, data: pd.DataFrame, *, interval: float | None = None, n_samples: int = 200, seed: int | None = 0
+    ) -> pd.Series | pd.DataFrame:
+        """Probability that each customer is still active at the end of observation (time T)."""
+        self._check_fitted()
+        pdata = self._prediction_data(data)
+        return self._predict(lambda p: self._p_alive(p, pdata), pdata.index, "probability_alive", interval, n_samples, seed)
+
+    def expected_purchases_new_customer(
+        self, t, *, interval: float | None = None, n_samples: int = 200, seed: int | None = 0
+    ):
+        """Unconditional E[X(t)]: expected repeat purchases of a newly acquired customer in ``t`` periods.
+
+        ``t`` a number (returns a float) or an array (returns a Series indexed by ``t``).
+        """
+        self._check_fitted()
+        scalar = np.ndim(t) == 0
+        ts = np.array([_check_time(v) for v in np.atleast_1d(t)])
+        index = pd.Index(ts, name="t")
+        out = self._predict(lambda p: self._expected_new(p, ts), index, "expected_purchases", interval, n_samples, seed)
+        return _scalarise(out, scalar)
+
+    def probability_of_n_purchases(
+        self, t: float, n, *, interval: float | None = None, n_samples: int = 200, seed: int | None = 0
+    ):
+        """Population probability of exactly ``n`` repeat purchases in a period of length ``t``.
+
+        ``n`` a whole number (returns a float) or an array (returns a Series indexed by ``n``).
+        """
+        self._check_fitted()
+        t = _check_time(t)
+        scalar = np.ndim(n) == 0
+        ns = np.atleast_1d(np.asarray(n))
+        if not np.issubdtype(ns.dtype, np.number) or np.any(ns < 0) or np.any(ns != np.floor(ns)):
+            raise ValueError(f"n must be whole numbers >= 0, got {n!r}")
+        ns = ns.astype(np.int64)
+        index = pd.Index(ns, name="n")
+        out = self._predict(lambda p: self._p_n(p, t, ns), index, "probability", interval, n_samples, seed)
+        return _scalarise(out, scalar)
+
+
+def _scalarise(out, scalar: bool):
+    if not scalar:
+        return out
+    if isinstance(out, pd.Series):
+        return float(out.iloc[0])
+    return out.iloc[0].rename(None)
+
+
+class _PredictionData:
+    """Validated prediction inputs, with lazily computed distinct (x, T) pairs."""
+
+    def __init__(self, x, t_x, T, index):
+        self.x, self.t_x, self.T, self.index = x, t_x, T, index
+        self._xT = None
+
+    @property
+    def xT(self):
+        """(unique x, unique T, inverse) over distinct (x, T) pairs."""
+        if self._xT is None:
+            unique, _, inv = compress({"x": self.x, "T": self.T})
+            self._xT = (unique["x"], unique["T"], inv)
+        return self._xT
