@@ -1,0 +1,31 @@
+"""Probabilistic customer lifetime-value models (issue 3), each next to its paper.
+
+Non-contractual purchase models on ``(frequency, recency, T)`` data: :class:`BetaGeo`
+(BG/NBD), :class:`ModifiedBetaGeo` (MBG/NBD), :class:`ParetoNBD`; spend per transaction:
+:class:`GammaGamma`; value: :func:`customer_lifetime_value`; simulators in
+:mod:`crm_models.clv.simulate`. The shared contract lives in :mod:`crm_models.clv.base`.
+"""
+
+from crm_models.clv.base import (
+    BaseModel,
+    ConvergenceError,
+    FrequencyRecencyModel,
+    ModelSummary,
+    NotFittedError,
+    compress,
+    validate_frequency_recency,
+)
+
+__all__ = [
+    "BaseModel",
+    "FrequencyRecencyModel",
+    "ModelSummary",
+    "NotFittedError",
+    "ConvergenceError",
+    "compress",
+    "validate_frequency_recency",
+]
+
+# --- core models (branch clv-core) -------------------------------------------------------
+
+# --- discrete-time / contractual models and diagnostics (branch clv-discrete) -----------
