@@ -717,7 +717,8 @@ def simulate_queue(
     Returns
     -------
     pandas.DataFrame
-        Indexed by tier (and a final ``all`` row): ``calls``, ``fifo_mean_wait`` and
+        Indexed by tier (in ``tier_order`` for the ``tier`` rule, else in the order of a
+        categorical ``tier_col``, else sorted; and a final ``all`` row): ``calls``, ``fifo_mean_wait`` and
         ``priority_mean_wait`` (minutes), their 90th percentiles ``fifo_p90_wait`` /
         ``priority_p90_wait``, and ``change_mean_wait`` (priority - FIFO, minutes).
         ``.attrs`` records the rule, the load and the settings.
@@ -756,10 +757,10 @@ def simulate_queue(
     w_prio = _serve(arrival, service, -prio[who], int(n_agents))
     tier = scores[tier_col].to_numpy()[who]
     df = pd.DataFrame({"tier": tier, "fifo": w_fifo, "prio": w_prio})
-    if isinstance(scores[tier_col].dtype, pd.CategoricalDtype):
-        levels = list(scores[tier_col].cat.categories)
-    elif rule.rule == "tier":
+    if rule.rule == "tier":
         levels = list(rule.tier_order)
+    elif isinstance(scores[tier_col].dtype, pd.CategoricalDtype):
+        levels = list(scores[tier_col].cat.categories)
     else:
         levels = sorted(pd.unique(scores[tier_col].astype(object)), key=str)
     rows = {}
