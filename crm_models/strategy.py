@@ -60,42 +60,45 @@ def _step(bar, next_label: str) -> None:
 
 
 class _ValueModels:
-    """BG/NBD (Fader, Hardie & Lee 2005) and Gamma-Gamma fitted on one RFM summary (weeks)."""
+    """BG/NBD (Fader, Hardie & Lee 2005) and Gamma-Gamma fitted on one RFM summary (weeks),
+    with :mod:`crm_models.clv`'s models."""
 
     def __init__(self, summary: pd.DataFrame):
-        import warnings
+        from crm_models.clv.beta_geo import BetaGeo
+        from crm_models.clv.gamma_gamma import GammaGamma
 
-        from lifetimes import BetaGeoFitter, GammaGammaFitter
-
-        f, r, t = summary["frequency"], summary["recency"], summary["T"]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", (DeprecationWarning, RuntimeWarning, FutureWarning))
-            self.bgf = BetaGeoFitter(penalizer_coef=0.0).fit(f, r, t)
-            repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
-            if len(repeat) < 10:
-                raise ValueError(
-                    f"only {len(repeat)} customers bought more than once with a positive amount; the spend "
-                    "model (Gamma-Gamma) needs at least 10"
-                )
-            self.ggf = GammaGammaFitter(penalizer_coef=0.0).fit(repeat["frequency"], repeat["monetary_value"])
+        # customers whose first purchase is at the observation end (T = 0) carry no information
+        # on the purchase process: they are left out of the fit and scored as new customers
+        self.bgf = BetaGeo().fit(summary.loc[summary["T"] > 0, ["frequency", "recency", "T"]])
+        repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
+        if len(repeat) < 10:
+            raise ValueError(
+                f"only {len(repeat)} customers bought more than once with a positive amount; the spend "
+                "model (Gamma-Gamma) needs at least 10"
+            )
+        self.ggf = GammaGamma().fit(repeat[["frequency", "monetary_value"]])
         self.params = {
             "BG/NBD": self.bgf.params_.round(4).to_dict(),
-            "Gamma-Gamma": self.ggf.params_.rename({"v": "gamma"}).round(4).to_dict(),
+            "Gamma-Gamma": self.ggf.params_.round(4).to_dict(),
         }
 
     def p_alive(self, s: pd.DataFrame) -> pd.Series:
-        return pd.Series(
-            np.asarray(self.bgf.conditional_probability_alive(s["frequency"], s["recency"], s["T"]), dtype=float),
-            index=s.index,
-        )
+        out = pd.Series(1.0, index=s.index)  # just acquired: alive
+        seen = s["T"] > 0
+        out[seen] = self.bgf.probability_alive(s.loc[seen, ["frequency", "recency", "T"]]).astype(float)
+        return out
 
     def expected_purchases(self, s: pd.DataFrame, t_weeks: float) -> pd.Series:
-        out = self.bgf.conditional_expected_number_of_purchases_up_to_time(t_weeks, s["frequency"], s["recency"], s["T"])
-        return pd.Series(np.asarray(out, dtype=float), index=s.index)
+        out = pd.Series(float(self.bgf.expected_purchases_new_customer(t_weeks)), index=s.index)
+        seen = s["T"] > 0
+        out[seen] = self.bgf.expected_purchases(s.loc[seen, ["frequency", "recency", "T"]], t_weeks).astype(float)
+        return out
 
     def expected_spend(self, s: pd.DataFrame) -> pd.Series:
-        out = self.ggf.conditional_expected_average_profit(s["frequency"], s["monetary_value"].clip(lower=0))
-        return pd.Series(np.asarray(out, dtype=float), index=s.index)
+        # repeat buyers whose repeat purchases were all free count as one-time buyers for spend
+        data = s[["frequency", "monetary_value"]].copy()
+        data.loc[data["monetary_value"] <= 0, "frequency"] = 0
+        return self.ggf.expected_spend(data).astype(float)
 
     def clv(self, s: pd.DataFrame, months: int, annual_discount_rate: float, margin: float) -> pd.Series:
         """Discounted margin over ``months`` calendar months (365.25/12 days each), discounting mid-stream

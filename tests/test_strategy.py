@@ -102,3 +102,13 @@ def test_evaluate_policy_bad_input(world, perfect_crosswalk):
         evaluate_policy(world, perfect_crosswalk, [], margin=2)
     with pytest.raises(ValueError, match=r"missing column\(s\) \['customer_id'\]"):
         evaluate_policy(world, perfect_crosswalk.rename(columns={"customer_id": "cid"}), [])
+
+
+def test_customers_acquired_at_the_end_are_scored_as_new():
+    cd = load_cdnow()
+    last = cd["date"].max()
+    newcomers = pd.DataFrame({"customer_id": [-1, -2], "date": [last, last], "cds": [1, 1], "amount": [20.0, 30.0]})
+    scores = score_customers(pd.concat([cd, newcomers], ignore_index=True))
+    assert (scores.loc[[-1, -2], "T"] == 0).all()
+    assert (scores.loc[[-1, -2], "p_alive"] == 1).all()
+    assert np.isfinite(scores.loc[[-1, -2], "clv"]).all() and (scores.loc[[-1, -2], "clv"] > 0).all()
