@@ -16,7 +16,17 @@ import pandas as pd
 from crm_models._validation import parse_datetimes, parse_timestamp, require_columns
 from crm_models.rfm import rfm_summary
 
-__all__ = ["score_customers", "SCORE_COLUMNS", "true_contact_effect", "evaluate_policy"]
+__all__ = [
+    "score_customers",
+    "SCORE_COLUMNS",
+    "rfm_scores",
+    "true_contact_effect",
+    "evaluate_policy",
+    "compare_policies",
+    "plot_policy_comparison",
+    "customer_truth",
+    "best_possible_contacts",
+]
 
 #: Columns of :func:`score_customers`' output, in order.
 SCORE_COLUMNS = [
@@ -393,3 +403,66 @@ def evaluate_policy(
         },
         name=name,
     )
+
+
+def customer_truth(world, crosswalk: pd.DataFrame) -> pd.DataFrame:
+    """What really happened to each resolved customer (truth; simulated company only).
+
+    Indexed by ``customer_id``: ``person_id`` (the real person behind most of the customer's
+    records), ``alive_at_end`` (that person had not dropped out at the world's ``end``),
+    ``holdout_purchases`` (distinct purchase days in the holdout on the customer's records, the
+    unit BG/NBD predicts) and ``holdout_spend`` (USD).
+    """
+    cw = crosswalk.reset_index() if "record_id" not in crosswalk.columns else crosswalk
+    require_columns(cw, ["record_id", "customer_id"], what="crosswalk")
+    person = cw["record_id"].map(world.record_truth.set_index("record_id")["person_id"])
+    main = (
+        pd.DataFrame({"customer_id": cw["customer_id"], "person_id": person})
+        .groupby("customer_id")["person_id"]
+        .agg(lambda s: s.value_counts().index[0])
+    )
+    alive = main.map(world.future.set_index("person_id")["alive_at_end"]).astype(bool)
+    fut = world.future_transactions.merge(cw[["record_id", "customer_id"]], on="record_id", how="inner")
+    days = fut.assign(day=fut["timestamp"].dt.normalize()).groupby("customer_id")["day"].nunique()
+    spend = fut.groupby("customer_id")["amount"].sum()
+    out = pd.DataFrame({"person_id": main, "alive_at_end": alive})
+    out["holdout_purchases"] = days.reindex(out.index, fill_value=0).astype("int64")
+    out["holdout_spend"] = spend.reindex(out.index, fill_value=0.0)
+    return out
+
+
+def best_possible_contacts(world, crosswalk: pd.DataFrame, n: int) -> pd.Index:
+    """The ``n`` resolved customers whose real persons have the largest true extra revenue from a
+    contact (truth; the ceiling no model can beat)."""
+    effect = true_contact_effect(world)["extra_revenue"]
+    truth = customer_truth(world, crosswalk)
+    ranked = truth["person_id"].map(effect).sort_values(ascending=False, kind="stable")
+    return ranked.index[: int(n)]
+
+
+def compare_policies(world, crosswalk: pd.DataFrame, policies: dict, **kwargs) -> pd.DataFrame:
+    """:func:`evaluate_policy` for each ``name -> contacted customer ids``; one row per policy."""
+    if not policies:
+        raise ValueError("policies is empty: give at least one name -> contacted customer ids")
+    return pd.DataFrame([evaluate_policy(world, crosswalk, ids, name=name, **kwargs) for name, ids in policies.items()])
+
+
+def plot_policy_comparison(table: pd.DataFrame, axes=None):
+    """Two panels from :func:`compare_policies`: value created (USD) and customers lost, per policy."""
+    import matplotlib.pyplot as plt
+
+    require_columns(table, ["expected_value_created", "lost", "cost"], what="table")
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    names = list(table.index.astype(str))
+    colors = ["#999999" if v == 0 else ("#4c9a5b" if v > 0 else "#c44e52") for v in table["expected_value_created"]]
+    axes[0].barh(names, table["expected_value_created"], color=colors)
+    axes[0].axvline(0, color="black", lw=0.8)
+    axes[0].set_xlabel("value created: margin x extra revenue - contact cost (USD)")
+    axes[0].invert_yaxis()
+    axes[1].barh(names, table["lost"], color="#2a6fb0")
+    axes[1].set_xlabel("real customers lost in the holdout (no purchase)")
+    axes[1].invert_yaxis()
+    axes[1].set_yticklabels([])
+    axes[0].figure.suptitle("Running each policy against the simulated future")
+    return axes
