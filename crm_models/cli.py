@@ -134,7 +134,8 @@ def _score_frame(tx: pd.DataFrame, args, *, customer_id_col: str, date_col: str,
                 f"CLV: expected margin over the next {args.horizon_months} months (months of 365.25/12 days), "
                 f"margin {args.margin:g} of spend, discounted at {args.discount_rate:g} a year.",
                 "P(alive) and expected purchases: BG/NBD (Fader, Hardie & Lee 2005); spend per purchase: Gamma-Gamma.",
-                "RFM scores 1-5 by quintile (5 = most recent / most frequent / highest spend); segments from R and F.",
+                "RFM scores 1-5 by quintile (5 = most recent / most frequent / highest total spend); named segments "
+                "from crm_models.segment's default rule table.",
                 NBA_RULES,
             ],
         )

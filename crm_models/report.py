@@ -55,7 +55,7 @@ def _png(fig) -> str:
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=96, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=80)  # figures use the constrained layout: one draw, no tight bbox pass
     plt.close(fig)
     return '<img alt="figure" src="data:image/png;base64,' + base64.b64encode(buf.getvalue()).decode("ascii") + '">'
 
@@ -73,7 +73,7 @@ def _figures(scores: pd.DataFrame, cohorts: pd.DataFrame | None) -> list[tuple[s
         .agg(customers=("clv", "size"), clv=("clv", "sum"))
         .sort_values("customers", ascending=True)
     )
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True, layout="constrained")
     axes[0].barh(seg.index, seg["customers"], color="#2a6fb0")
     axes[0].set_xlabel("customers")
     axes[1].barh(seg.index, seg["clv"], color="#e08a2c")
@@ -81,7 +81,7 @@ def _figures(scores: pd.DataFrame, cohorts: pd.DataFrame | None) -> list[tuple[s
     fig.suptitle("RFM segments: how many customers, how much future value")
     out.append(("RFM segments", _png(fig), "Segments from recency and frequency scores (5 = best)."))
 
-    fig, ax = plt.subplots(figsize=(7, 3.6))
+    fig, ax = plt.subplots(figsize=(7, 3.6), layout="constrained")
     ax.hist(scores["p_alive"], bins=np.linspace(0, 1, 21), color="#2a6fb0", edgecolor="white")
     ax.set_xlabel("P(alive) at the end of the observation period")
     ax.set_ylabel("customers")
@@ -90,7 +90,7 @@ def _figures(scores: pd.DataFrame, cohorts: pd.DataFrame | None) -> list[tuple[s
 
     if scores["clv"].sum() > 0:
         cc = concentration_curve(scores["clv"])
-        fig, ax = plt.subplots(figsize=(5.5, 4.5))
+        fig, ax = plt.subplots(figsize=(5.5, 4.5), layout="constrained")
         ax.plot(cc["share_of_customers"], cc["share_of_value"], color="#e08a2c", lw=2, label="CLV")
         ax.plot([0, 1], [0, 1], color="grey", ls="--", label="everyone equal")
         ax.set_xlabel("share of customers (highest CLV first)")
@@ -100,12 +100,14 @@ def _figures(scores: pd.DataFrame, cohorts: pd.DataFrame | None) -> list[tuple[s
         out.append(("Value concentration", _png(fig), "What share of future value the top x% of customers hold."))
 
     if cohorts is not None:
-        fig, ax = plt.subplots(figsize=(min(2 + 0.45 * (cohorts.shape[1] - 1), 14), 1.5 + 0.35 * len(cohorts)))
+        fig, ax = plt.subplots(
+            figsize=(min(2 + 0.45 * (cohorts.shape[1] - 1), 14), 1.5 + 0.35 * len(cohorts)), layout="constrained"
+        )
         plot_cohort_heatmap(cohorts, ax=ax, annotate=cohorts.size <= 300)
         out.append(("Cohort retention", _png(fig), "Share of each first-purchase month's cohort buying k months later."))
 
     nba = scores.groupby("next_best_action").agg(customers=("clv", "size"), clv=("clv", "sum"))
-    fig, ax = plt.subplots(figsize=(7, 3.2))
+    fig, ax = plt.subplots(figsize=(7, 3.2), layout="constrained")
     ax.barh(nba.index, nba["customers"], color="#4c9a5b")
     ax.set_xlabel("customers")
     ax.set_title("Next best action")

@@ -128,40 +128,21 @@ class _ValueModels:
 # RFM scores and segments
 # ----------------------------------------------------------------------------------------------
 
-#: Named RFM segments from the recency and frequency scores (1-5): the widely used rule table.
-RF_SEGMENTS = {
-    (1, 1): "Hibernating", (1, 2): "Hibernating", (2, 1): "Hibernating", (2, 2): "Hibernating",
-    (1, 3): "At Risk", (1, 4): "At Risk", (2, 3): "At Risk", (2, 4): "At Risk",
-    (1, 5): "Can't Lose Them", (2, 5): "Can't Lose Them",
-    (3, 1): "About to Sleep", (3, 2): "About to Sleep",
-    (3, 3): "Need Attention",
-    (3, 4): "Loyal Customers", (3, 5): "Loyal Customers", (4, 4): "Loyal Customers", (4, 5): "Loyal Customers",
-    (4, 1): "Promising",
-    (5, 1): "New Customers",
-    (4, 2): "Potential Loyalist", (4, 3): "Potential Loyalist", (5, 2): "Potential Loyalist",
-    (5, 3): "Potential Loyalist",
-    (5, 4): "Champions", (5, 5): "Champions",
-}  # fmt: skip
-
-
-def _quintile(values: pd.Series) -> pd.Series:
-    """Scores 1-5 by quintile of rank (ties share the lower rank, so equal values get equal scores)."""
-    ranks = values.rank(method="min", pct=True)
-    return np.ceil(ranks * 5).clip(1, 5).astype("int64")
-
-
 def rfm_scores(summary: pd.DataFrame) -> pd.DataFrame:
-    """R, F, M scores 1-5 (5 = best: most recent, most frequent, highest spend) and the named segment.
+    """R, F, M scores 1-5 (5 = best: most recent, most frequent, highest total spend) and the
+    named segment, from :class:`crm_models.segment.RFMScorer` with its default rule table."""
+    from crm_models.segment import RFMScorer
 
-    Recency is scored on the time since the last purchase, ``T - recency``; frequency on repeat
-    purchases; monetary on the mean repeat spend.
-    """
-    out = pd.DataFrame(index=summary.index)
-    out["r_score"] = _quintile(-(summary["T"] - summary["recency"]).astype(float))
-    out["f_score"] = _quintile(summary["frequency"].astype(float))
-    out["m_score"] = _quintile(summary["monetary_value"].astype(float))
-    out["rfm_segment"] = [RF_SEGMENTS[(r, f)] for r, f in zip(out["r_score"], out["f_score"])]
-    return out
+    scored = RFMScorer().fit_transform(summary)
+    return pd.DataFrame(
+        {
+            "r_score": scored["r"].astype("int64"),
+            "f_score": scored["f"].astype("int64"),
+            "m_score": scored["m"].astype("int64"),
+            "rfm_segment": scored["segment"].astype(str),
+        },
+        index=summary.index,
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -203,7 +184,8 @@ def score_customers(
 
     - ``frequency`` (repeat purchase days), ``recency`` and ``T`` (weeks), ``monetary_value``
       (mean spend of repeat purchase days, 0 for one-time buyers);
-    - ``r_score``, ``f_score``, ``m_score`` (1-5 quintile scores, 5 = best) and ``rfm_segment``;
+    - ``r_score``, ``f_score``, ``m_score`` (1-5 quintile scores, 5 = best) and ``rfm_segment``
+      (:class:`crm_models.segment.RFMScorer`, its default rule table);
     - ``p_alive``: probability the customer is still active at ``observation_end``;
     - ``expected_purchases``: expected purchase days in the next ``horizon_months`` months;
     - ``expected_spend``: expected spend per purchase (Gamma-Gamma, money);
