@@ -194,9 +194,7 @@ def clean_phone(value, default_region: str = "US") -> str | None:
         return None
     text = str(value).strip()
     if isinstance(value, (int, np.integer)) or re.fullmatch(r"\d+\.0", text):
-        text = text.removesuffix(".0")
-        if not text.startswith("0") and len(text) == 10:  # a leading zero lost to a numeric column
-            text = "0" + text
+        text = text.removesuffix(".0")  # a phone column read as numbers
     try:
         number = phonenumbers.parse(text, default_region)
     except phonenumbers.NumberParseException:
@@ -357,7 +355,8 @@ def standardise_records(
     problems: list[pd.DataFrame] = []
 
     def note(std: str, raw_values: pd.Series, cleaned: pd.Series, reason: str) -> None:
-        present = ~raw_values.map(_is_missing).astype(bool)
+        text = raw_values.astype("string").str.strip().str.lower()
+        present = (raw_values.notna() & ~text.isin(_MISSING_TOKENS).fillna(True)).to_numpy(bool)
         bad = present & cleaned.isna()
         if bad.any():
             problems.append(
@@ -396,7 +395,13 @@ def standardise_records(
     else:
         out["email"] = None
     if "phone" in raw:
-        out["phone"] = _map_unique(raw["phone"], lambda v: clean_phone(v, default_region))
+        # one parse per number however it was written: key = optional "+" and the digits
+        as_text = raw["phone"].astype("string")
+        key = as_text.str.strip().str[:1].where(as_text.str.strip().str.startswith("+"), "") + as_text.str.replace(
+            r"(?i)(ext|x)\.?\s*\d+$", "", regex=True).str.replace(r"\D", "", regex=True)
+        key = key.where(key.str.len() >= 3, as_text)  # keep odd values whole
+        parsed = _map_unique(key.astype(object).where(key.notna(), None), lambda v: clean_phone(v, default_region))
+        out["phone"] = parsed.where(raw["phone"].notna(), None)
         note("phone", raw["phone"], out["phone"], f"not a possible phone number (default region {default_region})")
     else:
         out["phone"] = None
