@@ -65,6 +65,8 @@ _NAME_TITLES = {"mr", "mrs", "ms", "miss", "dr", "prof", "sir", "mx", "rev"}
 _NAME_SUFFIXES = {"jr", "sr", "ii", "iii", "iv", "phd", "md"}
 _EMAIL_RE = re.compile(r"^[a-z0-9!#$%&'*+/=?^_`{|}~.-]+@[a-z0-9-]+(\.[a-z0-9-]+)+$")
 _UK_POSTCODE_RE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
+_NAME_JOINERS = re.compile(r"['’`-]")
+_NON_LETTERS = re.compile(r"[^a-z ]+")
 _MISSING_TOKENS = {"", "na", "n/a", "none", "null", "nan", "-", "unknown", "?"}
 
 
@@ -78,6 +80,8 @@ def _is_missing(value) -> bool:
 
 def _ascii_fold(text: str) -> str:
     """Remove accents: 'Zoë Šťastná' -> 'Zoe Stastna'."""
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
@@ -92,8 +96,8 @@ def clean_name(value) -> str | None:
     if _is_missing(value):
         return None
     text = _ascii_fold(str(value)).lower()
-    text = re.sub(r"['’`-]", "", text)
-    text = re.sub(r"[^a-z ]+", " ", text)
+    text = _NAME_JOINERS.sub("", text)
+    text = _NON_LETTERS.sub(" ", text)
     parts = [p for p in text.split() if p not in _NAME_TITLES and p not in _NAME_SUFFIXES]
     return " ".join(parts) or None
 
@@ -194,9 +198,7 @@ def clean_phone(value, default_region: str = "US") -> str | None:
         return None
     text = str(value).strip()
     if isinstance(value, (int, np.integer)) or re.fullmatch(r"\d+\.0", text):
-        text = text.removesuffix(".0")
-        if not text.startswith("0") and len(text) == 10:  # a leading zero lost to a numeric column
-            text = "0" + text
+        text = text.removesuffix(".0")  # a phone column read as numbers
     try:
         number = phonenumbers.parse(text, default_region)
     except phonenumbers.NumberParseException:
@@ -357,7 +359,8 @@ def standardise_records(
     problems: list[pd.DataFrame] = []
 
     def note(std: str, raw_values: pd.Series, cleaned: pd.Series, reason: str) -> None:
-        present = ~raw_values.map(_is_missing).astype(bool)
+        text = raw_values.astype("string").str.strip().str.lower()
+        present = (raw_values.notna() & ~text.isin(_MISSING_TOKENS).fillna(True)).to_numpy(bool)
         bad = present & cleaned.isna()
         if bad.any():
             problems.append(
@@ -396,7 +399,13 @@ def standardise_records(
     else:
         out["email"] = None
     if "phone" in raw:
-        out["phone"] = _map_unique(raw["phone"], lambda v: clean_phone(v, default_region))
+        # one parse per number however it was written: key = optional "+" and the digits
+        as_text = raw["phone"].astype("string")
+        key = as_text.str.strip().str[:1].where(as_text.str.strip().str.startswith("+"), "") + as_text.str.replace(
+            r"(?i)(ext|x)\.?\s*\d+$", "", regex=True).str.replace(r"\D", "", regex=True)
+        key = key.where(key.str.len() >= 3, as_text)  # keep odd values whole
+        parsed = _map_unique(key.astype(object).where(key.notna(), None), lambda v: clean_phone(v, default_region))
+        out["phone"] = parsed.where(raw["phone"].notna(), None)
         note("phone", raw["phone"], out["phone"], f"not a possible phone number (default region {default_region})")
     else:
         out["phone"] = None
