@@ -257,10 +257,11 @@ def plot_timeline(timeline: pd.DataFrame, ax=None, *, title: str | None = None):
     rows += sorted(set(tl["row"]) - set(rows))
     markers = dict(_PLOT_ROWS)
     sources = sorted(tl["source"].dropna().astype(str).unique())
-    colours = {s: plt.cm.tab10(i % 10) for i, s in enumerate(sources)}
+    palette = [plt.cm.tab10(i) for i in (0, 1, 2, 4, 5, 6, 8, 9)]  # no red: red marks complaints
+    colours = {s: palette[i % len(palette)] for i, s in enumerate(sources)}
     y_of = {r: len(rows) - 1 - i for i, r in enumerate(rows)}
     for (row, source), g in tl.groupby(["row", tl["source"].fillna("unknown").astype(str)], sort=True):
-        size = 30.0
+        size = 70.0 if row == "call: complaint" else 30.0
         if row == "purchase":
             size = 15 + 2.0 * g["amount"].fillna(0).clip(lower=0).to_numpy()
         colour = "crimson" if row == "call: complaint" else colours.get(source, "grey")
