@@ -807,6 +807,13 @@ class _Builder:
             cols["date_of_birth"][m] = pd.DatetimeIndex(dob[m]).strftime(cfg["date_formats"][s]).to_numpy(dtype=object)
         for f in _FIELDS:
             cols[f] = np.where(missing_flags[f], None, cols[f])
+        # corruption flags describe what the record shows: none where the field is empty
+        email_typo &= ~missing_flags["email"]
+        alt &= ~missing_flags["email"]
+        phone_typo &= ~missing_flags["phone"]
+        dob_err &= ~missing_flags["date_of_birth"]
+        street_typo &= ~missing_flags["street"]
+        pc_typo &= ~missing_flags["postcode"]
         rec = pd.DataFrame({"record_id": rid, "source": np.array(SOURCES, dtype=object)[si], **cols,
                             "created_at": created_ts})
         rec = rec.astype({c_: "str" for c_ in ["record_id", "source", *_FIELDS]})
@@ -845,6 +852,7 @@ class _Builder:
         src, dup = self.assign_records(person, t, first=np.flatnonzero(first))
         rec = self.record_of(person, src, dup)
         self._tx = self._tx_frame(person, t, rec, discount=np.zeros(person.size))
+        self._tx["induced"] = False
 
     def _tx_frame(self, person, t, rec, discount):
         rng = self.rng
@@ -869,7 +877,7 @@ class _Builder:
                 "cost": pd.Series([], dtype=float), "responded": pd.Series([], dtype=bool),
                 "revenue_after": pd.Series([], dtype=float), "needs_segment": pd.Series([], dtype="str"),
                 "alive_at_sent": pd.Series([], dtype=bool), "true_uplift": pd.Series([], dtype=float),
-                "true_revenue_uplift": pd.Series([], dtype=float),
+                "true_revenue_uplift": pd.Series([], dtype=float), "induced_transaction_id": pd.Series([], dtype="str"),
             })
             return
         sent = np.datetime64(self.t_end - pd.Timedelta(days=1) - pd.Timedelta(weeks=cc["weeks_before_end"])
@@ -896,6 +904,7 @@ class _Builder:
         hi = np.minimum(lo + w, np.minimum(self.tau[p_extra], self.E[p_extra]))
         t_extra = lo + rng.random(p_extra.size) * np.maximum(hi - lo, 0)
         self._tx_campaign = self._tx_frame(p_extra, t_extra, rec[extra], discount=np.full(p_extra.size, cc["discount"]))
+        self._tx_campaign["induced"] = True
         self.campaign_info = dict(elig=elig, treat=treat, rec=rec, alive=alive, u=u, s_w=s_w, sent=sent)
 
     def finish_campaign(self, tx_all: pd.DataFrame) -> None:
@@ -1010,6 +1019,8 @@ class _Builder:
         def tx_table(df, prefix):
             order = np.lexsort((df["rec"].to_numpy(), df["timestamp"].to_numpy()))
             rec = df["rec"].to_numpy()[order]
+            induced = df["induced"].to_numpy()[order]
+            self.induced = pd.Series(np.flatnonzero(induced) + 1, index=df["person"].to_numpy()[order][induced])
             return pd.DataFrame({
                 "transaction_id": _ids(prefix, np.arange(1, order.size + 1), 8),
                 "record_id": self.rec_id_s.take(rec).reset_index(drop=True),
@@ -1020,6 +1031,10 @@ class _Builder:
             })
 
         transactions = tx_table(tx_obs, "T")
+        if cfg["campaign"]["enabled"]:  # the purchases the campaign caused (truth)
+            k = self.induced.reindex(self.campaign_info["elig"]).to_numpy()
+            ids = _ids("T", np.nan_to_num(k, nan=0).astype(np.int64), 8)
+            self.campaign_df["induced_transaction_id"] = ids.where(~np.isnan(k))
         future_tx = tx_table(tx_fut, "F")
         people = self.people_frame()
         future = self.future_frame(tx_fut)
@@ -1251,6 +1266,7 @@ _CSV_SCHEMA: dict[str, dict[str, str]] = {
         'alive_at_sent': 'bool',
         'true_uplift': 'float64',
         'true_revenue_uplift': 'float64',
+        'induced_transaction_id': 'str',
     },
     'future': {
         'person_id': 'str',
