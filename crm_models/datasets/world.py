@@ -1116,6 +1116,11 @@ class _Builder:
         return pd.DataFrame(rows).astype({"needs_segment": "str"}).set_index("needs_segment")
 
 
+def nickname_table() -> dict[str, tuple[str, ...]]:
+    """The nicknames the generator may use: Faker first name -> shorter nicknames (``nicknames`` package)."""
+    return dict(_nickname_table())
+
+
 def _format_phones_masked(numbers: np.ndarray, fmt: str, present: np.ndarray) -> np.ndarray:
     out = np.full(numbers.size, None, dtype=object)
     out[present] = _format_phones(numbers[present], fmt)
