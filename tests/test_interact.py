@@ -74,6 +74,15 @@ def test_timeline_accepts_a_series_crosswalk_and_no_interactions(company):
     tl = customer_timeline("B", cw, tx)
     assert list(tl["event_id"]) == ["T3", "T5"]
     assert tl["source"].isna().all()
+    # identify's crosswalk is indexed by record id, and its Resolution carries it as .crosswalk
+    indexed = crosswalk.set_index("record_id").assign(source="x")
+    pd.testing.assert_frame_equal(customer_timeline("B", indexed, tx), tl)
+
+    class Resolution:
+        def __init__(self, crosswalk):
+            self.crosswalk = crosswalk
+
+    pd.testing.assert_frame_equal(customer_timeline("B", Resolution(indexed), tx), tl)
 
 
 def test_context_card_fields(company):
