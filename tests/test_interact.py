@@ -205,3 +205,12 @@ def test_bad_input_gets_clear_errors(company):
     nan_clv.iloc[3, 0] = np.nan
     with pytest.raises(ValueError, match="'clv'"):
         simulate_queue(nan_clv)
+
+
+def test_call_weights_decide_who_calls():
+    scores = _base(300).assign(calls=0.0)
+    scores.loc[scores["value_tier"] == "Gold", "calls"] = 1.0
+    res = simulate_queue(scores, "value", call_weights="calls", n_calls=500)
+    assert list(res.index) == ["Gold", "all"]
+    with pytest.raises(ValueError, match="must be one of tier_order"):
+        simulate_queue(scores, QueuePriority("tier", tier_order=("Gold", "Silver")), n_calls=100)
