@@ -57,8 +57,14 @@ TIMELINE_COLUMNS = [
 
 def _crosswalk_series(crosswalk, record_col: str, customer_col: str) -> pd.Series:
     """The crosswalk as a Series ``record_id -> customer_id``, checked: one row per record, no gaps."""
+    if hasattr(crosswalk, "crosswalk") and not isinstance(crosswalk, (pd.DataFrame, pd.Series)):
+        crosswalk = crosswalk.crosswalk  # a crm_models.identify Resolution
     if isinstance(crosswalk, pd.Series):
         cw = crosswalk.rename_axis(record_col).rename(customer_col).reset_index()
+    elif (isinstance(crosswalk, pd.DataFrame) and record_col not in crosswalk.columns
+          and crosswalk.index.name == record_col):
+        require_columns(crosswalk, [customer_col], what="crosswalk")
+        cw = crosswalk[[customer_col]].reset_index()
     else:
         require_columns(crosswalk, [record_col, customer_col], what="crosswalk")
         cw = crosswalk[[record_col, customer_col]]
@@ -73,7 +79,7 @@ def _crosswalk_series(crosswalk, record_col: str, customer_col: str) -> pd.Serie
 
 def attach_customer(
     log: pd.DataFrame,
-    crosswalk: pd.DataFrame | pd.Series,
+    crosswalk: Any,
     *,
     record_col: str = "record_id",
     customer_col: str = "customer_id",
@@ -89,8 +95,9 @@ def attach_customer(
     log
         A transaction or interaction log with a ``record_col`` column.
     crosswalk
-        DataFrame with ``record_col`` and ``customer_col`` columns, one row per record, or a
-        Series indexed by record id whose values are customer ids.
+        ``record_id -> customer_id``, one row per record: a DataFrame with ``record_col`` and
+        ``customer_col`` columns (or indexed by ``record_col``), a Series indexed by record id,
+        or the :class:`~crm_models.identify.Resolution` of ``resolve_customers``.
     """
     cw = _crosswalk_series(crosswalk, record_col, customer_col)
     require_columns(log, [record_col], what=what)
@@ -117,7 +124,7 @@ def _records_source(records: pd.DataFrame | None, record_col: str, source_col: s
 
 def customer_timeline(
     customer_id: Any,
-    crosswalk: pd.DataFrame | pd.Series,
+    crosswalk: Any,
     transactions: pd.DataFrame,
     interactions: pd.DataFrame | None = None,
     *,
@@ -140,8 +147,8 @@ def customer_timeline(
     customer_id
         The resolved customer's id, as in ``crosswalk[customer_col]``.
     crosswalk
-        ``record_id -> customer_id``: a DataFrame with ``record_col`` and ``customer_col``, or a
-        Series indexed by record id.
+        ``record_id -> customer_id``, as in :func:`attach_customer` (a DataFrame, a Series or a
+        ``resolve_customers`` result).
     transactions
         Purchases with ``record_col``, ``time_col``, ``amount_col`` and optionally
         ``transaction_id_col``, ``channel`` and ``category``.
@@ -257,10 +264,11 @@ def plot_timeline(timeline: pd.DataFrame, ax=None, *, title: str | None = None):
     rows += sorted(set(tl["row"]) - set(rows))
     markers = dict(_PLOT_ROWS)
     sources = sorted(tl["source"].dropna().astype(str).unique())
-    colours = {s: plt.cm.tab10(i % 10) for i, s in enumerate(sources)}
+    palette = [plt.cm.tab10(i) for i in (0, 1, 2, 4, 5, 6, 8, 9)]  # no red: red marks complaints
+    colours = {s: palette[i % len(palette)] for i, s in enumerate(sources)}
     y_of = {r: len(rows) - 1 - i for i, r in enumerate(rows)}
     for (row, source), g in tl.groupby(["row", tl["source"].fillna("unknown").astype(str)], sort=True):
-        size = 30.0
+        size = 70.0 if row == "call: complaint" else 30.0
         if row == "purchase":
             size = 15 + 2.0 * g["amount"].fillna(0).clip(lower=0).to_numpy()
         colour = "crimson" if row == "call: complaint" else colours.get(source, "grey")
@@ -359,7 +367,7 @@ def customer_context(
     timeline: pd.DataFrame,
     scores: pd.DataFrame | None = None,
     *,
-    as_of=None,
+    as_of: str | pd.Timestamp | None = None,
     horizon_days: float = 90.0,
     complaint_open_days: float = 30.0,
     n_recent: int = 5,

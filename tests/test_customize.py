@@ -199,3 +199,18 @@ def test_bad_input_gets_clear_errors(scores):
         evaluate_campaign(camp, method="bayes")
     with pytest.raises(ValueError, match="without a true uplift"):
         uplift_capture({"p": ["zz"]}, pd.Series([0.1], index=["a"]))
+
+
+def test_uplift_intervals_cover_the_simulated_companys_true_effect():
+    """On a generated company (8,000 people) the test's intervals cover the true mean uplift."""
+    from crm_models.datasets import make_crm_world
+
+    camp = make_crm_world(8000, seed=1).campaign
+    res = evaluate_campaign(camp, segment_col="needs_segment")
+    truth = camp.groupby("needs_segment")["true_uplift"].mean()
+    truth["all"] = camp["true_uplift"].mean()
+    covered = (res["ci_low"] <= truth[res.index]) & (truth[res.index] <= res["ci_high"])
+    assert covered["all"]
+    # five 95% intervals: two or more misses would happen about 2% of the time
+    assert covered.drop("all").sum() >= 4
+    assert res.loc["all", "ci_high"] - res.loc["all", "ci_low"] < 0.06

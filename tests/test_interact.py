@@ -74,6 +74,15 @@ def test_timeline_accepts_a_series_crosswalk_and_no_interactions(company):
     tl = customer_timeline("B", cw, tx)
     assert list(tl["event_id"]) == ["T3", "T5"]
     assert tl["source"].isna().all()
+    # identify's crosswalk is indexed by record id, and its Resolution carries it as .crosswalk
+    indexed = crosswalk.set_index("record_id").assign(source="x")
+    pd.testing.assert_frame_equal(customer_timeline("B", indexed, tx), tl)
+
+    class Resolution:
+        def __init__(self, crosswalk):
+            self.crosswalk = crosswalk
+
+    pd.testing.assert_frame_equal(customer_timeline("B", Resolution(indexed), tx), tl)
 
 
 def test_context_card_fields(company):
@@ -196,3 +205,12 @@ def test_bad_input_gets_clear_errors(company):
     nan_clv.iloc[3, 0] = np.nan
     with pytest.raises(ValueError, match="'clv'"):
         simulate_queue(nan_clv)
+
+
+def test_call_weights_decide_who_calls():
+    scores = _base(300).assign(calls=0.0)
+    scores.loc[scores["value_tier"] == "Gold", "calls"] = 1.0
+    res = simulate_queue(scores, "value", call_weights="calls", n_calls=500)
+    assert list(res.index) == ["Gold", "all"]
+    with pytest.raises(ValueError, match="must be one of tier_order"):
+        simulate_queue(scores, QueuePriority("tier", tier_order=("Gold", "Silver")), n_calls=100)

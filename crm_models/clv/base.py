@@ -22,8 +22,9 @@ A model is written once, next to its paper, by subclassing :class:`BaseModel` (o
 2. raise :class:`ConvergenceError`, saying what to try, when the optimiser fails or a
    parameter runs away to the edge of the search box;
 3. compute the observed information (a central-difference Hessian of the analytic gradient in
-   log space), invert it to ``covariance_log_`` and map it to the natural scale by the delta
-   method (``covariance_``, ``standard_errors_``).
+   log space, of the penalised objective), invert it to ``covariance_log_`` and map it to the
+   natural scale by the delta method (``covariance_``, ``standard_errors_``); a likelihood that
+   is flat at the optimum (information not positive definite) raises :class:`ConvergenceError`.
 
 Fitted attributes (all end in ``_``; the training data is never kept):
 
@@ -75,7 +76,6 @@ from __future__ import annotations
 import html
 import json
 import math
-import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -361,7 +361,11 @@ class BaseModel:
                 f"{name}.fit did not converge: {res.message} (gradient {np.round(grad, 6)}). Try other "
                 "initial_params, a small penalizer (e.g. 0.001), or check the time unit of recency and T."
             )
-        self.params_ = pd.Series(np.exp(z), index=list(self._param_names), name="estimate", dtype=float)
+        H = self._hessian_log(z, arrays, weights, penalizer, scale)
+        cov_log = self._invert_information(H)
+        names = list(self._param_names)
+        theta = np.exp(z)
+        self.params_ = pd.Series(theta, index=names, name="estimate", dtype=float)
         ll_total = -self._neg_log_likelihood(z, arrays, weights)[0]
         self.log_likelihood_ = float(ll_total)
         self.n_obs_ = int(round(n_obs)) if abs(n_obs - round(n_obs)) < 1e-9 else float(n_obs)
@@ -373,8 +377,25 @@ class BaseModel:
             "function_calls": int(res.nfev),
             "gradient": [float(g) for g in grad],
         }
-        self._set_covariance(self._hessian_log(z, arrays, weights, penalizer, scale))
+        self._set_covariance(cov_log)
         return self
+
+    def _invert_information(self, H: np.ndarray) -> np.ndarray:
+        """Covariance of the log-parameters; a flat likelihood raises :class:`ConvergenceError`."""
+        try:
+            if not np.all(np.isfinite(H)):
+                raise np.linalg.LinAlgError
+            np.linalg.cholesky(H)
+            cov_log = np.linalg.inv(H)
+            if not np.all(np.isfinite(cov_log)) or np.any(np.diag(cov_log) <= 0):
+                raise np.linalg.LinAlgError
+        except np.linalg.LinAlgError:
+            raise ConvergenceError(
+                f"{type(self).__name__}.fit: the likelihood is flat at the optimum (the observed information is "
+                "not positive definite), so the data do not identify all parameters and there are no standard "
+                "errors. Try penalizer=0.001 (an L2 penalty on the log-parameters), more data, or a simpler model."
+            ) from None
+        return cov_log
 
     def _hessian_log(self, z, arrays, weights, penalizer, scale) -> np.ndarray:
         """Hessian of the total penalised negative log-likelihood in log space (central differences
@@ -391,25 +412,9 @@ class BaseModel:
             H[i] = (gp - gm) / (2 * h)
         return 0.5 * (H + H.T)
 
-    def _set_covariance(self, H: np.ndarray) -> None:
+    def _set_covariance(self, cov_log: np.ndarray) -> None:
         names = list(self._param_names)
         theta = self.params_.to_numpy()
-        cov_log = np.full_like(H, np.nan)
-        ok = np.all(np.isfinite(H))
-        if ok:
-            try:
-                np.linalg.cholesky(H)
-                cov_log = np.linalg.inv(H)
-            except np.linalg.LinAlgError:
-                ok = False
-        if not ok:
-            warnings.warn(
-                f"{type(self).__name__}: the observed information is not positive definite at the estimate, "
-                "so standard errors are unavailable (NaN). The likelihood is flat in some direction; "
-                "try a small penalizer.",
-                RuntimeWarning,
-                stacklevel=3,
-            )
         cov = cov_log * np.outer(theta, theta)  # delta method: d theta = theta d log(theta)
         self.covariance_log_ = pd.DataFrame(cov_log, index=names, columns=names)
         self.covariance_ = pd.DataFrame(cov, index=names, columns=names)

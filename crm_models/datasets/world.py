@@ -322,7 +322,7 @@ def _apply_typos(rng: np.random.Generator, values: np.ndarray, mask: np.ndarray)
 
 @functools.lru_cache(maxsize=1)
 def _nickname_table() -> dict[str, tuple[str, ...]]:
-    """Real nickname pairs from the ``nicknames`` package: canonical name -> sorted nicknames."""
+    """Real nickname pairs from the ``nicknames`` package: Faker first name -> sorted shorter nicknames."""
     from nicknames import NickNamer
 
     nn = NickNamer()
@@ -331,7 +331,8 @@ def _nickname_table() -> dict[str, tuple[str, ...]]:
     names = set(Provider.first_names_male) | set(Provider.first_names_female)
     table = {}
     for name in sorted(names):
-        nicks = sorted(n for n in nn.nicknames_of(name.lower()) if len(n) >= 2 and n != name.lower())
+        # shorter forms only (Bob for Robert, not the related full name Rupert)
+        nicks = sorted(n for n in nn.nicknames_of(name.lower()) if 2 <= len(n) < len(name))
         if nicks:
             table[name] = tuple(x.capitalize() for x in nicks)
     return table
@@ -1113,6 +1114,11 @@ class _Builder:
                 "campaign_uplift": s["campaign_uplift"],
             })
         return pd.DataFrame(rows).astype({"needs_segment": "str"}).set_index("needs_segment")
+
+
+def nickname_table() -> dict[str, tuple[str, ...]]:
+    """The nicknames the generator may use: Faker first name -> shorter nicknames (``nicknames`` package)."""
+    return dict(_nickname_table())
 
 
 def _format_phones_masked(numbers: np.ndarray, fmt: str, present: np.ndarray) -> np.ndarray:
