@@ -112,3 +112,31 @@ def test_customers_acquired_at_the_end_are_scored_as_new():
     assert (scores.loc[[-1, -2], "T"] == 0).all()
     assert (scores.loc[[-1, -2], "p_alive"] == 1).all()
     assert np.isfinite(scores.loc[[-1, -2], "clv"]).all() and (scores.loc[[-1, -2], "clv"] > 0).all()
+
+
+def test_customer_truth_and_best_possible(world, perfect_crosswalk):
+    from crm_models.strategy import best_possible_contacts, customer_truth
+
+    truth = customer_truth(world, perfect_crosswalk)
+    assert len(truth) == len(world.people) and (truth.index == truth["person_id"]).all()
+    fut = world.future.set_index("person_id")
+    assert (truth["alive_at_end"] == fut.loc[truth.index, "alive_at_end"]).all()
+    assert truth["holdout_spend"].sum() == pytest.approx(world.future_transactions["amount"].sum())
+    assert (truth["holdout_purchases"] <= fut.loc[truth.index, "n_purchases"]).all()  # days <= purchases
+    best = best_possible_contacts(world, perfect_crosswalk, 100)
+    effect = true_contact_effect(world)["extra_revenue"]
+    assert len(best) == 100 and effect.loc[best].min() >= effect.drop(best).max()
+
+
+def test_compare_policies_and_plot(world, perfect_crosswalk):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from crm_models.strategy import compare_policies, plot_policy_comparison
+
+    table = compare_policies(world, perfect_crosswalk, {"none": [], "some": perfect_crosswalk["customer_id"].iloc[:50]})
+    assert list(table.index) == ["none", "some"] and table.loc["none", "cost"] == 0
+    axes = plot_policy_comparison(table)
+    assert len(axes[0].patches) == 2
+    with pytest.raises(ValueError, match="policies is empty"):
+        compare_policies(world, perfect_crosswalk, {})
