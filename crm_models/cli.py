@@ -27,6 +27,16 @@ NBA_RULES = (
 )
 
 
+#: Library argument names as the command line spells them, for error messages.
+_OPTION_NAMES = {
+    "pass datetime_format": "pass --date-format",
+    "annual_discount_rate": "--discount-rate",
+    "horizon_months": "--horizon-months",
+    "observation_period_end": "--observation-end",
+    "observation_end": "--observation-end",
+}
+
+
 class CliError(Exception):
     """An error shown to the user as one line, exit code 2."""
 
@@ -38,7 +48,9 @@ class _Parser(argparse.ArgumentParser):
 
 def _one_line(message: str) -> str:
     """Error text from the library as one line: the first line, plus the CSV lines of offending rows."""
-    text = str(message).replace("pass datetime_format", "pass --date-format")
+    text = str(message)
+    for python_name, option in _OPTION_NAMES.items():
+        text = text.replace(python_name, option)
     lines = [ln for ln in text.splitlines() if ln.strip()]
     if not lines:
         return "unknown error"
@@ -99,6 +111,9 @@ def _score_frame(tx: pd.DataFrame, args, *, customer_id_col: str, date_col: str,
 
     from crm_models._validation import parse_datetimes
 
+    _writable(args.out)  # fail before the long work, not after it
+    if args.report:
+        _writable(args.report)
     tx = tx.copy()
     tx[date_col] = parse_datetimes(tx, date_col, fmt=args.date_format, what="transactions")
     scores, params = score_customers(
@@ -115,11 +130,11 @@ def _score_frame(tx: pd.DataFrame, args, *, customer_id_col: str, date_col: str,
         return_models=True,
     )
     written = []
-    out = _writable(args.out)
+    out = Path(args.out)
     scores.to_csv(out, float_format="%.6g")
     written.append(out)
     if args.report:
-        report = _writable(args.report)
+        report = Path(args.report)
         obs_end = params["observation_end"]
         cohorts = cohort_retention(tx, customer_id_col=customer_id_col, datetime_col=date_col)
         write_report(
@@ -296,6 +311,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
+    except Exception as exc:  # noqa: BLE001 - a command line shows one line, never a traceback
+        print(f"crm-models: error: {type(exc).__name__}: {_one_line(exc)}", file=sys.stderr)
+        return 2
     for path in written:
         print(f"wrote {path}")
     return 0

@@ -219,3 +219,21 @@ def test_options_without_a_command_go_to_the_demo(monkeypatch, tmp_path):
     monkeypatch.setattr(cli, "_cmd_demo", lambda args: seen.update(vars(args)) or [])
     assert main(["--out-dir", str(tmp_path / "elsewhere"), "--no-progress"]) == 0
     assert seen["out_dir"] == str(tmp_path / "elsewhere") and seen["no_progress"]
+
+
+def test_library_errors_speak_in_option_names(csv, capsys, tmp_path):
+    assert main(["score", csv(), *COLS, "--discount-rate", "1.5", "--out", str(tmp_path / "s.csv")]) == 2
+    err = one_line_error(capsys)
+    assert "--discount-rate must lie in [0, 1)" in err
+    assert not (tmp_path / "s.csv").exists()
+
+
+def test_unexpected_errors_are_one_line_too(csv, capsys, monkeypatch):
+    import crm_models.strategy as strategy
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("the optimiser did not converge\nsecond line")
+
+    monkeypatch.setattr(strategy, "score_customers", boom)
+    assert main(["score", csv(), *COLS]) == 2
+    assert "RuntimeError: the optimiser did not converge" in one_line_error(capsys)
