@@ -150,6 +150,10 @@ def default_world_config() -> dict[str, Any]:
         # INTERNATIONAL "+1 212-555-0123", DIGITS "2125550123".
         "phone_formats": {"web": "E164", "store": "NATIONAL", "call_centre": "INTERNATIONAL", "mail": "DIGITS"},
         "interactions": dict(survey_rate=0.08, web_visit_base_rate=0.01),
+        # A purchase is on promotion with probability max_share * price_sensitivity, at one of
+        # these depths (fraction off the list price). Amounts are what was paid, so promotions
+        # leave the gamma-gamma spend process unchanged; they make price sensitivity observable.
+        "promotions": dict(max_share=0.6, depths=[0.1, 0.2, 0.3]),
         "campaign": dict(
             enabled=True,
             weeks_before_end=26,  # sent this many weeks before `end`
@@ -526,6 +530,14 @@ class _Builder:
         ps = np.array([s["price_sensitivity"] for s in self.segs])
         self.price_sens = rng.beta(ps[seg, 0], ps[seg, 1])
         # satisfaction propensity: higher for low dropout probability (standardised logit p)
+        # campaign response: P(extra purchase | treated and alive), by segment and value; the value
+        # reference is the segment's population median spend level p v / median(Gamma(q, 1))
+        from scipy.stats import gamma as gamma_dist
+
+        cc = cfg["campaign"]
+        med = self.seg_array("p") * self.seg_array("v") / gamma_dist.ppf(0.5, self.seg_array("q"))
+        u = self.seg_array("campaign_uplift")[seg] * (self.spend_level / med[seg]) ** cc["value_elasticity"]
+        self.response_prob = np.clip(u, 0.0, cc["max_uplift"])
         lp = np.log(self.p / (1 - self.p))
         self.sat_z = -(lp - lp.mean()) / (lp.std() + 1e-12) * 0.8 + rng.normal(0, 0.6, n)
 
@@ -862,9 +874,13 @@ class _Builder:
         cat = np.where(pref, self.pref_cat[person], _categorical(rng, self.cat_mix[seg]))
         amount = rng.gamma(self.gg_p[person], 1.0 / self.nu[person]) * (1 - discount)
         amount = np.maximum(np.round(amount, 2), 0.01)
+        promo = self.cfg["promotions"]
+        on_promo = rng.random(person.size) < promo["max_share"] * self.price_sens[person]
+        depth = np.asarray(promo["depths"], float)[rng.integers(0, len(promo["depths"]), person.size)]
+        discount = np.where(discount > 0, discount, np.where(on_promo, depth, 0.0))
         return pd.DataFrame({
             "person": person, "t": t, "timestamp": _weeks_to_ts(self.acq[person], t), "rec": rec,
-            "cat": cat, "amount": amount,
+            "cat": cat, "amount": amount, "discount": discount,
         })
 
     # -- campaign -------------------------------------------------------------------------------
@@ -892,11 +908,7 @@ class _Builder:
         cand = cand.sort_values(["p", "c", "r"]).groupby("p").tail(1).set_index("p")["r"]
         rec = cand.reindex(elig).to_numpy().astype(np.int64)
         alive = self.tau[elig] > s_w[elig]
-        seg = self.seg[elig]
-        med = np.array([np.median(self.spend_level[self.seg == j]) if (self.seg == j).any() else 1.0
-                        for j in range(len(self.segs))])
-        u = self.seg_array("campaign_uplift")[seg] * (self.spend_level[elig] / med[seg]) ** cc["value_elasticity"]
-        u = np.clip(u, 0.0, cc["max_uplift"])
+        u = self.response_prob[elig]
         w = cc["response_window_weeks"]
         extra = treat & alive & (rng.random(elig.size) < u)
         # extra purchase uniformly in the window (and before a dropout inside it)
@@ -1029,6 +1041,7 @@ class _Builder:
                 "channel": _decode(self.rec_si[rec], SOURCES),
                 "category": _decode(df["cat"].to_numpy()[order], CATEGORIES),
                 "amount": df["amount"].to_numpy()[order].astype("float64"),
+                "discount": df["discount"].to_numpy()[order].astype("float64"),
             })
 
         transactions = tx_table(tx_obs, "T")
@@ -1071,6 +1084,7 @@ class _Builder:
             "price_sensitivity": self.price_sens,
             "preferred_channel": np.array(SOURCES, dtype=object)[self.w.argmax(axis=1)],
             "satisfaction_propensity": self.sat_z,
+            "campaign_response_prob": self.response_prob,
             "dropout_date": dropout,
             "household_id": [f"H{k + 1:06d}" for k in self.household],
             "n_systems": self.m,
@@ -1101,9 +1115,14 @@ class _Builder:
             "spend": np.round(agg["sum"].to_numpy(), 2),
             "expected_purchases": exp_n,
             "expected_spend": exp_n * self.spend_level,
+            "treatment_extra_purchase_prob": alive_end * self.response_prob,
+            "treatment_extra_revenue": alive_end * self.response_prob * self.spend_level
+            * (1 - self.cfg["campaign"]["discount"]),
         }).astype({"person_id": "str", "dropout_date": _DATETIME})
 
     def truth_params_frame(self) -> pd.DataFrame:
+        from scipy.stats import gamma as gamma_dist
+
         rows = []
         for name, s in zip(self.seg_names, self.segs):
             rows.append({
@@ -1112,6 +1131,7 @@ class _Builder:
                 "mean_purchase_rate": s["r"] / s["alpha"], "mean_dropout_prob": s["a"] / (s["a"] + s["b"]),
                 "mean_spend": s["p"] * s["v"] / (s["q"] - 1) if s["q"] > 1 else np.inf,
                 "campaign_uplift": s["campaign_uplift"],
+                "median_spend_level": s["p"] * s["v"] / gamma_dist.ppf(0.5, s["q"]),
             })
         return pd.DataFrame(rows).astype({"needs_segment": "str"}).set_index("needs_segment")
 
@@ -1204,6 +1224,7 @@ _CSV_SCHEMA: dict[str, dict[str, str]] = {
         'price_sensitivity': 'float64',
         'preferred_channel': 'str',
         'satisfaction_propensity': 'float64',
+        'campaign_response_prob': 'float64',
         'dropout_date': 'datetime64[ns]',
         'household_id': 'str',
         'n_systems': 'int64',
@@ -1249,6 +1270,7 @@ _CSV_SCHEMA: dict[str, dict[str, str]] = {
         'channel': 'str',
         'category': 'str',
         'amount': 'float64',
+        'discount': 'float64',
     },
     'interactions': {
         'interaction_id': 'str',
@@ -1283,6 +1305,8 @@ _CSV_SCHEMA: dict[str, dict[str, str]] = {
         'spend': 'float64',
         'expected_purchases': 'float64',
         'expected_spend': 'float64',
+        'treatment_extra_purchase_prob': 'float64',
+        'treatment_extra_revenue': 'float64',
     },
     'future_transactions': {
         'transaction_id': 'str',
@@ -1291,5 +1315,6 @@ _CSV_SCHEMA: dict[str, dict[str, str]] = {
         'channel': 'str',
         'category': 'str',
         'amount': 'float64',
+        'discount': 'float64',
     },
 }
