@@ -206,6 +206,10 @@ def test_bad_configuration_is_refused():
         make_crm_world(10, start="2024-01-01", end="2023-01-01")
     with pytest.raises(ValueError, match="n_customers"):
         make_crm_world(0)
+    with pytest.raises(ValueError, match="missing.web.email"):
+        make_crm_world(10, missing={"web": {"email": 1.5}})
+    with pytest.raises(ValueError, match="en_US"):
+        make_crm_world(10, locale="de_DE")
 
 
 def test_configured_rates_change_the_world():

@@ -197,7 +197,8 @@ class CRMWorld:
     def __repr__(self) -> str:
         sizes = ", ".join(f"{t}={len(getattr(self, t)):,}" for t in self.TABLES)
         c = self.config
-        return f"CRMWorld({c.get('start')}..{c.get('end')}, holdout to {c.get('holdout_end')}, seed={c.get('seed')}: {sizes})"
+        return (f"CRMWorld({c.get('start')}..{c.get('end')}, holdout to {c.get('holdout_end')}, "
+                f"seed={c.get('seed')}: {sizes})")
 
     def transactions_by_person(self, future: bool = False) -> pd.DataFrame:
         """Transactions joined to the true ``person_id`` (truth: a perfect identity resolution)."""
@@ -252,10 +253,19 @@ def _validate_config(cfg: dict) -> None:
         raise ValueError("make_crm_world: n_systems_probs must be 4 probabilities (1..4 systems) summing to 1")
     c = cfg["corruption"]
     if c["nickname"] + c["initial"] + c["first_name_typo"] > 1 or c["swap_names"] + c["combined_name"] > 1:
-        raise ValueError("make_crm_world: first-name variants (and swap + combined) must have probabilities summing to <= 1")
-    for k, v in list(c.items()) + [(k, cfg[k]) for k in ("move_rate", "household_rate", "duplicate_account_rate")]:
+        raise ValueError("make_crm_world: first-name variants (and swap + combined) must have probabilities "
+                         "summing to <= 1")
+    probs = list(c.items()) + [(k, cfg[k]) for k in ("move_rate", "household_rate", "duplicate_account_rate",
+                                                      "duplicate_account_usage", "preferred_category_share")]
+    probs += [(f"missing.{s}.{f}", v) for s in SOURCES for f, v in cfg["missing"][s].items()]
+    probs += [("promotions.max_share", cfg["promotions"]["max_share"])]
+    for k, v in probs:
         if not 0 <= v <= 1:
             raise ValueError(f"make_crm_world: probability '{k}' must lie in [0, 1], got {v}")
+    if cfg["locale"] != "en_US":
+        raise ValueError("make_crm_world: only locale 'en_US' is supported (US names, ZIP codes and phone numbers)")
+    if set(cfg["missing"]) != set(SOURCES) or any(set(cfg["missing"][s]) != set(_FIELDS) for s in SOURCES):
+        raise ValueError(f"make_crm_world: missing must give a rate for each of {list(_FIELDS)} in each of {SOURCES}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -603,7 +613,6 @@ class _Builder:
     # -- identities -----------------------------------------------------------------------------
     def identities(self) -> None:
         from faker import Faker
-        from faker.providers.address.en_US import Provider as Address
         from faker.providers.internet.en_US import Provider as Internet
         from faker.providers.person.en_US import Provider as Person
 
@@ -650,7 +659,8 @@ class _Builder:
         street, city, postcode = draw_address(n)
         # phones: valid US numbers
         ac = _us_area_codes()
-        phone = ac[rng.integers(0, len(ac), n)] * 10_000_000 + rng.integers(200, 1000, n) * 10_000 + rng.integers(0, 10_000, n)
+        phone = (ac[rng.integers(0, len(ac), n)] * 10_000_000 + rng.integers(200, 1000, n) * 10_000
+                 + rng.integers(0, 10_000, n))
         # households: some people join another person's household
         hh = rng.random(n) < cfg["household_rate"]
         hosts_pool = np.flatnonzero(~hh)
@@ -668,10 +678,11 @@ class _Builder:
         dom = domains[rng.choice(len(domains), n, p=[0.38, 0.18, 0.12, 0.07, 0.15, 0.10])]
         pat = rng.integers(0, 5, n)
         yy = (dob.astype("datetime64[Y]").astype(int) + 1970) % 100
-        fl, ll = [x.lower() for x in first], [x.lower().replace(" ", "").replace("'", "") for x in last_n]
+        fl = [x.lower() for x in first]
+        sl = [x.lower().replace(" ", "").replace("'", "") for x in last_n]
         local = np.array([
-            (f"{f}.{l}", f"{f[0]}{l}", f"{f}{l}{y:02d}", f"{f}_{l}", f"{l}.{f[0]}")[k]
-            for f, l, y, k in zip(fl, ll, yy, pat)
+            (f"{f}.{s}", f"{f[0]}{s}", f"{f}{s}{y:02d}", f"{f}_{s}", f"{s}.{f[0]}")[k]
+            for f, s, y, k in zip(fl, sl, yy, pat)
         ], dtype=object)
         email = pd.Series([f"{a}@{b}" for a, b in zip(local, dom)])
         dupe_no = email.groupby(email).cumcount().to_numpy()
@@ -764,7 +775,7 @@ class _Builder:
         email = self.email[pi].copy()
         alt = is_dup & (si == SOURCES.index("web"))
         alt_dom = self.alt_domains[rng.integers(0, len(self.alt_domains), k)]
-        email[alt] = [f"{f.lower()}{l.lower().replace(' ', '')}{n}@{d}" for f, l, n, d in
+        email[alt] = [f"{f.lower()}{s.lower().replace(' ', '')}{n}@{d}" for f, s, n, d in
                       zip(self.first[pi[alt]], self.last[pi[alt]], rng.integers(1, 99, alt.sum()), alt_dom[alt])]
         email_typo = rng.random(k) < c["email_typo"]
         email[email_typo] = [_typo(e.split("@")[0], kk, a, b) + "@" + e.split("@")[1] for e, kk, a, b in
@@ -784,7 +795,8 @@ class _Builder:
         dd = pd.DatetimeIndex(dob)
         can_swap = (dd.day <= 12) & (dd.day != dd.month)
         swapped = pd.to_datetime(
-            {"year": dd.year, "month": np.where(can_swap, dd.day, dd.month), "day": np.where(can_swap, dd.month, dd.day)}
+            {"year": dd.year, "month": np.where(can_swap, dd.day, dd.month),
+             "day": np.where(can_swap, dd.month, dd.day)}
         ).to_numpy().astype("datetime64[D]")
         shift = np.where(rng.random(k) < 0.5, 1, -1).astype("timedelta64[D]")
         kind = rng.random(k) < 0.5  # day and month swapped where possible, else one day off
@@ -849,7 +861,6 @@ class _Builder:
             "postcode_typo": pc_typo,
         }).astype({"record_id": "str", "person_id": "str", "source": "str", "first_name_variant": "str",
                    "name_layout": "str"})
-        # order records by source then id
         self.records = rec.reset_index(drop=True)
         self.record_truth = truth.reset_index(drop=True)
 
@@ -859,7 +870,6 @@ class _Builder:
 
     # -- transactions ---------------------------------------------------------------------------
     def transactions(self) -> None:
-        cfg, rng = self.cfg, self.rng
         person, t = self.tx_person, self.tx_t
         first = t == 0.0
         src, dup = self.assign_records(person, t, first=np.flatnonzero(first))
@@ -963,7 +973,8 @@ class _Builder:
                           np.full(n, channels.index(channel))))
 
         web = np.flatnonzero(rs == SOURCES.index("web"))
-        rate = self.seg_array("web_visits_per_purchase")[seg[web]] * self.lam[rp[web]] + cfg["interactions"]["web_visit_base_rate"]
+        rate = (self.seg_array("web_visits_per_purchase")[seg[web]] * self.lam[rp[web]]
+                + cfg["interactions"]["web_visit_base_rate"])
         i, t = _uniform_events(rng, web, start[web], stop[web], rate)
         add(web[i], t, "web_visit", "web")
         has_email = np.flatnonzero(self.records["email"].notna().to_numpy())
@@ -976,7 +987,8 @@ class _Builder:
         cc = np.flatnonzero(rs == SOURCES.index("call_centre"))
         i, t = _uniform_events(rng, cc, start[cc], stop[cc], self.seg_array("call_rate")[seg[cc]])
         p_complaint = 1 / (1 + np.exp(1.0 + 1.2 * self.sat_z[rp[cc[i]]]))
-        reason = np.where(rng.random(i.size) < p_complaint, CALL_REASONS.index("complaint"), CALL_REASONS.index("inquiry"))
+        reason = np.where(rng.random(i.size) < p_complaint, CALL_REASONS.index("complaint"),
+                          CALL_REASONS.index("inquiry"))
         add(cc[i], t, "call", "call_centre", reason=reason)
         # one "order" call per call-centre purchase
         rec_idx = tx_obs["rec"].to_numpy()
@@ -1023,7 +1035,9 @@ class _Builder:
         self.build_records()
         self.transactions()
         self.campaign()
-        tx_all = self._tx if not cfg["campaign"]["enabled"] else pd.concat([self._tx, self._tx_campaign], ignore_index=True)
+        tx_all = self._tx
+        if cfg["campaign"]["enabled"]:
+            tx_all = pd.concat([self._tx, self._tx_campaign], ignore_index=True)
         self.finish_campaign(tx_all)
         obs = tx_all["t"].to_numpy() <= self.E[tx_all["person"].to_numpy()]
         tx_obs, tx_fut = tx_all[obs], tx_all[~obs]
@@ -1063,7 +1077,6 @@ class _Builder:
         )
 
     def people_frame(self) -> pd.DataFrame:
-        n = self.cfg["n_customers"]
         alive_end = self.tau > self.E
         dropout = np.where(alive_end, np.datetime64("NaT"), _weeks_to_ts(self.acq, np.where(alive_end, 0, self.tau)))
         moved_at = np.where(self.moved, _weeks_to_ts(self.acq, np.nan_to_num(self.moved_w)), np.datetime64("NaT"))
@@ -1163,7 +1176,8 @@ def load_crm_world() -> CRMWorld:
     tables = {}
     for name, spec in _CSV_SCHEMA.items():
         tables[name] = _read_table(data_path("crm_world", f"{name}.csv"), spec)
-    tp = pd.read_csv(data_path("crm_world", "truth_params.csv")).astype({"needs_segment": "str"}).set_index("needs_segment")
+    tp = pd.read_csv(data_path("crm_world", "truth_params.csv")).astype({"needs_segment": "str"})
+    tp = tp.set_index("needs_segment")
     dd = pd.read_csv(data_path("crm_world", "data_dictionary.csv"), dtype=str, keep_default_na=False)
     return CRMWorld(truth_params=tp, data_dictionary=dd, config=cfg, **tables)
 
