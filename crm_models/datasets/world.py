@@ -636,7 +636,7 @@ class _Builder:
         age = np.clip(age_ms[:, 0] + age_ms[:, 1] * rng.normal(0, 1, n), 18, 92)
         dob = np.datetime64(self.t_start.date(), "D") - np.round(age * 365.25).astype("timedelta64[D]")
         # addresses: pools of Faker street names and cities with their postcodes
-        n_streets = int(np.clip(n // 15, 200, 5000))
+        n_streets = int(np.clip(n // 15, 200, 2000))
         n_cities = int(np.clip(n // 60, 30, 1500))
         streets = np.array([fake.street_name() for _ in range(n_streets)], dtype=object)
         cities = np.array([fake.city() for _ in range(n_cities)], dtype=object)
