@@ -240,6 +240,7 @@ def test_transactions_lie_inside_each_active_life(world):
     grace = pd.to_timedelta(np.where(it.type == "survey", 7, 0), unit="D")
     assert (it.timestamp >= it.acquisition_date).all() and (it.timestamp <= it.dropout_date.fillna(end) + grace).all()
     assert (it.timestamp < end).all()
+    assert (it.timestamp.to_numpy() >= created.reindex(it.record_id).to_numpy()).all()
     fut = world.transactions_by_person(future=True).merge(world.future, on="person_id")
     assert fut.alive_at_end.all() and (fut.timestamp <= fut.dropout_date.fillna(pd.Timestamp.max)).all()
 
