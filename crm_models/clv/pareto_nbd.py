@@ -45,7 +45,7 @@ _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(24)
 _XI = (_NODES + 1) / 2  # nodes on [0, 1]
 _LOGW = np.log(_WEIGHTS / 2)
 _CUT = 40.0  # the quadrature stops where the integrand is below exp(-40) of its peak
-_CHUNK = 16384
+_CHUNK = 65536
 
 
 def _log_tail(r, alpha, s, beta, x, u, want_grad):
@@ -106,23 +106,29 @@ def _log_tail(r, alpha, s, beta, x, u, want_grad):
         b1, b2 = np.minimum(yK, yp), np.maximum(yK, yp)
         edges = np.stack([yL, b1, b2, yR], axis=1)
         lengths = np.diff(edges, axis=1)  # (n, 3)
-        yj = (edges[:, :3, None] + lengths[:, :, None] * _XI[None, None, :]).reshape(len(xs), -1)
-        with np.errstate(divide="ignore"):
-            logw = (np.log(lengths)[:, :, None] + _LOGW[None, None, :]).reshape(len(xs), -1)
+        # evaluate only the non-empty panels ("segments"); a pair's segments are contiguous
+        seg_pair, seg_panel = np.nonzero(lengths > 0)
+        first = np.flatnonzero(np.r_[True, seg_pair[1:] != seg_pair[:-1]])
+        seg_len = lengths[seg_pair, seg_panel]
+        yj = edges[seg_pair, seg_panel][:, None] + seg_len[:, None] * _XI[None, :]
+        kk, ee, cc = k[seg_pair], e[seg_pair], c[seg_pair]
         emy = np.exp(-yj)
-        cej = c[:, None] * emy
+        cej = cc[:, None] * emy
         l1p = np.log1p(cej)
-        G = -k[:, None] * yj - e[:, None] * l1p + logw
-        Gmax = G.max(axis=1)
-        P = np.exp(G - Gmax[:, None])
-        S = P.sum(axis=1)
+        G = -kk[:, None] * yj - ee[:, None] * l1p + _LOGW[None, :]
+        Gs = G.max(axis=1)
+        P = np.exp(G - Gs[:, None])
+        Gs += np.log(seg_len)  # segment integral = exp(Gs) * sum(P)
+        Gmax = np.maximum.reduceat(Gs, first)
+        rel = np.exp(Gs - Gmax[seg_pair])
+        S = np.add.reduceat(rel * P.sum(axis=1), first)
         logF[sl] = -k * Lb + Gmax + np.log(S)
         if not want_grad:
             continue
-        P /= S[:, None]
-        E_k = -Lb - (P * yj).sum(axis=1)
-        E_e = -(P * l1p).sum(axis=1)
-        E_c = -e * (P * emy / (1 + cej)).sum(axis=1)
+        P *= (rel / S[seg_pair])[:, None]  # normalised quadrature weights of the integrand
+        E_k = -Lb - np.add.reduceat((P * yj).sum(axis=1), first)
+        E_e = -np.add.reduceat((P * l1p).sum(axis=1), first)
+        E_c = -e * np.add.reduceat((P * (emy / (1 + cej))).sum(axis=1), first)
         if beta_branch:
             dF[0, sl] = E_k + E_e
             dF[2, sl] = E_k
