@@ -90,13 +90,13 @@ def _log_tail(r, alpha, s, beta, x, u, want_grad):
         gmax = g(yp)
         # right end: Newton on phi(y) = g(y) - gmax + CUT (concave, decreasing right of y_p)
         yR = yp + _CUT / k
-        for _ in range(8):
+        for _ in range(5):
             yR = np.maximum(yR - (g(yR) - gmax + _CUT) / dg(yR), yp + 1e-3 / k)
         # left end: 0, or where g rises through gmax - CUT (Newton from the left, increasing side)
         yL = np.zeros_like(yp)
         cut_left = g(yL) < gmax - _CUT
         if cut_left.any():
-            for _ in range(8):
+            for _ in range(5):
                 with np.errstate(divide="ignore", invalid="ignore"):
                     step = (g(yL) - gmax + _CUT) / dg(yL)
                 yL = np.where(cut_left, np.clip(yL - np.nan_to_num(step), 0.0, yp), yL)
