@@ -9,13 +9,13 @@ Story, for one customer: while alive, purchases follow a Poisson process with ra
 lambda ~ gamma(r, alpha); the unobserved lifetime is exponential with rate mu,
 mu ~ gamma(s, beta). Data: ``x`` repeat purchases, the last at ``t_x``, observed until ``T``.
 
-The likelihood (FH05 eq. 3, integrated over lambda and mu) is
+The likelihood (FH05 eq. 18, the individual likelihood integrated over lambda and mu) is
 
     L = G(r+x) alpha^r beta^s / G(r) * [ (alpha+T)^-(r+x) (beta+T)^-s + s I ],
     I = int_{t_x}^{T} (alpha+tau)^-(r+x) (beta+tau)^-(s+1) d tau,
 
 because a customer either is alive at T (first term) or dies at some tau in (t_x, T]. FH05
-writes I with a Gauss hypergeometric function (their eq. 4-6), which is where lifetimes
+writes s I with a Gauss hypergeometric function (A_0, their eqs. 19-20), which is where lifetimes
 overflows to NaN for heavy buyers (x >= 132 with t_x = T = 200). Here I = F(t_x) - F(T) with
 the tail integral F(u) = int_u^inf (alpha+tau)^-(r+x) (beta+tau)^-(s+1) d tau evaluated
 directly and stably: with ``base`` the smaller of alpha and beta and the substitution
@@ -212,7 +212,7 @@ class ParetoNBD(FrequencyRecencyModel):
         return arrays
 
     def _neg_log_likelihood(self, log_params, arrays, weights):
-        """-sum w log L (FH05 eq. 3 with the integral above) and its exact gradient."""
+        """-sum w log L (FH05 eq. 18 with the integral above) and its exact gradient."""
         r, alpha, s, beta = np.exp(log_params)
         x, t_x, T, xu, xinv = arrays["x"], arrays["t_x"], arrays["T"], arrays["xu"], arrays["xinv"]
         wu = np.bincount(xinv, weights=weights, minlength=len(xu))
@@ -230,7 +230,7 @@ class ParetoNBD(FrequencyRecencyModel):
         return -ll, -g * np.array([r, alpha, s, beta])
 
     def _p_alive(self, p, pdata):
-        """P(alive at T | x, t_x, T) (FH05 eq. 11): the share of the likelihood's first term."""
+        """P(alive at T | x, t_x, T) (FH05 section 5.1, eqs. 36-37): the share of the likelihood's first term."""
         return _pareto_core(p["r"], p["alpha"], p["s"], p["beta"], pdata.x, pdata.t_x, pdata.T)[1]
 
     @staticmethod
@@ -242,7 +242,7 @@ class ParetoNBD(FrequencyRecencyModel):
         return -np.expm1((s - 1) * lq) / (s - 1)
 
     def _expected(self, p, pdata, t):
-        """E[Y(t) | x, t_x, T] (SMC 1987 eq. 22; FH05 eq. 12):
+        """E[Y(t) | x, t_x, T] (FH05 eq. 41):
 
             (r+x)(beta+T) / ((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)] P(alive).
         """
@@ -253,7 +253,7 @@ class ParetoNBD(FrequencyRecencyModel):
         return (r + x) / (alpha + T) * (beta + T) * self._growth(s, beta + T, t) * self._p_alive(p, pdata)
 
     def _expected_new(self, p, ts):
-        """E[X(t)] = r beta / (alpha (s-1)) [1 - (beta/(beta+t))^(s-1)] (SMC 1987 eq. 17)."""
+        """E[X(t)] = r beta / (alpha (s-1)) [1 - (beta/(beta+t))^(s-1)] (FH05 eq. 27)."""
         r, alpha, s, beta = p["r"], p["alpha"], p["s"], p["beta"]
         return r / alpha * beta * self._growth(s, beta, np.asarray(ts, dtype=float))
 
@@ -261,7 +261,7 @@ class ParetoNBD(FrequencyRecencyModel):
         """P(X(t) = n) = (beta/(beta+t))^s NBD_n(t) + int_0^t s beta^s (beta+tau)^-(s+1) NBD_n(tau) d tau,
 
         NBD_n(tau) = G(r+n)/(G(r) n!) (alpha/(alpha+tau))^r (tau/(alpha+tau))^n: the customer is
-        alive throughout (0, t] or dies at tau (FH 2006 note on P(X(t) = x), integral form).
+        alive throughout (0, t] or dies at tau; integrated numerically (population pmf of the model's story).
         """
         r, alpha, s, beta = p["r"], p["alpha"], p["s"], p["beta"]
 
