@@ -775,6 +775,8 @@ class _PredictionData:
     def __init__(self, x, t_x, T, index):
         self.x, self.t_x, self.T, self.index = x, t_x, T, index
         self._xT = None
+        #: per-parameter results reused across prediction horizons (e.g. P(alive) in CLV steps)
+        self.cache: dict = {}
 
     @property
     def xT(self):

@@ -231,7 +231,11 @@ class ParetoNBD(FrequencyRecencyModel):
 
     def _p_alive(self, p, pdata):
         """P(alive at T | x, t_x, T) (FH05 section 5.1, eqs. 36-37): the share of the likelihood's first term."""
-        return _pareto_core(p["r"], p["alpha"], p["s"], p["beta"], pdata.x, pdata.t_x, pdata.T)[1]
+        key = ("p_alive", p["r"], p["alpha"], p["s"], p["beta"])
+        if key not in pdata.cache:
+            pdata.cache.clear()
+            pdata.cache[key] = _pareto_core(p["r"], p["alpha"], p["s"], p["beta"], pdata.x, pdata.t_x, pdata.T)[1]
+        return pdata.cache[key]
 
     @staticmethod
     def _growth(s, beta_T, t):
