@@ -1,0 +1,33 @@
+"""MBG/NBD: the modified BG/NBD of Batislam, Denizel & Filiztekin (2007).
+
+Batislam, E. P., Denizel, M. and Filiztekin, A. (2007), "Empirical validation and comparison
+of models for customer base analysis", *International Journal of Research in Marketing*
+24(3), 201-209.
+
+Same story as BG/NBD (:mod:`crm_models.clv.beta_geo`) except that a customer may also drop
+out right after the *first* purchase (at time 0), so a customer with no repeat purchase is no
+longer certainly alive. In the formulas the beta-function arguments shift by one
+(``m = 1``): the likelihood (their eq. 4) is
+
+    L = B(a, b+x+1)/B(a, b) G(r+x) alpha^r / (G(r) (alpha+T)^(r+x))
+        + B(a+1, b+x)/B(a, b) G(r+x) alpha^r / (G(r) (alpha+t_x)^(r+x)),
+
+P(alive | x, t_x, T) = 1 / (1 + a/(b+x) ((alpha+T)/(alpha+t_x))^(r+x)), and the conditional
+expectation is eq. (10) of FHL (2005) with b+x replaced by b+x+1 and a+b+x-1 by a+b+x.
+"""
+
+from __future__ import annotations
+
+from crm_models.clv.beta_geo import _BetaGeoFamily
+
+
+class ModifiedBetaGeo(_BetaGeoFamily):
+    """MBG/NBD model (Batislam et al. 2007): BG/NBD with possible drop-out at the first purchase.
+
+    Parameters (``params_``): ``r``, ``alpha``, ``a``, ``b`` as in :class:`BetaGeo`. On the
+    CDNOW sample in weeks lifetimes and BTYDplus give r = 0.525, alpha = 6.183, a = 0.891,
+    b = 1.614.
+    """
+
+    _title = "MBG/NBD (Batislam, Denizel & Filiztekin 2007)"
+    _m = 1
