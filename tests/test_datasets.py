@@ -60,3 +60,17 @@ def test_every_dataset_folder_has_a_readme():
 def test_missing_file_is_a_clear_error():
     with pytest.raises(FileNotFoundError, match="not shipped"):
         data_path("nope.csv")
+
+
+def test_every_data_file_is_shipped_in_the_wheel():
+    """pyproject's package-data ships only these suffixes from datasets/; anything else would be
+    missing from an installed wheel (checked by hand with `pip wheel`: loaders work from it)."""
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    suffixes = {p.rsplit(".", 1)[1] for p in patterns["crm_models._data"]} | {"py"}
+    stray = [p for p in (root / "datasets").rglob("*") if p.is_file() and "__pycache__" not in p.parts
+             and p.suffix.lstrip(".") not in suffixes]
+    assert not stray, f"add these suffixes to package-data in pyproject.toml: {stray}"

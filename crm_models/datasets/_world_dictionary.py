@@ -91,6 +91,7 @@ _ROWS: list[tuple[str, str, str, str, str]] = [
     ("campaign", "alive_at_sent", "truth", "", "the person had not dropped out when the campaign was sent"),
     ("campaign", "true_uplift", "truth", "probability", "P(responded | treatment) - P(responded | control) for this person"),
     ("campaign", "true_revenue_uplift", "truth", "USD", "expected extra revenue in the window caused by treatment"),
+    ("campaign", "induced_transaction_id", "truth", "", "the extra purchase the campaign caused (in transactions), empty if none"),
     # future
     ("future", "person_id", "truth", "", "person"),
     ("future", "alive_at_end", "truth", "", "not dropped out at `end`"),

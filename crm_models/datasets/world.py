@@ -32,7 +32,6 @@ from __future__ import annotations
 import copy
 import functools
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -352,17 +351,81 @@ def _us_area_codes() -> np.ndarray:
     return np.array(codes, dtype=np.int64)
 
 
-def _format_phones(numbers: np.ndarray, fmt: str) -> list[str]:
-    """Format national US numbers (10-digit ints) with ``phonenumbers`` in the named format."""
+@functools.lru_cache(maxsize=None)
+def _phone_template(fmt: str) -> tuple[str, tuple[int, ...]]:
+    """``phonenumbers``' layout of a US number in ``fmt``: literal characters and digit slots.
+
+    Returns the formatted probe number and, per character, the index (0-9) of the national
+    digit it shows or -1 for a literal character.
+    """
     import phonenumbers as pn
 
+    probe = 2_125_550_123
+    text = pn.format_number(pn.PhoneNumber(country_code=1, national_number=probe), getattr(pn.PhoneNumberFormat, fmt))
+    digit_pos = [i for i, ch in enumerate(text) if ch.isdigit()][-10:]
+    slots = [-1] * len(text)
+    for k, i in enumerate(digit_pos):
+        slots[i] = k
+    return text, tuple(slots)
+
+
+def _format_phones(numbers: np.ndarray, fmt: str) -> np.ndarray:
+    """Format national US numbers (10-digit ints) as ``phonenumbers`` does in the named format.
+
+    ``fmt`` is a ``phonenumbers.PhoneNumberFormat`` name (E164, NATIONAL, INTERNATIONAL) or
+    DIGITS. US numbers share one layout, so the layout is taken from ``phonenumbers`` once and
+    applied to all numbers at numpy speed; a sample is checked against ``phonenumbers`` itself.
+    """
+    import phonenumbers as pn
+
+    numbers = np.asarray(numbers, dtype=np.int64)
+    digits = (numbers[:, None] // 10 ** np.arange(9, -1, -1)) % 10
     if fmt == "DIGITS":
-        return [str(int(n)) for n in numbers]
-    f = getattr(pn.PhoneNumberFormat, fmt)
-    out = []
-    for n in numbers:
-        out.append(pn.format_number(pn.PhoneNumber(country_code=1, national_number=int(n)), f))
+        text, slots = "0123456789", tuple(range(10))
+    else:
+        text, slots = _phone_template(fmt)
+    chars = np.empty((numbers.size, len(slots)), dtype=np.uint8)
+    for i, k in enumerate(slots):
+        chars[:, i] = ord(text[i]) if k < 0 else 48 + digits[:, k]
+    out = chars.view(f"S{len(slots)}").ravel().astype(str).astype(object)
+    if fmt != "DIGITS":
+        f = getattr(pn.PhoneNumberFormat, fmt)
+        for j in range(min(numbers.size, 25)):
+            if out[j] != pn.format_number(pn.PhoneNumber(country_code=1, national_number=int(numbers[j])), f):
+                return np.array([pn.format_number(pn.PhoneNumber(country_code=1, national_number=int(x)), f)
+                                 for x in numbers], dtype=object)
     return out
+
+
+def _ids(prefix: str, numbers: np.ndarray, width: int) -> pd.Series:
+    """String ids ``prefix`` + zero-padded ``numbers`` (built in Arrow, fast for millions)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    padded = pc.utf8_lpad(pc.cast(pa.array(np.asarray(numbers, dtype=np.int64)), pa.string()), width, "0")
+    return pd.Series(pd.array(pc.binary_join_element_wise(prefix, padded, ""), dtype="str"))
+
+
+def _decode(codes: np.ndarray, vocab) -> pd.Series:
+    """Strings ``vocab[code]`` (missing where code < 0), built in Arrow without Python objects."""
+    import pyarrow as pa
+
+    codes = np.asarray(codes, dtype=np.int32)
+    missing = codes < 0
+    arr = pa.DictionaryArray.from_arrays(pa.array(np.where(missing, 0, codes), mask=missing),
+                                         pa.array(list(vocab), type=pa.string()))
+    return pd.Series(pd.array(arr.cast(pa.string()), dtype="str"))
+
+
+def _abbreviate_streets(values: np.ndarray) -> np.ndarray:
+    """Street suffixes abbreviated the way a till system stores them (Street -> St)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(values, type=pa.string())
+    for word, abbr in _SUFFIX_ABBR.items():
+        arr = pc.replace_substring_regex(arr, pattern=rf"\b{word}\b", replacement=abbr)
+    return np.array(arr.to_pylist(), dtype=object)
 
 
 _SUFFIX_ABBR = {
@@ -371,7 +434,6 @@ _SUFFIX_ABBR = {
     "Highway": "Hwy", "Circle": "Cir", "Mountain": "Mtn", "Heights": "Hts", "Trail": "Trl",
     "Crossing": "Xing", "Point": "Pt", "Ridge": "Rdg", "Valley": "Vly", "Junction": "Jct",
 }
-_SUFFIX_RE = re.compile(r"\b(" + "|".join(_SUFFIX_ABBR) + r")\b")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -552,7 +614,7 @@ class _Builder:
         age = np.clip(age_ms[:, 0] + age_ms[:, 1] * rng.normal(0, 1, n), 18, 92)
         dob = np.datetime64(self.t_start.date(), "D") - np.round(age * 365.25).astype("timedelta64[D]")
         # addresses: pools of Faker street names and cities with their postcodes
-        n_streets = int(np.clip(n // 6, 200, 12000))
+        n_streets = int(np.clip(n // 15, 200, 5000))
         n_cities = int(np.clip(n // 60, 30, 1500))
         streets = np.array([fake.street_name() for _ in range(n_streets)], dtype=object)
         cities = np.array([fake.city() for _ in range(n_cities)], dtype=object)
@@ -635,8 +697,11 @@ class _Builder:
         pi, si, created, is_dup, created_ts = pi[order], si[order], created[order], is_dup[order], created_ts[order]
         counts = np.bincount(si, minlength=4)
         num = np.arange(len(pi)) - np.concatenate([[0], np.cumsum(counts)[:-1]])[si] + 1
-        prefix = np.array([RECORD_PREFIX[s] for s in SOURCES], dtype=object)[si]
-        rid = np.array([f"{a}-{b:06d}" for a, b in zip(prefix, num)], dtype=object)
+        rid = np.empty(len(pi), dtype=object)
+        for s_i, s_name in enumerate(SOURCES):
+            m = si == s_i
+            rid[m] = _ids(RECORD_PREFIX[s_name] + "-", num[m], 6).to_numpy(dtype=object)
+        self.rec_id_s = pd.Series(rid, dtype="str")
         k = len(pi)
         # key for transactions: (person, source, duplicate flag) -> record row
         self.rec_key = pd.Series(np.arange(k), index=pd.MultiIndex.from_arrays([pi, si, is_dup.astype(np.int64)]))
@@ -719,7 +784,7 @@ class _Builder:
         postcode = np.where(old_addr, self.prev[2][pi], self.postcode[pi])
         street_typo = rng.random(k) < c["street_typo"]
         street = _apply_typos(rng, street, street_typo)
-        street[store] = [_SUFFIX_RE.sub(lambda mm: _SUFFIX_ABBR[mm.group(1)], s) for s in street[store]]
+        street[store] = _abbreviate_streets(street[store])
         mail = si == SOURCES.index("mail")
         street[mail] = [s.upper() for s in street[mail]]
         city[mail] = [s.upper() for s in city[mail]]
@@ -742,6 +807,13 @@ class _Builder:
             cols["date_of_birth"][m] = pd.DatetimeIndex(dob[m]).strftime(cfg["date_formats"][s]).to_numpy(dtype=object)
         for f in _FIELDS:
             cols[f] = np.where(missing_flags[f], None, cols[f])
+        # corruption flags describe what the record shows: none where the field is empty
+        email_typo &= ~missing_flags["email"]
+        alt &= ~missing_flags["email"]
+        phone_typo &= ~missing_flags["phone"]
+        dob_err &= ~missing_flags["date_of_birth"]
+        street_typo &= ~missing_flags["street"]
+        pc_typo &= ~missing_flags["postcode"]
         rec = pd.DataFrame({"record_id": rid, "source": np.array(SOURCES, dtype=object)[si], **cols,
                             "created_at": created_ts})
         rec = rec.astype({c_: "str" for c_ in ["record_id", "source", *_FIELDS]})
@@ -780,6 +852,7 @@ class _Builder:
         src, dup = self.assign_records(person, t, first=np.flatnonzero(first))
         rec = self.record_of(person, src, dup)
         self._tx = self._tx_frame(person, t, rec, discount=np.zeros(person.size))
+        self._tx["induced"] = False
 
     def _tx_frame(self, person, t, rec, discount):
         rng = self.rng
@@ -789,9 +862,8 @@ class _Builder:
         amount = rng.gamma(self.gg_p[person], 1.0 / self.nu[person]) * (1 - discount)
         amount = np.maximum(np.round(amount, 2), 0.01)
         return pd.DataFrame({
-            "person": person, "t": t, "timestamp": _weeks_to_ts(self.acq[person], t),
-            "record_id": self.rec_id[rec], "channel": np.array(SOURCES, dtype=object)[self.rec_si[rec]],
-            "category": np.array(CATEGORIES, dtype=object)[cat], "amount": amount,
+            "person": person, "t": t, "timestamp": _weeks_to_ts(self.acq[person], t), "rec": rec,
+            "cat": cat, "amount": amount,
         })
 
     # -- campaign -------------------------------------------------------------------------------
@@ -805,7 +877,7 @@ class _Builder:
                 "cost": pd.Series([], dtype=float), "responded": pd.Series([], dtype=bool),
                 "revenue_after": pd.Series([], dtype=float), "needs_segment": pd.Series([], dtype="str"),
                 "alive_at_sent": pd.Series([], dtype=bool), "true_uplift": pd.Series([], dtype=float),
-                "true_revenue_uplift": pd.Series([], dtype=float),
+                "true_revenue_uplift": pd.Series([], dtype=float), "induced_transaction_id": pd.Series([], dtype="str"),
             })
             return
         sent = np.datetime64(self.t_end - pd.Timedelta(days=1) - pd.Timedelta(weeks=cc["weeks_before_end"])
@@ -832,6 +904,7 @@ class _Builder:
         hi = np.minimum(lo + w, np.minimum(self.tau[p_extra], self.E[p_extra]))
         t_extra = lo + rng.random(p_extra.size) * np.maximum(hi - lo, 0)
         self._tx_campaign = self._tx_frame(p_extra, t_extra, rec[extra], discount=np.full(p_extra.size, cc["discount"]))
+        self._tx_campaign["induced"] = True
         self.campaign_info = dict(elig=elig, treat=treat, rec=rec, alive=alive, u=u, s_w=s_w, sent=sent)
 
     def finish_campaign(self, tx_all: pd.DataFrame) -> None:
@@ -868,14 +941,13 @@ class _Builder:
         stop = self.L[rp]
         seg = self.seg[rp]
         parts = []
+        types, channels = INTERACTION_TYPES, ("web", "call_centre", "email", "mail")
 
-        def add(rec_idx, t, typ, channel, reason=None, sat=None, nps=None):
+        def add(rec_idx, t, typ, channel, reason=-1, sat=None, nps=None):
             n = rec_idx.size
-            parts.append(pd.DataFrame({
-                "person": rp[rec_idx], "t": t, "rec": rec_idx, "type": typ, "reason": reason,
-                "satisfaction": sat if sat is not None else np.full(n, np.nan),
-                "nps": nps if nps is not None else np.full(n, np.nan), "channel": channel,
-            }))
+            parts.append((rec_idx, t, np.full(n, types.index(typ)), np.broadcast_to(reason, (n,)),
+                          np.full(n, np.nan) if sat is None else sat, np.full(n, np.nan) if nps is None else nps,
+                          np.full(n, channels.index(channel))))
 
         web = np.flatnonzero(rs == SOURCES.index("web"))
         rate = self.seg_array("web_visits_per_purchase")[seg[web]] * self.lam[rp[web]] + cfg["interactions"]["web_visit_base_rate"]
@@ -891,13 +963,12 @@ class _Builder:
         cc = np.flatnonzero(rs == SOURCES.index("call_centre"))
         i, t = _uniform_events(rng, cc, start[cc], stop[cc], self.seg_array("call_rate")[seg[cc]])
         p_complaint = 1 / (1 + np.exp(1.0 + 1.2 * self.sat_z[rp[cc[i]]]))
-        reason = np.where(rng.random(i.size) < p_complaint, "complaint", "inquiry")
+        reason = np.where(rng.random(i.size) < p_complaint, CALL_REASONS.index("complaint"), CALL_REASONS.index("inquiry"))
         add(cc[i], t, "call", "call_centre", reason=reason)
         # one "order" call per call-centre purchase
-        rec_idx = pd.Index(self.rec_id).get_indexer(tx_obs["record_id"])
-        is_cc = tx_obs["channel"].to_numpy() == "call_centre"
-        add(rec_idx[is_cc], tx_obs["t"].to_numpy()[is_cc], "call", "call_centre",
-            reason=np.full(is_cc.sum(), "order", dtype=object))
+        rec_idx = tx_obs["rec"].to_numpy()
+        is_cc = self.rec_si[rec_idx] == SOURCES.index("call_centre")
+        add(rec_idx[is_cc], tx_obs["t"].to_numpy()[is_cc], "call", "call_centre", reason=CALL_REASONS.index("order"))
         # surveys a few days after some purchases, through the purchasing account
         sv = rng.random(len(tx_obs)) < cfg["interactions"]["survey_rate"]
         t_sv = tx_obs["t"].to_numpy()[sv] + rng.uniform(1, 7, sv.sum()) / 7
@@ -906,23 +977,32 @@ class _Builder:
         z = self.sat_z[p_sv[ok]]
         sat = np.clip(np.round(3.8 + 0.8 * z + rng.normal(0, 0.7, ok.sum())), 1, 5)
         nps = np.clip(np.round(7.5 + 1.8 * z + rng.normal(0, 1.5, ok.sum())), 0, 10)
-        add(rec_idx[sv][ok], t_sv[ok], "survey", "email", sat=sat, nps=nps)
-        df = pd.concat(parts, ignore_index=True)
-        df = df[df["t"] <= self.E[df["person"].to_numpy()]]
-        df["timestamp"] = _weeks_to_ts(self.acq[df["person"].to_numpy()], df["t"].to_numpy())
-        df["record_id"] = self.rec_id[df["rec"].to_numpy()]
-        df = df.sort_values(["timestamp", "record_id", "type"], kind="stable").reset_index(drop=True)
-        df["interaction_id"] = [f"I{k:08d}" for k in range(1, len(df) + 1)]
-        self.interactions_df = df[["interaction_id", "record_id", "timestamp", "type", "reason", "satisfaction",
-                                   "nps", "channel"]].astype(
-            {"interaction_id": "str", "record_id": "str", "type": "str", "reason": "str", "channel": "str",
-             "timestamp": _DATETIME, "satisfaction": "Int64", "nps": "Int64"})
+        sv_rec = rec_idx[sv][ok]
+        by_mail = self.records["email"].isna().to_numpy()[sv_rec]  # paper survey where no email is known
+        add(sv_rec[~by_mail], t_sv[ok][~by_mail], "survey", "email", sat=sat[~by_mail], nps=nps[~by_mail])
+        add(sv_rec[by_mail], t_sv[ok][by_mail], "survey", "mail", sat=sat[by_mail], nps=nps[by_mail])
+        rec, t, typ, reason, sat, nps, chan = (np.concatenate(col) for col in zip(*parts))
+        person = rp[rec]
+        keep = t <= self.E[person]
+        rec, t, typ, reason, sat, nps, chan, person = (a[keep] for a in (rec, t, typ, reason, sat, nps, chan, person))
+        ts = _weeks_to_ts(self.acq[person], t)
+        order = np.lexsort((typ, rec, ts))
+        self.interactions_df = pd.DataFrame({
+            "interaction_id": _ids("I", np.arange(1, order.size + 1), 8),
+            "record_id": self.rec_id_s.take(rec[order]).reset_index(drop=True),
+            "timestamp": ts[order].astype(_DATETIME),
+            "type": _decode(typ[order], types),
+            "reason": _decode(reason[order], CALL_REASONS),
+            "satisfaction": pd.array(sat[order], dtype="Int64"),
+            "nps": pd.array(nps[order], dtype="Int64"),
+            "channel": _decode(chan[order], channels),
+        })
 
     # -- assemble -------------------------------------------------------------------------------
     def build(self) -> CRMWorld:
         cfg = self.cfg
         n = cfg["n_customers"]
-        self.person_ids = np.array([f"P{k:06d}" for k in range(1, n + 1)], dtype=object)
+        self.person_ids = _ids("P", np.arange(1, n + 1), 6).to_numpy(dtype=object)
         self.people_traits()
         self.purchases()
         self.accounts()
@@ -937,13 +1017,24 @@ class _Builder:
         self.interactions(tx_obs)
 
         def tx_table(df, prefix):
-            df = df.sort_values(["timestamp", "record_id"], kind="stable").reset_index(drop=True)
-            df.insert(0, "transaction_id", [f"{prefix}{k:08d}" for k in range(1, len(df) + 1)])
-            return df[["transaction_id", "record_id", "timestamp", "channel", "category", "amount"]].astype(
-                {"transaction_id": "str", "record_id": "str", "channel": "str", "category": "str",
-                 "timestamp": _DATETIME, "amount": "float64"})
+            order = np.lexsort((df["rec"].to_numpy(), df["timestamp"].to_numpy()))
+            rec = df["rec"].to_numpy()[order]
+            induced = df["induced"].to_numpy()[order]
+            self.induced = pd.Series(np.flatnonzero(induced) + 1, index=df["person"].to_numpy()[order][induced])
+            return pd.DataFrame({
+                "transaction_id": _ids(prefix, np.arange(1, order.size + 1), 8),
+                "record_id": self.rec_id_s.take(rec).reset_index(drop=True),
+                "timestamp": df["timestamp"].to_numpy()[order].astype(_DATETIME),
+                "channel": _decode(self.rec_si[rec], SOURCES),
+                "category": _decode(df["cat"].to_numpy()[order], CATEGORIES),
+                "amount": df["amount"].to_numpy()[order].astype("float64"),
+            })
 
         transactions = tx_table(tx_obs, "T")
+        if cfg["campaign"]["enabled"]:  # the purchases the campaign caused (truth)
+            k = self.induced.reindex(self.campaign_info["elig"]).to_numpy()
+            ids = _ids("T", np.nan_to_num(k, nan=0).astype(np.int64), 8)
+            self.campaign_df["induced_transaction_id"] = ids.where(~np.isnan(k))
         future_tx = tx_table(tx_fut, "F")
         people = self.people_frame()
         future = self.future_frame(tx_fut)
@@ -1175,6 +1266,7 @@ _CSV_SCHEMA: dict[str, dict[str, str]] = {
         'alive_at_sent': 'bool',
         'true_uplift': 'float64',
         'true_revenue_uplift': 'float64',
+        'induced_transaction_id': 'str',
     },
     'future': {
         'person_id': 'str',
