@@ -64,6 +64,17 @@ def test_tables_and_keys(world):
         assert cols == {c for t, c in documented if t == table}, table
 
 
+def test_promotions_reveal_price_sensitivity(world):
+    tx = world.transactions_by_person().merge(world.people[["person_id", "price_sensitivity"]], on="person_id")
+    assert set(tx.discount.unique()) <= {0.0, 0.1, 0.2, 0.3, CFG["campaign"]["discount"]}
+    share = tx.assign(promo=tx.discount > 0).groupby("person_id").agg(promo=("promo", "mean"),
+                                                                     ps=("price_sensitivity", "first"))
+    assert share.promo.corr(share.ps) > 0.2
+    expected = CFG["promotions"]["max_share"] * tx.price_sensitivity.mean()
+    assert within((tx.discount[~tx.transaction_id.isin(world.campaign.induced_transaction_id)] > 0).mean(),
+                  expected, len(tx))
+
+
 def test_future_holds_the_same_people_after_end(world):
     end = pd.Timestamp(world.config["end"]) + pd.Timedelta(days=1)
     hold = pd.Timestamp(world.config["holdout_end"]) + pd.Timedelta(days=1)
@@ -73,6 +84,8 @@ def test_future_holds_the_same_people_after_end(world):
     f = world.future.set_index("person_id")
     assert (f.n_purchases.reindex(fut.index) == fut).all() and f.n_purchases.sum() == len(fut.index.repeat(fut))
     assert not (f.n_purchases[~f.alive_at_end] > 0).any()
+    p = world.people.set_index("person_id")
+    assert np.allclose(f.treatment_extra_purchase_prob, f.alive_at_end * p.campaign_response_prob)
     # the true conditional expectation predicts the realised holdout purchases
     se = f.n_purchases.std() / np.sqrt(len(f))
     assert abs(f.n_purchases.mean() - f.expected_purchases.mean()) < 4 * se
@@ -193,6 +206,10 @@ def test_bad_configuration_is_refused():
         make_crm_world(10, start="2024-01-01", end="2023-01-01")
     with pytest.raises(ValueError, match="n_customers"):
         make_crm_world(0)
+    with pytest.raises(ValueError, match="missing.web.email"):
+        make_crm_world(10, missing={"web": {"email": 1.5}})
+    with pytest.raises(ValueError, match="en_US"):
+        make_crm_world(10, locale="de_DE")
 
 
 def test_configured_rates_change_the_world():
