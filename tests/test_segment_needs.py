@@ -95,3 +95,15 @@ def test_number_of_segments_chosen_by_stated_criterion_and_reused(small_world):
     assert (pred == seg.predict(X.iloc[:50].assign(cat_garden=0.0))).all()
     gmm = NeedsSegmenter(method="gmm", k_range=[2, 3], n_init=5).fit(X)
     assert gmm.criterion_ == "bic" and gmm.n_segments_ == int(gmm.selection_["bic"].idxmin())
+
+
+def test_segmenters_round_trip_through_json(small_world, tmp_path):
+    X, _ = small_world
+    fitted = {}
+    for method in ("kmeans", "gmm"):
+        seg = fitted[method] = NeedsSegmenter(n_segments=3, method=method, n_init=5).fit(X)
+        seg.save(tmp_path / f"{method}.json")
+        again = NeedsSegmenter.load(tmp_path / f"{method}.json")
+        pd.testing.assert_series_equal(again.predict(X), seg.predict(X))
+        pd.testing.assert_frame_equal(again.profile(), seg.profile())
+    assert not hasattr(fitted["kmeans"].model_, "labels_")  # no per-row training labels kept

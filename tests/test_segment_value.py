@@ -52,6 +52,15 @@ def test_tiers_on_hand_made_data():
     assert s["customers"].sum() == 10 and np.isclose(s["share_of_value"].sum(), 1.0)
 
 
+def test_tiers_round_trip_through_json(tmp_path):
+    clv = pd.Series([100.0, 90, 10, 12, 8, 60, 5, 3, 1, 0.5], index=IDS)
+    group = pd.Series(["a"] * 5 + ["b"] * 5, index=IDS)
+    vt = ValueTiers(min_group_size=2, cost_to_serve=2.0).fit(clv, group)
+    vt.save(tmp_path / "tiers.json")
+    again = ValueTiers.load(tmp_path / "tiers.json")
+    pd.testing.assert_frame_equal(again.transform(clv, group), vt.transform(clv, group))
+
+
 def test_tier_thresholds_are_reused_on_a_new_period_and_cost_can_vary():
     clv = pd.Series(np.arange(10, dtype=float) * 10, index=IDS)
     vt = ValueTiers(top_share=0.3, growable_share=0.0).fit(clv)
