@@ -45,6 +45,8 @@ def test_bad_input_gets_clear_errors():
         behaviour_features(tx.drop(columns="channel"))
     with pytest.raises(ValueError, match="'amount' must hold an amount"):
         behaviour_features(tx.assign(amount=[1.0, np.nan, 2.0, 3.0]))
+    with pytest.raises(ValueError, match="'timestamp' must not be after observation_period_end"):
+        behaviour_features(tx, it, observation_period_end="2024-12-06")
     X = behaviour_features(tx, it)
     with pytest.raises(ValueError, match="too few for 3 segments"):
         NeedsSegmenter(n_segments=3).fit(X)

@@ -99,6 +99,9 @@ def behaviour_features(
         end = parse_timestamp(observation_period_end, "observation_period_end")
         fail_rows(transactions, (ts > end).to_numpy(), datetime_col, f"must not be after observation_period_end={end}",
                   what=what)
+        if it is not None:
+            fail_rows(interactions, (it[idt] > end).to_numpy(), idt,
+                      f"must not be after observation_period_end={end}", what="interactions")
 
     cat = pd.crosstab(cust, transactions[category_col].astype(str), normalize="index")
     cat.columns = [f"cat_{c}" for c in cat.columns]
