@@ -8,10 +8,9 @@ import numpy as np
 import pandas as pd
 
 from crm_models._validation import fail_rows, require_columns
+from crm_models.clv.base import NotFittedError  # one "not fitted" error across the package
 
-
-class NotFittedError(RuntimeError):
-    """Raised when a segmenter is used before ``fit``."""
+__all__ = ["NotFittedError", "check_fitted", "numeric_frame", "as_series"]
 
 
 def check_fitted(obj, attribute: str) -> None:

@@ -23,6 +23,8 @@ customer, in the features' own units.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 
@@ -97,6 +99,9 @@ def behaviour_features(
         end = parse_timestamp(observation_period_end, "observation_period_end")
         fail_rows(transactions, (ts > end).to_numpy(), datetime_col, f"must not be after observation_period_end={end}",
                   what=what)
+        if it is not None:
+            fail_rows(interactions, (it[idt] > end).to_numpy(), idt,
+                      f"must not be after observation_period_end={end}", what="interactions")
 
     cat = pd.crosstab(cust, transactions[category_col].astype(str), normalize="index")
     cat.columns = [f"cat_{c}" for c in cat.columns]
@@ -174,8 +179,10 @@ class NeedsSegmenter:
     n_segments_ : int
     selection_ : DataFrame or None
         The criterion for each candidate k (None when ``n_segments`` was given).
+    segments_ : list of str
+        Segment names ``N1``, ``N2``, ... ordered by size at fit (N1 the largest).
     centers_ : DataFrame
-        Segment centres in the features' own units (segments ``N1``.. ordered by size at fit).
+        Segment centres in the features' own units (mean of the members' features).
     scaled_centers_ : DataFrame
         Centres in standard deviations from the average customer (what the profiles read).
     """
@@ -301,18 +308,20 @@ class NeedsSegmenter:
         raw = self.model_.predict(Z)
         sizes = np.bincount(raw, minlength=best)
         order = np.argsort(-sizes, kind="stable")  # N1 is the largest segment at fit
-        self._relabel = np.empty(best, dtype=int)
-        self._relabel[order] = np.arange(best)
-        self.labels_ = [f"N{i + 1}" for i in range(best)]
-        lab = self._relabel[raw]
+        self.relabel_ = np.empty(best, dtype=int)
+        self.relabel_[order] = np.arange(best)
+        self.segments_ = [f"N{i + 1}" for i in range(best)]
+        lab = self.relabel_[raw]
+        if hasattr(self.model_, "labels_"):  # per-row training labels: not part of the model
+            del self.model_.labels_
         data = pd.DataFrame(M, columns=self.features_)
         for c in self.log_columns_:  # centres in the features' own units
             data[c] = np.expm1(data[c])
-        self.centers_ = data.groupby(lab).mean().set_axis(self.labels_)
+        self.centers_ = data.groupby(lab).mean().reindex(range(best)).set_axis(self.segments_)
         self.overall_ = data.mean()
-        zc = pd.DataFrame(Z, columns=self.features_).groupby(lab).mean().set_axis(self.labels_)
+        zc = pd.DataFrame(Z, columns=self.features_).groupby(lab).mean().reindex(range(best)).set_axis(self.segments_)
         self.scaled_centers_ = zc
-        self.sizes_ = pd.Series(np.bincount(lab, minlength=best), index=self.labels_, name="customers")
+        self.sizes_ = pd.Series(np.bincount(lab, minlength=best), index=self.segments_, name="customers")
         return self
 
     # -- applying -----------------------------------------------------------------------------
@@ -323,14 +332,31 @@ class NeedsSegmenter:
         check_fitted(self, "model_")
         Z = self.scaler_.transform(self._matrix(X, fitting=False))
         with threadpool_limits(limits=1):
-            lab = self._relabel[self.model_.predict(Z)]
-        return pd.Series(np.array(self.labels_)[lab], index=X.index, name="needs_segment")
+            lab = self.relabel_[self.model_.predict(Z)]
+        return pd.Series(np.array(self.segments_)[lab], index=X.index, name="needs_segment")
 
     transform = predict
 
     def fit_predict(self, X: pd.DataFrame) -> pd.Series:
         """``fit(X).predict(X)``."""
         return self.fit(X).predict(X)
+
+    def to_dict(self) -> dict:
+        """The fitted segmenter as plain JSON-ready data (scaler, centres or mixture, profiles)."""
+        return _needs_to_dict(self)
+
+    def save(self, path) -> None:
+        """Write the fitted segmenter as JSON (no pickle)."""
+        from pathlib import Path
+
+        Path(path).write_text(json.dumps(self.to_dict()))
+
+    @classmethod
+    def load(cls, path) -> NeedsSegmenter:
+        """Read a segmenter written by :meth:`save` (plain JSON; no code runs)."""
+        from pathlib import Path
+
+        return _needs_from_dict(json.loads(Path(path).read_text()))
 
     def profile(self, top: int = 3, min_effect: float = 0.3) -> pd.DataFrame:
         """Each segment in plain words, from its centre.
@@ -341,7 +367,7 @@ class NeedsSegmenter:
         """
         check_fitted(self, "model_")
         rows = []
-        for seg in self.labels_:
+        for seg in self.segments_:
             z = self.scaled_centers_.loc[seg]
             picks = z.abs().sort_values(ascending=False)
             picks = picks[picks >= min_effect].index[:top]
@@ -354,6 +380,69 @@ class NeedsSegmenter:
             rows.append({"segment": seg, "customers": int(self.sizes_[seg]),
                          "share": float(self.sizes_[seg] / self.sizes_.sum()), "profile": text})
         return pd.DataFrame(rows).set_index("segment")
+
+
+def _needs_to_dict(seg: NeedsSegmenter) -> dict:
+    check_fitted(seg, "model_")
+    m = seg.model_
+    if seg.method == "kmeans":
+        state = {"cluster_centers": m.cluster_centers_.tolist()}
+    else:
+        state = {"weights": m.weights_.tolist(), "means": m.means_.tolist(), "covariances": m.covariances_.tolist()}
+
+    def frame(df: pd.DataFrame) -> dict:
+        return {"index": list(df.index), "columns": list(df.columns), "data": df.to_numpy().tolist()}
+
+    return {
+        "model": "NeedsSegmenter", "version": 1,
+        "params": {"n_segments": seg.n_segments, "method": seg.method, "criterion": seg.criterion_,
+                   "features": seg.features, "log_columns": seg.log_columns, "random_state": seg.random_state,
+                   "n_init": seg.n_init, "silhouette_sample": seg.silhouette_sample, "k_range": list(map(int, seg.k_range))},
+        "features": seg.features_, "log_columns_used": seg.log_columns_, "n_segments_": int(seg.n_segments_),
+        "scaler_mean": seg.scaler_.mean_.tolist(), "scaler_scale": seg.scaler_.scale_.tolist(),
+        "relabel": seg.relabel_.tolist(), "segments": seg.segments_, "state": state,
+        "selection": None if seg.selection_ is None else frame(seg.selection_),
+        "centers": frame(seg.centers_), "scaled_centers": frame(seg.scaled_centers_),
+        "overall": seg.overall_.tolist(), "sizes": seg.sizes_.tolist(),
+    }
+
+
+def _needs_from_dict(d: dict) -> NeedsSegmenter:
+    from sklearn.preprocessing import StandardScaler
+
+    if d.get("model") != "NeedsSegmenter":
+        raise ValueError("the file does not hold a NeedsSegmenter")
+    seg = NeedsSegmenter(**d["params"])
+    seg.criterion_ = d["params"]["criterion"]
+    seg.features_, seg.log_columns_ = list(d["features"]), list(d["log_columns_used"])
+    seg.n_segments_ = int(d["n_segments_"])
+    sc = StandardScaler()
+    sc.mean_, sc.scale_ = np.array(d["scaler_mean"]), np.array(d["scaler_scale"])
+    sc.var_, sc.n_features_in_, sc.n_samples_seen_ = sc.scale_**2, len(sc.mean_), 0
+    seg.scaler_ = sc
+    model = seg._model(seg.n_segments_)
+    st = d["state"]
+    if seg.method == "kmeans":
+        model.cluster_centers_ = np.array(st["cluster_centers"])
+        model.n_features_in_ = model.cluster_centers_.shape[1]
+        model._n_threads = 1
+    else:
+        model.weights_, model.means_ = np.array(st["weights"]), np.array(st["means"])
+        model.covariances_ = np.array(st["covariances"])
+        model.precisions_cholesky_ = 1.0 / np.sqrt(model.covariances_)
+        model.n_features_in_ = model.means_.shape[1]
+    seg.model_ = model
+    seg.relabel_ = np.array(d["relabel"], dtype=int)
+    seg.segments_ = list(d["segments"])
+
+    def frame(f: dict) -> pd.DataFrame:
+        return pd.DataFrame(f["data"], index=f["index"], columns=f["columns"])
+
+    seg.selection_ = None if d["selection"] is None else frame(d["selection"]).rename_axis("k")
+    seg.centers_, seg.scaled_centers_ = frame(d["centers"]), frame(d["scaled_centers"])
+    seg.overall_ = pd.Series(d["overall"], index=seg.features_)
+    seg.sizes_ = pd.Series(d["sizes"], index=seg.segments_, name="customers")
+    return seg
 
 
 def needs_agreement(found: pd.Series, truth: pd.Series) -> pd.Series:

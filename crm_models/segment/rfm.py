@@ -126,16 +126,24 @@ def assign_segments(scores: pd.DataFrame, rules: pd.DataFrame | None = None) -> 
     different segments raises ``ValueError`` (run :func:`check_segment_rules` on a new table).
     """
     rules = default_segment_rules() if rules is None else rules
-    sc = {s: scores[s].to_numpy(int) for s in ("r", "f", "m")}
-    sc["fm"] = _fm(sc["f"], sc["m"])
+    rfm = np.column_stack([scores[s].to_numpy(np.int64) for s in ("r", "f", "m")]).reshape(-1, 3)
+    if rfm.size and rfm.min() < 1:
+        bad = (rfm < 1).any(axis=1)
+        raise ValueError(f"scores must be integers >= 1; {int(bad.sum())} customer(s) have a smaller score, for "
+                         f"example:\n{scores.loc[bad].head().to_string()}")
+    base = int(rfm.max()) + 1 if rfm.size else 1
+    code = (rfm[:, 0] * base + rfm[:, 1]) * base + rfm[:, 2]  # one integer per combination
+    codes, which = np.unique(code, return_inverse=True)  # match each distinct combination once
+    combos = np.column_stack([codes // (base * base), (codes // base) % base, codes % base])
+    sc = {"r": combos[:, 0], "f": combos[:, 1], "m": combos[:, 2], "fm": _fm(combos[:, 1], combos[:, 2])}
     hit = _matches(rules, sc)
     names = rules["segment"].astype(str).to_numpy()
-    n_names = np.array([len(set(names[row])) for row in hit])
-    bad = n_names != 1
+    n_names = np.array([len(set(names[row])) for row in hit], dtype=int)
+    bad = (n_names != 1)[np.ravel(which)]
     if bad.any():
         raise ValueError(f"{int(bad.sum())} customer(s) match no segment or several segments of the rule table, for "
                          f"example:\n{scores.loc[bad].head().to_string()}\nCheck the table with check_segment_rules().")
-    return pd.Series(names[hit.argmax(axis=1)], index=scores.index, name="segment")
+    return pd.Series(names[hit.argmax(axis=1)][np.ravel(which)], index=scores.index, name="segment")
 
 
 class RFMScorer:

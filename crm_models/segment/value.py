@@ -30,6 +30,9 @@ is an input (a number or a per-customer Series), never assumed.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -196,6 +199,38 @@ class ValueTiers:
         """``fit(...).transform(...)`` on the same customers."""
         return self.fit(clv, groups, cost_to_serve).transform(clv, groups, cost_to_serve)
 
+    def to_dict(self) -> dict:
+        """The fitted tiers as plain JSON-ready data (potential per group and thresholds)."""
+        check_fitted(self, "potential_")
+        return {
+            "model": "ValueTiers", "version": 1,
+            "params": {"top_share": self.top_share, "growable_share": self.growable_share,
+                       "potential_quantile": self.potential_quantile, "min_group_size": self.min_group_size,
+                       "cost_to_serve": None if isinstance(self.cost_to_serve, pd.Series) else float(self.cost_to_serve)},
+            "potential": {str(k): float(v) for k, v in self.potential_.items()},
+            "mvc_threshold": _num(self.mvc_threshold_), "growth_threshold": _num(self.growth_threshold_),
+            "n_customers": int(self.n_customers_),
+        }
+
+    def save(self, path) -> None:
+        """Write the fitted tiers as JSON (no pickle)."""
+        Path(path).write_text(json.dumps(self.to_dict(), indent=1))
+
+    @classmethod
+    def load(cls, path) -> ValueTiers:
+        """Read tiers written by :meth:`save` (plain JSON; no code runs)."""
+        d = json.loads(Path(path).read_text())
+        if d.get("model") != "ValueTiers":
+            raise ValueError(f"{path} does not hold ValueTiers")
+        params = dict(d["params"])
+        params["cost_to_serve"] = params["cost_to_serve"] if params["cost_to_serve"] is not None else 0.0
+        obj = cls(**params)
+        obj.potential_ = pd.Series(d["potential"], name="potential_value", dtype="float64")
+        obj.mvc_threshold_ = float("inf") if d["mvc_threshold"] is None else d["mvc_threshold"]
+        obj.growth_threshold_ = float("inf") if d["growth_threshold"] is None else d["growth_threshold"]
+        obj.n_customers_ = d["n_customers"]
+        return obj
+
     def summary(self, tiers: pd.DataFrame) -> pd.DataFrame:
         """Customers, share of customers, share of actual value and of headroom per tier."""
         check_fitted(self, "potential_")
@@ -210,6 +245,10 @@ class ValueTiers:
         })
         table["strategy"] = [TIER_STRATEGIES[t] for t in table.index]
         return table
+
+
+def _num(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
 
 
 def _values(values, what: str) -> np.ndarray:
