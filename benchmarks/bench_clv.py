@@ -107,6 +107,10 @@ def main() -> None:
           f"finite: {np.isfinite(pn.log_likelihood_)}")
     t_lt_p, lpn = timed(lambda: lifetimes.ParetoNBDFitter().fit(sub["frequency"], sub["recency"], sub["T"]))
     print(f"lifetimes Pareto/NBD on the first {n_pareto:,} customers:", lpn.params_.round(4).to_dict())
+    sub_arrays = pn_sub._make_arrays(*(sub[c].to_numpy(float) for c in ("frequency", "recency", "T")))
+    ll_lt = -pn_sub._neg_log_likelihood(np.log(lpn.params_.to_numpy()), sub_arrays, np.ones(len(sub)))[0]
+    print(f"ours Pareto/NBD on the same {n_pareto:,}:", pn_sub.params_.round(4).to_dict(),
+          f"LL {pn_sub.log_likelihood_:.2f}; LL at lifetimes' estimates {ll_lt:.2f}")
     row(f"Pareto/NBD fit, both on {n_pareto:,} customers", t_p_sub, t_lt_p, 50)
     print(f"{'':<44} ours on all {n:,} customers: {t_p_full:.2f} s "
           f"(lifetimes extrapolated linearly: {t_lt_p * n / n_pareto:.0f} s, ratio {t_lt_p * n / n_pareto / t_p_full:.0f}x)")
