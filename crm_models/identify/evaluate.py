@@ -111,7 +111,8 @@ def threshold_sweep(result, truth: pd.Series, thresholds=None) -> pd.DataFrame:
     """Pairwise and B-cubed metrics and cluster counts when linking at each threshold.
 
     Uses the scored pairs of ``result`` (a :class:`~crm_models.identify.resolve.Resolution`):
-    at every threshold the pairs at or above it (and the decisive ones) form the customers.
+    at every threshold the pairs at or above it (and the decisive ones), less the vetoed ones,
+    form the customers.
     """
     from crm_models.identify.resolve import _components
 
@@ -123,9 +124,10 @@ def threshold_sweep(result, truth: pd.Series, thresholds=None) -> pd.DataFrame:
     right = pos.loc[result.pairs["record_id_r"]].to_numpy()
     prob = result.pairs["match_probability"].fillna(0.0).to_numpy()
     decisive = result.pairs["decisive"].to_numpy(bool)
+    vetoed = result.pairs["vetoed"].to_numpy(bool) if "vetoed" in result.pairs else np.zeros(len(prob), bool)
     rows = []
     for th in thresholds:
-        keep = (prob >= th) | decisive
+        keep = ((prob >= th) | decisive) & ~vetoed
         labels = pd.Series(_components(len(ids), left[keep], right[keep]), index=ids)
         pw, b3 = pairwise_metrics(labels, truth), bcubed_metrics(labels, truth)
         rows.append(
@@ -162,6 +164,10 @@ def plot_threshold_sweep(sweep: pd.DataFrame, ax=None, *, chosen: float | None =
     return ax
 
 
+def _shown(value) -> str:
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+
+
 def explain_pair(result, record_id_l, record_id_r) -> pd.DataFrame:
     """Match weight of each field for one scored pair, as a waterfall table.
 
@@ -189,12 +195,11 @@ def explain_pair(result, record_id_l, record_id_r) -> pd.DataFrame:
         gamma = int(gamma)
         level = params.loc[(params["comparison"] == comp) & (params["gamma"] == gamma), "level"]
         weight = float(row.get(f"mw_{comp}", 0.0)) + float(row.get(f"mw_tf_adj_{comp}", 0.0) or 0.0)
-        src = "first_name" if comp == "name" else comp
-        left, right = row.get(f"{src}_l"), row.get(f"{src}_r")
-        if comp == "name":
-            left = f"{row.get('first_name_l')} {row.get('last_name_l')}"
-            right = f"{row.get('first_name_r')} {row.get('last_name_r')}"
-        rows.append({"field": comp, "left": str(left), "right": str(right),
+        fields = {"name": ("first_name", "last_name"), "address": ("street", "postcode", "city")}.get(comp, (comp,))
+        left, right = (
+            " ".join(_shown(row.get(f"{f}_{side}")) for f in fields).strip() or "(missing)" for side in ("l", "r")
+        )
+        rows.append({"field": comp, "left": left, "right": right,
                      "level": level.iloc[0] if len(level) else ("missing" if gamma == -1 else str(gamma)),
                      "weight": 0.0 if gamma == -1 else weight})
     table = pd.DataFrame(rows)

@@ -15,6 +15,7 @@ depend on row order).
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["SURVIVORSHIP_RULES", "golden_records"]
@@ -69,10 +70,14 @@ def golden_records(data: pd.DataFrame, crosswalk: pd.Series) -> pd.DataFrame:
     df["_recency"] = df["created_at"].fillna(pd.Timestamp.min) if "created_at" in df else pd.Timestamp.min
     df["_rid_key"] = df["record_id"].astype(str)
     grouped = df.groupby("customer_id", sort=True)
+    seen = pd.crosstab(df["customer_id"], df["source"]) > 0  # customers x sources, columns sorted
+    sources = pd.Series("", index=seen.index, dtype=object)
+    for src in seen.columns:
+        sources = sources + np.where(seen[src].to_numpy(), f"{src}+", "")
     out = pd.DataFrame(
         {
             "n_records": grouped.size(),
-            "sources": grouped["source"].agg(lambda s: "+".join(sorted(set(s)))),
+            "sources": sources.str[:-1],
             "first_seen": grouped["created_at"].min(),
             "last_seen": grouped["created_at"].max(),
         }

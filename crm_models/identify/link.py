@@ -262,8 +262,10 @@ def make_db_api(backend: str = "duckdb", spark: Any = None):
         import duckdb
         from splink.backends.duckdb import DuckDBAPI
 
-        con = duckdb.connect(":memory:")
-        con.execute("SET enable_progress_bar = false")
+        try:
+            con = duckdb.connect(":memory:", config={"enable_progress_bar": False})
+        except duckdb.Error:  # in Jupyter without ipywidgets DuckDB refuses to touch the setting
+            con = duckdb.connect(":memory:")  # ... and then cannot draw a bar there anyway
         return DuckDBAPI(connection=con)
     if backend == "spark":
         if spark is None:
@@ -302,7 +304,11 @@ def fit_linker(
         det_rules = [block_on(c) for c in ("email", "loyalty_id") if _has(data, c)]
         if det_rules:
             linker.training.estimate_probability_two_random_records_match(det_rules, recall=recall_email)
-        linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs_u, seed=seed)
+        n = len(frame)
+        small = n * (n - 1) / 2 <= max_pairs_u  # every pair fits in the sample: one pass, no probing
+        linker.training.estimate_u_using_random_sampling(
+            max_pairs=max_pairs_u, seed=seed, num_chunks=1 if small else 10
+        )
         sessions = [b for b in (("date_of_birth",), ("email",), ("phone",), ("last_name",)) if _has(data, b[0])]
         trained: set[str] = set()
         names = {c.output_column_name for c in linker._settings_obj.comparisons}

@@ -43,7 +43,8 @@ class Resolution:
     pairs : DataFrame
         Scored candidate pairs: ``record_id_l``, ``record_id_r``, ``match_weight`` (bits),
         ``match_probability``, ``decisive`` (a shared e-mail with compatible first names, or a
-        shared loyalty id), ``linked`` (used to form customers), and per field the two
+        shared loyalty id), ``vetoed`` (incompatible first names and no shared birth date: what a
+        household looks like; never linked), ``linked`` (used to form customers), and per field the two
         standardised values, the comparison level (``gamma_*``) and its weight (``mw_*``).
     problems : DataFrame
         Values that could not be standardised (record id, source, column, value, reason).
@@ -179,17 +180,42 @@ def _edit_distance(a: str, b: str) -> int:
 
 
 def _compatible_first_names(a, b) -> bool:
-    """Could ``a`` and ``b`` be one person's first name? Missing, equal, initial, prefix,
-    nickname of the same name, or at most two typing errors apart."""
+    """Could ``a`` and ``b`` be one person's first name? Missing, equal, nickname of the same
+    name, initial, one contained in the other, or at most two typing errors apart."""
     if not isinstance(a, str) or not isinstance(b, str) or a == b:
         return True
-    if a[0] != b[0] and canonical_first_name(a) != canonical_first_name(b):
-        return False
-    if len(a) == 1 or len(b) == 1 or a.startswith(b) or b.startswith(a):
-        return True
+    if len(a) == 1 or len(b) == 1:
+        return a[0] == b[0]
     if canonical_first_name(a) == canonical_first_name(b) or set(first_name_variants(a)) & set(first_name_variants(b)):
         return True
+    if a in b or b in a:
+        return True
     return _edit_distance(a, b) <= 2
+
+
+def _household_veto(pairs: pd.DataFrame, data: pd.DataFrame) -> np.ndarray:
+    """Pairs never linked: both first names known and incompatible (not equal, nickname, initial or
+    typo, nor swapped with the last name) while the dates of birth are not the same.
+
+    Household members share a surname, an address and often a phone; the Fellegi-Sunter model
+    treats those as independent pieces of evidence and can add them up past any threshold. Two
+    different first names without a matching birth date is what a household looks like.
+    """
+    first = data["first_name"].to_numpy(object)
+    last = data["last_name"].to_numpy(object)
+    dob = data["date_of_birth"].to_numpy(object)
+    left, right = pairs["_rid_l"].to_numpy(), pairs["_rid_r"].to_numpy()
+    veto = np.zeros(len(pairs), dtype=bool)
+    for k, (i, j) in enumerate(zip(left, right)):
+        a, b = first[i], first[j]
+        if a is None or b is None or _compatible_first_names(a, b):
+            continue
+        if a == last[j] and b == last[i]:  # swapped fields
+            continue
+        if dob[i] is not None and dob[i] == dob[j]:
+            continue
+        veto[k] = True
+    return veto
 
 
 def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -343,7 +369,8 @@ def resolve_customers(
     Standardise contact fields, score candidate pairs with a Fellegi-Sunter model trained by
     Splink (u by seeded random sampling, m by EM), link pairs whose match probability is at least
     ``threshold`` or that share an e-mail address (with compatible first names) or loyalty id,
-    take connected groups of linked records as customers, and build their golden records.
+    except pairs that look like two members of one household (both first names known and
+    incompatible, birth dates not equal), take connected groups of linked records as customers, and build their golden records.
 
     Parameters
     ----------
@@ -401,7 +428,9 @@ def resolve_customers(
     pairs["decisive"] = pairs["decisive"].fillna(False).astype(bool)
     drop = [c for c in ("match_key",) if c in pairs.columns]
     pairs = pairs.drop(columns=drop)
-    linked = (pairs["match_probability"].fillna(0.0).to_numpy() >= threshold) | pairs["decisive"].to_numpy()
+    pairs["vetoed"] = _household_veto(pairs, data)
+    linked = ((pairs["match_probability"].fillna(0.0).to_numpy() >= threshold) | pairs["decisive"].to_numpy()) & ~pairs[
+        "vetoed"].to_numpy()
     return _finish(data, problems, order, pairs, linked, existing, record_id_col, records, float(threshold),
                    params, model, "splink")
 
@@ -429,6 +458,6 @@ def resolve_exact(
         found.append(pd.DataFrame({"_rid_l": first.to_numpy(), "_rid_r": sub["_rid"].to_numpy()}))
     pairs = pd.concat(found, ignore_index=True)
     pairs = pairs.loc[pairs["_rid_l"] != pairs["_rid_r"]].drop_duplicates().reset_index(drop=True)
-    pairs = pairs.assign(match_weight=np.inf, match_probability=1.0, decisive=True)
+    pairs = pairs.assign(match_weight=np.inf, match_probability=1.0, decisive=True, vetoed=False)
     return _finish(data, problems, order, pairs, np.ones(len(pairs), bool), None, record_id_col, records, 1.0,
                    pd.DataFrame(), {}, "exact " + " or ".join(keys))

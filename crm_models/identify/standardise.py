@@ -65,6 +65,8 @@ _NAME_TITLES = {"mr", "mrs", "ms", "miss", "dr", "prof", "sir", "mx", "rev"}
 _NAME_SUFFIXES = {"jr", "sr", "ii", "iii", "iv", "phd", "md"}
 _EMAIL_RE = re.compile(r"^[a-z0-9!#$%&'*+/=?^_`{|}~.-]+@[a-z0-9-]+(\.[a-z0-9-]+)+$")
 _UK_POSTCODE_RE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
+_NAME_JOINERS = re.compile(r"['’`-]")
+_NON_LETTERS = re.compile(r"[^a-z ]+")
 _MISSING_TOKENS = {"", "na", "n/a", "none", "null", "nan", "-", "unknown", "?"}
 
 
@@ -78,6 +80,8 @@ def _is_missing(value) -> bool:
 
 def _ascii_fold(text: str) -> str:
     """Remove accents: 'Zoë Šťastná' -> 'Zoe Stastna'."""
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
@@ -92,8 +96,8 @@ def clean_name(value) -> str | None:
     if _is_missing(value):
         return None
     text = _ascii_fold(str(value)).lower()
-    text = re.sub(r"['’`-]", "", text)
-    text = re.sub(r"[^a-z ]+", " ", text)
+    text = _NAME_JOINERS.sub("", text)
+    text = _NON_LETTERS.sub(" ", text)
     parts = [p for p in text.split() if p not in _NAME_TITLES and p not in _NAME_SUFFIXES]
     return " ".join(parts) or None
 
