@@ -205,7 +205,7 @@ def _score(scores: pd.DataFrame, actions: pd.DataFrame):
     return pd.DataFrame(ev, index=scores.index), parts
 
 
-def next_best_action(scores: pd.DataFrame, actions: pd.DataFrame | None = None) -> pd.DataFrame:
+def next_best_action(scores: pd.DataFrame, actions: pd.DataFrame | None = None, *, reasons: bool = True) -> pd.DataFrame:
     """One action per customer: the eligible action with the highest expected value, and why.
 
     Ties go to the action listed first in the table (the shipped table lists ``do_nothing``
@@ -215,13 +215,16 @@ def next_best_action(scores: pd.DataFrame, actions: pd.DataFrame | None = None) 
     ----------
     scores, actions
         As in :func:`score_actions`.
+    reasons
+        Write the ``reason`` column (formatting it is most of the time on millions of customers;
+        ``False`` leaves it out).
 
     Returns
     -------
     pandas.DataFrame
         Indexed like ``scores``: ``action``, ``expected_value``, ``p_effect``, ``value_at_stake``,
-        ``cost`` (USD) of the chosen action, ``runner_up`` and its expected value, and ``reason``
-        in words.
+        ``cost`` (USD) of the chosen action, ``runner_up`` and its expected value, and (with
+        ``reasons``) ``reason`` in words.
     """
     actions = default_action_table() if actions is None else actions
     ev, parts = _score(scores, actions)
@@ -250,6 +253,9 @@ def next_best_action(scores: pd.DataFrame, actions: pd.DataFrame | None = None) 
         "runner_up": np.where(second >= 0, names[np.maximum(second, 0)], None) if len(ev) else np.array([], dtype=object),
         "runner_up_value": np.where(second >= 0, filled[idx, np.maximum(second, 0)], np.nan) if len(ev) else np.array([]),
     }, index=scores.index)
+    if not reasons:
+        out.attrs["actions"] = actions.copy()
+        return out
     # plain Python lists: formatting numpy scalars or iterating Arrow strings is several times slower
     cols = [out[c].to_numpy(dtype=object).tolist() if c in ("action", "runner_up") else out[c].to_numpy().tolist()
             for c in ("action", "expected_value", "p_effect", "value_at_stake", "cost", "runner_up", "runner_up_value")]

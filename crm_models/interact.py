@@ -219,7 +219,12 @@ def customer_timeline(
         for c in ("amount", "satisfaction", "nps"):
             out[c] = pd.Series([], dtype="float64")
     out["customer_id"] = customer_id
-    out["source"] = out["record_id"].map(source_of) if source_of is not None else pd.NA
+    if source_of is not None:
+        out["source"] = out["record_id"].map(source_of)
+        fail_rows(out, out["source"].isna().to_numpy(), "record_id", "must be a record listed in records "
+                  "(with its source system)", what="customer_timeline")
+    else:
+        out["source"] = pd.NA
     out["_k"] = (out["kind"] == "interaction").astype(int)
     out["_id"] = out["event_id"].astype(str)
     out = out.sort_values(["timestamp", "_k", "_id", "record_id"], kind="stable").reset_index(drop=True)

@@ -52,6 +52,8 @@ def test_expected_value_arithmetic_on_hand_made_rows(scores):
     assert nba.loc["steady", "runner_up"] == "cross_sell"
     assert nba.loc["steady", "runner_up_value"] == pytest.approx(0.1 * 0.25 * 30 - 1)
     assert np.isfinite(nba["expected_value"]).all()
+    bare = next_best_action(scores, table, reasons=False)
+    pd.testing.assert_frame_equal(bare, nba.drop(columns="reason"))
 
 
 def test_action_table_is_swappable(scores):

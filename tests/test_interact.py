@@ -182,6 +182,8 @@ def test_bad_input_gets_clear_errors(company):
     bad_dates.loc[0, "timestamp"] = "not a date"
     with pytest.raises(ValueError, match="'timestamp'"):
         customer_timeline("A", crosswalk, bad_dates, it)
+    with pytest.raises(ValueError, match="listed in records"):
+        customer_timeline("A", crosswalk, tx, it, records=records.iloc[1:])
     orphan = pd.concat([tx, tx.iloc[[0]].assign(record_id="XX-9")])
     with pytest.raises(ValueError, match="listed in the crosswalk"):
         attach_customer(orphan, crosswalk)
