@@ -111,17 +111,32 @@ class _ValueModels:
         return self.ggf.expected_spend(data).astype(float)
 
     def clv(self, s: pd.DataFrame, months: int, annual_discount_rate: float, margin: float) -> pd.Series:
-        """Discounted margin over ``months`` calendar months (365.25/12 days each), discounting mid-stream
-        per month at ``annual_discount_rate`` (a yearly rate)."""
+        """Discounted margin over ``months`` months (365.25/12 days), purchases of each month discounted
+        at its end at ``annual_discount_rate`` a year: :func:`crm_models.clv.customer_lifetime_value`.
+        Customers acquired at the observation end (T = 0) get the same sum with a new customer's
+        expected purchases."""
+        from crm_models.clv.value import customer_lifetime_value
+
         spend = self.expected_spend(s)
-        weeks_per_month = DAYS_PER_MONTH / 7
-        total = pd.Series(0.0, index=s.index)
-        prev = pd.Series(0.0, index=s.index)
-        for m in range(1, months + 1):
-            cum = self.expected_purchases(s, m * weeks_per_month)
-            total += (cum - prev) * spend * margin / (1 + annual_discount_rate) ** (m / 12)
-            prev = cum
-        return total
+        out = pd.Series(0.0, index=s.index)
+        seen = s["T"] > 0
+        out[seen] = customer_lifetime_value(
+            self.bgf,
+            spend[seen],
+            s.loc[seen, ["frequency", "recency", "T"]],
+            months,
+            horizon_unit="M",
+            time_unit="W",
+            discount_rate=annual_discount_rate,
+            discount_rate_unit="Y",
+            margin=margin,
+        )
+        if (~seen).any():
+            weeks = np.arange(1, months + 1) * DAYS_PER_MONTH / 7
+            cum = np.asarray(self.bgf.expected_purchases_new_customer(weeks), dtype=float)
+            per_month = np.diff(np.r_[0.0, cum]) / (1 + annual_discount_rate) ** (np.arange(1, months + 1) / 12)
+            out[~seen] = margin * spend[~seen] * per_month.sum()
+        return out
 
 
 # ----------------------------------------------------------------------------------------------
@@ -268,24 +283,26 @@ def score_customers(
 def true_contact_effect(world) -> pd.DataFrame:
     """The true effect, per person, of a retention contact sent at the world's ``end`` (truth).
 
-    The simulated company's campaign mechanism (see ``datasets/crm_world/README.md``): a contacted
-    person who is still alive makes one extra purchase within the response window with probability
-    ``u = campaign_uplift_segment * (spend_level / segment median) ** value_elasticity`` (clipped at
-    ``max_uplift``), at the campaign discount. Returns, indexed by ``person_id``: ``alive_at_end``,
-    ``uplift`` (probability of the extra purchase, 0 if not alive), ``extra_revenue`` (expected
-    extra revenue in USD: uplift x spend_level x (1 - discount)) and ``spend_level``.
+    Read from the simulated company's truth (see ``datasets/crm_world/README.md``): a contacted
+    person who is still alive makes one extra purchase within the response window with
+    probability ``people.campaign_response_prob``, at the campaign discount. Returns, indexed by
+    ``person_id``: ``alive_at_end``, ``uplift`` (``future.treatment_extra_purchase_prob``: that
+    probability, 0 if not alive), ``extra_revenue`` (``future.treatment_extra_revenue``, expected
+    extra revenue in USD) and ``spend_level`` (USD per purchase).
     """
+    future = world.future.set_index("person_id")
     people = world.people.set_index("person_id")
-    cc = world.config["campaign"]
-    seg = people["needs_segment"]
-    base = seg.map({s: world.config["segments"][s]["campaign_uplift"] for s in world.config["segments"]})
-    med = people.groupby("needs_segment")["spend_level"].transform("median")
-    u = (base * (people["spend_level"] / med) ** cc["value_elasticity"]).clip(0.0, cc["max_uplift"])
-    alive = world.future.set_index("person_id")["alive_at_end"].reindex(people.index).astype(bool)
-    out = pd.DataFrame({"alive_at_end": alive, "spend_level": people["spend_level"]})
-    out["uplift"] = u.where(alive, 0.0)
-    out["extra_revenue"] = out["uplift"] * out["spend_level"] * (1 - cc["discount"])
-    return out
+    require_columns(
+        future, ["alive_at_end", "treatment_extra_purchase_prob", "treatment_extra_revenue"], what="world.future"
+    )
+    return pd.DataFrame(
+        {
+            "alive_at_end": future["alive_at_end"].astype(bool),
+            "spend_level": people["spend_level"].reindex(future.index),
+            "uplift": future["treatment_extra_purchase_prob"].astype(float),
+            "extra_revenue": future["treatment_extra_revenue"].astype(float),
+        }
+    )
 
 
 def _persons_of(world, crosswalk: pd.DataFrame, customers) -> pd.Index:
