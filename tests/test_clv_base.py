@@ -192,3 +192,12 @@ def test_fit_returns_self_and_init_only_stores(small):
     assert not hasattr(m, "params_") and m.get_params()["penalizer"] == 0.0
     assert m.fit(small) is m
     assert not any(isinstance(v, pd.DataFrame) and len(v) == len(small) for v in vars(m).values())
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import crm_models.clv.beta_geo as module
+
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0

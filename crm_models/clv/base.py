@@ -7,15 +7,18 @@ A model is written once, next to its paper, by subclassing :class:`BaseModel` (o
   are optimised as their logarithms);
 * ``_hyper_names``: the names of the ``__init__`` arguments (hyper-parameters only; ``__init__``
   stores them and does nothing else);
-* ``_prepare(data, weights) -> (arrays, weights, n_obs)``: validate a DataFrame and turn it
-  into the numpy arrays the likelihood needs (use :func:`compress` so identical rows are
-  evaluated once, with a weight);
+* ``fit(data, ...)``: validate the DataFrame (helpers in :mod:`crm_models._validation`, or
+  :func:`validate_frequency_recency`), turn it into a dict of numpy arrays (use
+  :func:`compress` so identical rows are evaluated once, with a weight) and return
+  ``self._fit_prepared(arrays, weights, n_obs, initial_params)``;
 * ``_neg_log_likelihood(log_params, arrays, weights) -> (value, gradient)``: the *total*
   negative log-likelihood (weighted sum over rows) and its exact gradient with respect to
   ``log_params`` (analytic or exact automatic differentiation, never finite differences);
 * ``_initial_params(arrays, weights)``: a starting point on the natural scale.
 
-``fit(data)`` then calls :meth:`BaseModel._fit_prepared`, which does the rest for every model:
+* ``_title`` (optional): the model's name and reference, shown by ``summary()``.
+
+:meth:`BaseModel._fit_prepared` does the rest for every model:
 
 1. maximise ``log_likelihood / n_obs - penalizer * sum(log(params) ** 2)`` with L-BFGS-B in log
    space (the optional ``penalizer`` is an L2 penalty on the log-parameters, scaled per row);
@@ -54,7 +57,10 @@ returning a Series (point estimates) or a DataFrame with columns ``estimate``, `
 
 :class:`FrequencyRecencyModel` adds the column names (``frequency_col``, ``recency_col``,
 ``T_col``; hyper-parameters) and :func:`validate_frequency_recency` for the shared input
-rules of ``(frequency, recency, T)`` data. Using an unfitted model raises
+rules of ``(frequency, recency, T)`` data, and the public predictions ``expected_purchases``,
+``probability_alive``, ``expected_purchases_new_customer`` and ``probability_of_n_purchases``
+built on four hooks each such model implements (``_expected``, ``_p_alive``,
+``_expected_new``, ``_p_n``). Using an unfitted model raises
 :class:`NotFittedError` (a ``ValueError`` and ``AttributeError``).
 
 Example of a new model (sketch)::
@@ -66,9 +72,18 @@ Example of a new model (sketch)::
         def __init__(self, penalizer: float = 0.0):
             self.penalizer = penalizer
 
-        def fit(self, data):
-            arrays, weights, n_obs = self._prepare(data, None)
-            return self._fit_prepared(arrays, weights, n_obs)
+        def fit(self, data, *, initial_params=None):
+            require_columns(data, ["k", "n"])            # + fail_rows(...) checks
+            unique, counts, _ = compress({"k": data["k"].to_numpy(), "n": data["n"].to_numpy()})
+            return self._fit_prepared(unique, counts, float(counts.sum()), initial_params)
+
+        def _neg_log_likelihood(self, log_params, arrays, weights):
+            alpha, beta = np.exp(log_params)
+            ll = ...                                     # per distinct row
+            dll = ...                                    # (2, n) d ll / d (alpha, beta)
+            return -(weights * ll).sum(), -(dll @ weights) * np.array([alpha, beta])
+
+    Predictions should call ``self._check_fitted()`` first, or go through ``self._predict``.
 """
 
 from __future__ import annotations
@@ -760,6 +775,8 @@ class _PredictionData:
     def __init__(self, x, t_x, T, index):
         self.x, self.t_x, self.T, self.index = x, t_x, T, index
         self._xT = None
+        #: per-parameter results reused across prediction horizons (e.g. P(alive) in CLV steps)
+        self.cache: dict = {}
 
     @property
     def xT(self):
