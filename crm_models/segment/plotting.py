@@ -127,15 +127,20 @@ def plot_selection(segmenter, *, ax=None):
     return ax
 
 
-def plot_profiles(segmenter, *, ax=None):
-    """Segment centres in standard deviations from the average customer (features x segments)."""
+def plot_profiles(segmenter, *, ax=None, clip: float = 2.0):
+    """Segment centres in standard deviations from the average customer (features x segments).
+
+    The colour scale stops at +-``clip`` standard deviations so one extreme feature does not wash
+    out the others (the numbers are in ``segmenter.scaled_centers_``).
+    """
     z = segmenter.scaled_centers_.T
-    lim = float(np.nanmax(np.abs(z.to_numpy()))) or 1.0
+    lim = min(float(np.nanmax(np.abs(z.to_numpy()))) or 1.0, clip)
     ax = _ax(ax, figsize=(1.0 * z.shape[1] + 3, 0.32 * z.shape[0] + 1.5))
     im = ax.imshow(z.to_numpy(), cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
     ax.set_xticks(range(z.shape[1]), [str(c) for c in z.columns])
     ax.set_yticks(range(z.shape[0]), [str(i) for i in z.index])
-    ax.figure.colorbar(im, ax=ax, label="centre, standard deviations from average")
+    ax.figure.colorbar(im, ax=ax, label=f"centre, standard deviations from average (colour capped at {lim:g})",
+                       extend="both")
     ax.set_title("Needs segment profiles")
     return ax
 

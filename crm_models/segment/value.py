@@ -232,7 +232,7 @@ class ValueTiers:
         return obj
 
     def summary(self, tiers: pd.DataFrame) -> pd.DataFrame:
-        """Customers, share of customers, share of actual value and of headroom per tier."""
+        """Customers, share of customers, share of (non-negative) actual value and of headroom per tier."""
         check_fitted(self, "potential_")
         g = tiers.groupby("tier", observed=False)
         tot_v, tot_h = tiers["actual_value"].clip(lower=0).sum(), tiers["headroom"].sum()
