@@ -415,10 +415,12 @@ def customer_truth(world, crosswalk: pd.DataFrame) -> pd.DataFrame:
     cw = crosswalk.reset_index() if "record_id" not in crosswalk.columns else crosswalk
     require_columns(cw, ["record_id", "customer_id"], what="crosswalk")
     person = cw["record_id"].map(world.record_truth.set_index("record_id")["person_id"])
-    main = (
-        pd.DataFrame({"customer_id": cw["customer_id"], "person_id": person})
-        .groupby("customer_id")["person_id"]
-        .agg(lambda s: s.value_counts().index[0])
+    pairs = pd.DataFrame({"customer_id": cw["customer_id"].to_numpy(), "person_id": person.to_numpy()})
+    counts = pairs.groupby(["customer_id", "person_id"]).size().rename("n").reset_index()
+    main = (  # the person behind most records; ties to the smallest person id
+        counts.sort_values(["customer_id", "n", "person_id"], ascending=[True, False, True], kind="stable")
+        .drop_duplicates("customer_id")
+        .set_index("customer_id")["person_id"]
     )
     alive = main.map(world.future.set_index("person_id")["alive_at_end"]).astype(bool)
     fut = world.future_transactions.merge(cw[["record_id", "customer_id"]], on="record_id", how="inner")
