@@ -29,3 +29,7 @@ __all__ = [
 # --- core models (branch clv-core) -------------------------------------------------------
 
 # --- discrete-time / contractual models and diagnostics (branch clv-discrete) -----------
+from crm_models.clv.beta_geo_beta_binom import BetaGeoBetaBinom, simulate_beta_geo_beta_binom  # noqa: E402
+from crm_models.clv.shifted_beta_geo import ShiftedBetaGeo, simulate_shifted_beta_geo  # noqa: E402
+
+__all__ += ["BetaGeoBetaBinom", "ShiftedBetaGeo", "simulate_beta_geo_beta_binom", "simulate_shifted_beta_geo"]
