@@ -31,5 +31,6 @@ __all__ = [
 # --- discrete-time / contractual models and diagnostics (branch clv-discrete) -----------
 from crm_models.clv.beta_geo_beta_binom import BetaGeoBetaBinom, simulate_beta_geo_beta_binom  # noqa: E402
 from crm_models.clv.shifted_beta_geo import ShiftedBetaGeo, simulate_shifted_beta_geo  # noqa: E402
+from crm_models.clv.diagnostics import compare_models  # noqa: E402
 
-__all__ += ["BetaGeoBetaBinom", "ShiftedBetaGeo", "simulate_beta_geo_beta_binom", "simulate_shifted_beta_geo"]
+__all__ += ["BetaGeoBetaBinom", "ShiftedBetaGeo", "simulate_beta_geo_beta_binom", "simulate_shifted_beta_geo", "compare_models"]

@@ -101,7 +101,7 @@ def log_p_alive(params, x, t_x, n, m: float = 1.0):
     """
     a, b, g, d = params
     num = betaln(a + x, b + n - x) - betaln(a, b) + betaln(g, d + n + m) - betaln(g, d)
-    return num - loglik_terms(params, x, t_x, n)
+    return np.minimum(num - loglik_terms(params, x, t_x, n), 0.0)
 
 
 def _gamma_ratio_diff(g, d, lo, hi):
