@@ -15,8 +15,7 @@ from crm_models import calibration_holdout_split  # noqa: E402
 from crm_models.clv import BetaGeoBetaBinom, ShiftedBetaGeo, compare_models  # noqa: E402
 from crm_models.clv import diagnostics as dg  # noqa: E402
 from crm_models.clv import plotting as pl  # noqa: E402
-from crm_models.clv.beta_geo import BetaGeo  # noqa: E402
-from crm_models.clv.modified_beta_geo import ModifiedBetaGeo  # noqa: E402
+from crm_models.clv import BetaGeo, ModifiedBetaGeo  # noqa: E402
 from crm_models.datasets import load_cdnow, load_donations, load_retention_cohorts  # noqa: E402
 
 CAL_END, OBS_END = "1997-09-30", "1998-06-30"

@@ -105,7 +105,7 @@ def test_bgbb_gamma_near_one_is_continuous():
 
 def test_bgbb_recovers_simulated_parameters():
     truth = {"alpha": 1.2, "beta": 0.75, "gamma": 0.66, "delta": 2.8}
-    sim = simulate_beta_geo_beta_binom(*truth.values(), n_customers=20_000, n_opportunities=6, seed=42)
+    sim = simulate_beta_geo_beta_binom(20_000, truth, 6, seed=42, latent=True)
     m = BetaGeoBetaBinom().fit(sim)
     z = (np.log(m.params_) - np.log(pd.Series(truth))) / np.sqrt(np.diag(m.covariance_log_))
     assert np.all(np.abs(z) < 4), z
@@ -248,7 +248,7 @@ def test_sbg_retention_rises_and_formulas_agree(cohorts):
 
 
 def test_sbg_recovers_simulated_parameters():
-    sim = simulate_shifted_beta_geo(0.7, 1.2, n_customers=20_000, n_periods=8, seed=42)
+    sim = simulate_shifted_beta_geo(20_000, {"alpha": 0.7, "beta": 1.2}, 8, seed=42)
     assert sim["survivors"].iloc[0] == 20_000 and sim["survivors"].is_monotonic_decreasing
     m = ShiftedBetaGeo().fit(sim)
     z = (np.log(m.params_.to_numpy()) - np.log([0.7, 1.2])) / np.sqrt(np.diag(m.covariance_log_))
@@ -256,7 +256,7 @@ def test_sbg_recovers_simulated_parameters():
 
 
 def test_sbg_accepts_a_series_and_round_trips(tmp_path):
-    sim = simulate_shifted_beta_geo(0.7, 1.2, n_customers=2_000, n_periods=6, seed=1)
+    sim = simulate_shifted_beta_geo(2_000, {"alpha": 0.7, "beta": 1.2}, 6, seed=1)
     m = ShiftedBetaGeo().fit(sim.set_index("period")["survivors"])
     back = ShiftedBetaGeo.load(m.save(tmp_path / "sbg.json"))
     pd.testing.assert_series_equal(back.survival(range(10)), m.survival(range(10)))
@@ -287,7 +287,7 @@ def test_sbg_unfitted_and_bad_arguments():
     m = ShiftedBetaGeo()
     with pytest.raises(NotFittedError):
         m.survival([1, 2])
-    m.fit(simulate_shifted_beta_geo(0.7, 1.2, n_customers=500, n_periods=5, seed=0))
+    m.fit(simulate_shifted_beta_geo(500, {"alpha": 0.7, "beta": 1.2}, 5, seed=0))
     with pytest.raises(ValueError, match="whole numbers"):
         m.survival([1.5])
     with pytest.raises(ValueError, match="discount_rate"):

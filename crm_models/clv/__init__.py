@@ -16,7 +16,29 @@ from crm_models.clv.base import (
     validate_frequency_recency,
 )
 
+from crm_models.clv.beta_geo import BetaGeo
+from crm_models.clv.gamma_gamma import GammaGamma
+from crm_models.clv.modified_beta_geo import ModifiedBetaGeo
+from crm_models.clv.pareto_nbd import ParetoNBD
+from crm_models.clv.simulate import (
+    simulate_beta_geo,
+    simulate_gamma_gamma,
+    simulate_modified_beta_geo,
+    simulate_pareto_nbd,
+)
+from crm_models.clv.value import customer_lifetime_value, unit_days
+
 __all__ = [
+    "BetaGeo",
+    "ModifiedBetaGeo",
+    "ParetoNBD",
+    "GammaGamma",
+    "customer_lifetime_value",
+    "unit_days",
+    "simulate_beta_geo",
+    "simulate_modified_beta_geo",
+    "simulate_pareto_nbd",
+    "simulate_gamma_gamma",
     "BaseModel",
     "FrequencyRecencyModel",
     "ModelSummary",
@@ -25,8 +47,6 @@ __all__ = [
     "compress",
     "validate_frequency_recency",
 ]
-
-# --- core models (branch clv-core) -------------------------------------------------------
 
 # --- discrete-time / contractual models and diagnostics (branch clv-discrete) -----------
 from crm_models.clv.beta_geo_beta_binom import BetaGeoBetaBinom, simulate_beta_geo_beta_binom  # noqa: E402

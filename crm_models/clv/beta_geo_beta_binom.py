@@ -244,50 +244,57 @@ class BetaGeoBetaBinom(FrequencyRecencyModel):
 
 
 def simulate_beta_geo_beta_binom(
-    alpha: float,
-    beta: float,
-    gamma: float,
-    delta: float,
-    n_customers: int,
+    n: int,
+    params: Mapping[str, float],
     n_opportunities: int,
-    *,
     seed: int | np.random.Generator | None = None,
+    *,
+    latent: bool = False,
 ) -> pd.DataFrame:
-    """Simulate customers from the BG/BB process, one row per customer.
+    """Customers from the BG/BB story (Fader, Hardie & Shang 2010), one row per customer.
 
     Each customer draws p ~ Beta(alpha, beta) and theta ~ Beta(gamma, delta); at the start of
     each of the ``n_opportunities`` opportunities a living customer becomes inactive with
     probability theta, otherwise transacts with probability p.
 
-    Returns a DataFrame indexed by ``customer_id`` (0..n_customers-1) with ``frequency``,
-    ``recency`` (opportunity of the last repeat transaction, 0 if none), ``n_opportunities``,
-    and the latent truth: ``p``, ``theta`` and ``alive`` (still active at the last opportunity).
+    Parameters
+    ----------
+    n : number of customers.
+    params : mapping with ``alpha``, ``beta``, ``gamma``, ``delta``.
+    n_opportunities : opportunities after the first transaction (a whole number).
+    seed : seed or ``numpy.random.Generator``.
+    latent : add the true ``p``, ``theta`` and ``alive`` (active at the last opportunity).
+
+    Returns
+    -------
+    DataFrame indexed by ``customer_id`` (0..n-1) with ``frequency``, ``recency``
+    (opportunity of the last repeat transaction, 0 if none) and ``n_opportunities``.
     """
-    if int(n_customers) != n_customers or n_customers < 1:
-        raise ValueError(f"n_customers must be a positive whole number, got {n_customers!r}")
+    if int(n) != n or n < 1:
+        raise ValueError(f"n must be a positive whole number, got {n!r}")
     n_opp = _whole(n_opportunities, "n_opportunities")
-    for name, v in (("alpha", alpha), ("beta", beta), ("gamma", gamma), ("delta", delta)):
-        if not (np.isfinite(v) and v > 0):
-            raise ValueError(f"{name} must be a positive number, got {v!r}")
+    names = ("alpha", "beta", "gamma", "delta")
+    missing = [k for k in names if k not in params]
+    if missing:
+        raise ValueError(f"params lacks {missing}; expected {list(names)}")
+    alpha, beta, gamma, delta = (float(params[k]) for k in names)
+    if not all(np.isfinite(v) and v > 0 for v in (alpha, beta, gamma, delta)):
+        raise ValueError(f"params must be positive numbers, got {dict(params)}")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    n_customers = int(n_customers)
-    p = rng.beta(alpha, beta, n_customers)
-    theta = rng.beta(gamma, delta, n_customers)
+    n = int(n)
+    p = rng.beta(alpha, beta, n)
+    theta = rng.beta(gamma, delta, n)
     death = rng.geometric(theta)  # first opportunity at which the customer is inactive (>= 1)
-    frequency = np.zeros(n_customers, dtype=np.int64)
-    recency = np.zeros(n_customers, dtype=np.int64)
+    frequency = np.zeros(n, dtype=np.int64)
+    recency = np.zeros(n, dtype=np.int64)
     for t in range(1, n_opp + 1):
-        buys = (t < death) & (rng.random(n_customers) < p)
+        buys = (t < death) & (rng.random(n) < p)
         frequency += buys
         recency[buys] = t
-    return pd.DataFrame(
-        {
-            "frequency": frequency,
-            "recency": recency,
-            "n_opportunities": np.full(n_customers, n_opp, dtype=np.int64),
-            "p": p,
-            "theta": theta,
-            "alive": death > n_opp,
-        },
-        index=pd.RangeIndex(n_customers, name="customer_id"),
+    out = pd.DataFrame(
+        {"frequency": frequency, "recency": recency, "n_opportunities": np.full(n, n_opp, dtype=np.int64)},
+        index=pd.RangeIndex(n, name="customer_id"),
     )
+    if latent:
+        out["p"], out["theta"], out["alive"] = p, theta, death > n_opp
+    return out

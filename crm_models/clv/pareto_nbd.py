@@ -16,18 +16,21 @@ The likelihood (FH05 eq. 3, integrated over lambda and mu) is
 
 because a customer either is alive at T (first term) or dies at some tau in (t_x, T]. FH05
 writes I with a Gauss hypergeometric function (their eq. 4-6), which is where lifetimes
-overflows to NaN for heavy buyers (x >= 132 with t_x = T = 200). Here the integral is
-evaluated directly and stably: with ``base`` the smaller of alpha and beta and the
-substitution ``base + tau = (base + t_x) e^y``,
+overflows to NaN for heavy buyers (x >= 132 with t_x = T = 200). Here I = F(t_x) - F(T) with
+the tail integral F(u) = int_u^inf (alpha+tau)^-(r+x) (beta+tau)^-(s+1) d tau evaluated
+directly and stably: with ``base`` the smaller of alpha and beta and the substitution
+``base + tau = (base + u) e^y``,
 
-    I = (base+t_x)^-k int_0^Y exp(g(y)) dy,   k = r+x+s,   Y = log((base+T)/(base+t_x)),
-    g(y) = -k y - e log(1 + c e^-y),
+    F(u) = (base+u)^-k int_0^inf exp(g(y)) dy,   k = r+x+s,   g(y) = -k y - e log(1 + c e^-y),
 
-with (e, c) = (r+x, (alpha-beta)/(beta+t_x)) when alpha >= beta and (s+1, (beta-alpha)/(alpha+t_x))
+with (e, c) = (r+x, (alpha-beta)/(beta+u)) when alpha >= beta and (s+1, (beta-alpha)/(alpha+u))
 otherwise, so c >= 0 and g is concave and smooth. The integral is computed in log space by
-32-point Gauss-Legendre quadrature on [0, Y*], where Y* <= Y cuts the range where exp(g) has
-fallen below exp(-40) of its start (Newton steps on a concave function). Everything is
-combined with log-sum-exp, and the gradient is the exact derivative of this quadrature.
+Gauss-Legendre quadrature (24 points on each of three panels split at the peak of g and at
+the kink y = log c) between the points where exp(g) has fallen exp(-40) below its peak
+(Newton steps on a concave function), and log I = log F(t_x) + log(1 - F(T)/F(t_x)). F
+depends only on (x, u), so it is evaluated once per distinct pair: cheap on a time grid.
+Everything is combined with log-sum-exp; the gradient is the exact derivative of the
+quadrature (up to the exp(-40) tail).
 """
 
 from __future__ import annotations
@@ -36,28 +39,32 @@ import numpy as np
 from scipy import integrate
 from scipy.special import digamma, gammaln
 
-from crm_models.clv.base import FrequencyRecencyModel
+from crm_models.clv.base import FrequencyRecencyModel, compress
 
-_NODES, _WEIGHTS = np.polynomial.legendre.leggauss(32)
+_NODES, _WEIGHTS = np.polynomial.legendre.leggauss(24)
 _XI = (_NODES + 1) / 2  # nodes on [0, 1]
 _LOGW = np.log(_WEIGHTS / 2)
-_CUT = 40.0  # truncate where the integrand is below exp(-40) of its value at y = 0
+_CUT = 40.0  # the quadrature stops where the integrand is below exp(-40) of its peak
 _CHUNK = 16384
 
 
-def _log_integral_terms(r, alpha, s, beta, x, t_x, T, want_grad):
-    """Per row: log(s I) - log(...) pieces. Returns (logB, dB) with B = -k log(base+t_x) + log J.
+def _log_tail(r, alpha, s, beta, x, u, want_grad):
+    """log F(u) = log int_u^inf (alpha+tau)^-(r+x) (beta+tau)^-(s+1) d tau, and its gradient.
 
-    dB is a (4, n) array of derivatives of B with respect to (r, alpha, s, beta), or None.
-    Rows with t_x == T have I = 0 and B = -inf.
+    With base = min(alpha, beta) and base + tau = (base + u) e^y,
+    F(u) = (base+u)^-k int_0^inf exp(g(y)) dy, g(y) = -k y - e log(1 + c e^-y), k = r+x+s,
+    (e, c) = (r+x, (alpha-beta)/(beta+u)) if alpha >= beta else (s+1, (beta-alpha)/(alpha+u)).
+    c >= 0, so g is concave: it peaks at y_p (0 unless g'(0) > 0) and the range is cut where g
+    has fallen CUT below its peak (Newton steps). Returns logF (n,) and d logF / d(r, alpha,
+    s, beta) as a (4, n) array (or None).
     """
     n = len(x)
-    logB = np.empty(n)
-    dB = np.zeros((4, n)) if want_grad else None
+    logF = np.empty(n)
+    dF = np.zeros((4, n)) if want_grad else None
     beta_branch = alpha >= beta
     for lo in range(0, n, _CHUNK):
         sl = slice(lo, min(n, lo + _CHUNK))
-        xs, txs, Ts = x[sl], t_x[sl], T[sl]
+        xs, us = x[sl], u[sl]
         if beta_branch:
             base, other = beta, alpha
             e = r + xs
@@ -65,73 +72,114 @@ def _log_integral_terms(r, alpha, s, beta, x, t_x, T, want_grad):
             base, other = alpha, beta
             e = np.full(len(xs), s + 1.0)
         k = r + xs + s
-        bt = base + txs
-        Lb = np.log(bt)
-        c = (other - base) / bt
-        Y = np.log(base + Ts) - Lb
-        g0 = -e * np.log1p(c)
+        bu = base + us
+        Lb = np.log(bu)
+        c = (other - base) / bu
+
+        def g(y):
+            return -k * y - e * np.log1p(c * np.exp(-y))
+
+        def dg(y):
+            ey = c * np.exp(-y)
+            return -k + e * ey / (1 + ey)
+
         rate0 = k - e * c / (1 + c)
-        # truncation point: Newton on phi(y) = g(y) - g(0) + CUT, from the right of the root
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            y = np.where(rate0 > 0, np.minimum(_CUT / rate0, Y), Y)
-            phiY = -k * Y - e * np.log1p(c * np.exp(-Y)) - g0 + _CUT
-            need = (rate0 > 0) & (phiY < 0)
-            for _ in range(4):
-                ey = c * np.exp(-y)
-                phi = -k * y - e * np.log1p(ey) - g0 + _CUT
-                dphi = -k + e * ey / (1 + ey)
-                y = np.where(need, y - phi / dphi, y)
-        Ymax = np.where(need, np.minimum(y, Y), Y)
-        pos = Ymax > 0
-        Ym = np.where(pos, Ymax, 1.0)
-        yj = Ym[:, None] * _XI[None, :]
-        cej = c[:, None] * np.exp(-yj)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            yp = np.where(rate0 < 0, np.log(c * (e - k) / k), 0.0)
+        yp = np.where(np.isfinite(yp) & (yp > 0), yp, 0.0)
+        gmax = g(yp)
+        # right end: Newton on phi(y) = g(y) - gmax + CUT (concave, decreasing right of y_p)
+        yR = yp + _CUT / k
+        for _ in range(8):
+            yR = np.maximum(yR - (g(yR) - gmax + _CUT) / dg(yR), yp + 1e-3 / k)
+        # left end: 0, or where g rises through gmax - CUT (Newton from the left, increasing side)
+        yL = np.zeros_like(yp)
+        cut_left = g(yL) < gmax - _CUT
+        if cut_left.any():
+            for _ in range(8):
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    step = (g(yL) - gmax + _CUT) / dg(yL)
+                yL = np.where(cut_left, np.clip(yL - np.nan_to_num(step), 0.0, yp), yL)
+        # three panels split at the peak and at the kink log(c) of log(1 + c e^-y)
+        with np.errstate(divide="ignore"):
+            yK = np.clip(np.log(c), yL, yR)
+        b1, b2 = np.minimum(yK, yp), np.maximum(yK, yp)
+        edges = np.stack([yL, b1, b2, yR], axis=1)
+        lengths = np.diff(edges, axis=1)  # (n, 3)
+        yj = (edges[:, :3, None] + lengths[:, :, None] * _XI[None, None, :]).reshape(len(xs), -1)
+        with np.errstate(divide="ignore"):
+            logw = (np.log(lengths)[:, :, None] + _LOGW[None, None, :]).reshape(len(xs), -1)
+        emy = np.exp(-yj)
+        cej = c[:, None] * emy
         l1p = np.log1p(cej)
-        G = -k[:, None] * yj - e[:, None] * l1p + _LOGW[None, :]
+        G = -k[:, None] * yj - e[:, None] * l1p + logw
         Gmax = G.max(axis=1)
         P = np.exp(G - Gmax[:, None])
         S = P.sum(axis=1)
-        logJ = np.log(Ym) + Gmax + np.log(S)
-        logB[sl] = np.where(pos, -k * Lb + logJ, -np.inf)
+        logF[sl] = -k * Lb + Gmax + np.log(S)
         if not want_grad:
             continue
         P /= S[:, None]
-        E_k = -(P * yj).sum(axis=1)
+        E_k = -Lb - (P * yj).sum(axis=1)
         E_e = -(P * l1p).sum(axis=1)
-        frac = np.exp(-yj) / (1 + cej)
-        E_c = -e * (P * frac).sum(axis=1)
-        gprime = -k[:, None] + e[:, None] * c[:, None] * frac
-        E_Y = np.where(need, 0.0, 1.0 / Ym + (P * gprime * _XI[None, :]).sum(axis=1))
+        E_c = -e * (P * emy / (1 + cej)).sum(axis=1)
         if beta_branch:
-            d_r = -Lb + E_k + E_e
-            d_s = -Lb + E_k
-            d_alpha = E_c / bt
-            d_beta = E_c * (-(alpha + txs) / bt**2) + E_Y * (1 / (beta + Ts) - 1 / bt) - k / bt
+            dF[0, sl] = E_k + E_e
+            dF[2, sl] = E_k
+            dF[1, sl] = E_c / bu
+            dF[3, sl] = -E_c * (alpha + us) / bu**2 - k / bu
         else:
-            d_r = -Lb + E_k
-            d_s = -Lb + E_k + E_e
-            d_beta = E_c / bt
-            d_alpha = E_c * (-(beta + txs) / bt**2) + E_Y * (1 / (alpha + Ts) - 1 / bt) - k / bt
-        for i, d in enumerate((d_r, d_alpha, d_s, d_beta)):
-            dB[i, sl] = np.where(pos, d, 0.0)
-    return logB, dB
+            dF[0, sl] = E_k
+            dF[2, sl] = E_k + E_e
+            dF[3, sl] = E_c / bu
+            dF[1, sl] = -E_c * (beta + us) / bu**2 - k / bu
+    return logF, dF
 
 
-def _pareto_core(r, alpha, s, beta, x, t_x, T, want_grad=False):
-    """log of the bracket [ (alpha+T)^-(r+x) (beta+T)^-s + s I ], P(alive) and the gradient."""
-    A = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-    logB, dB = _log_integral_terms(r, alpha, s, beta, x, t_x, T, want_grad)
-    lse = np.logaddexp(A, np.log(s) + logB)
+def _pair_index(x, t_x, T):
+    """Distinct (x, u) pairs over u in t_x and T, with the positions of each row's two pairs."""
+    n = len(x)
+    unique, _, inv = compress({"x": np.concatenate([x, x]), "u": np.concatenate([t_x, T])})
+    return unique["x"], unique["u"], inv[:n], inv[n:]
+
+
+def _pareto_core(r, alpha, s, beta, x, t_x, T, weights=None, pairs=None):
+    """log of the bracket [(alpha+T)^-(r+x) (beta+T)^-s + s I], P(alive), and (with
+    ``weights``) the weighted sum of the bracket's gradient in (r, alpha, s, beta).
+
+    I = F(t_x) - F(T) is evaluated as F(t_x) (1 - F(T)/F(t_x)) in log space; F is computed
+    once per distinct (x, u) pair, so data on a time grid cost little however many rows.
+    """
+    px, pu, i_tx, i_T = pairs if pairs is not None else _pair_index(x, t_x, T)
+    want_grad = weights is not None
+    logF, dF = _log_tail(r, alpha, s, beta, px, pu, want_grad)
+    lF_tx = logF[i_tx]
+    delta = np.minimum(logF[i_T] - lF_tx, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        one_minus_rho = -np.expm1(delta)
+        pos = (T > t_x) & (one_minus_rho > 0)
+        om = np.where(pos, one_minus_rho, 1.0)
+        logI = np.where(pos, lF_tx + np.log(om), -np.inf)
+    lT_a = np.log(alpha + T)
+    lT_b = np.log(beta + T)
+    A = -(r + x) * lT_a - s * lT_b
+    lse = np.logaddexp(A, np.log(s) + logI)
     pA = np.exp(A - lse)  # = P(alive at T | x, t_x, T)
     if not want_grad:
         return lse, pA, None
-    pB = 1.0 - pA
-    d = np.empty((4, len(x)))
-    d[0] = pA * -np.log(alpha + T) + pB * dB[0]
-    d[1] = pA * -(r + x) / (alpha + T) + pB * dB[1]
-    d[2] = pA * -np.log(beta + T) + pB * (1 / s + dB[2])
-    d[3] = pA * -s / (beta + T) + pB * dB[3]
-    return lse, pA, d
+    wA = weights * pA
+    wB = weights - wA
+    # d log I = (dF(t_x) - rho dF(T)) / (1 - rho), summed over rows through the distinct pairs
+    c1 = np.where(pos, wB / om, 0.0)
+    c2 = c1 * np.exp(delta)
+    npair = len(px)
+    coef = np.bincount(i_tx, weights=c1, minlength=npair) - np.bincount(i_T, weights=c2, minlength=npair)
+    grad = (dF * coef).sum(axis=1)
+    grad[0] -= (wA * lT_a).sum()
+    grad[1] -= (wA * (r + x) / (alpha + T)).sum()
+    grad[2] += -(wA * lT_b).sum() + wB.sum() / s
+    grad[3] -= (wA * s / (beta + T)).sum()
+    return lse, pA, grad
 
 
 class ParetoNBD(FrequencyRecencyModel):
@@ -152,19 +200,23 @@ class ParetoNBD(FrequencyRecencyModel):
         tbar = float((weights * T).sum() / weights.sum())
         return np.array([1.0, 1.0 / rate, 1.0, tbar])
 
+    def _make_arrays(self, x, t_x, T):
+        arrays = super()._make_arrays(x, t_x, T)
+        arrays["pairs"] = _pair_index(x, t_x, T)
+        return arrays
+
     def _neg_log_likelihood(self, log_params, arrays, weights):
         """-sum w log L (FH05 eq. 3 with the integral above) and its exact gradient."""
         r, alpha, s, beta = np.exp(log_params)
         x, t_x, T, xu, xinv = arrays["x"], arrays["t_x"], arrays["T"], arrays["xu"], arrays["xinv"]
         wu = np.bincount(xinv, weights=weights, minlength=len(xu))
         W = weights.sum()
-        lse, _, d = _pareto_core(r, alpha, s, beta, x, t_x, T, want_grad=True)
+        lse, _, g = _pareto_core(r, alpha, s, beta, x, t_x, T, weights=weights, pairs=arrays["pairs"])
         ll = (
             (wu * (gammaln(r + xu) - gammaln(r))).sum()
             + W * (r * np.log(alpha) + s * np.log(beta))
             + (weights * lse).sum()
         )
-        g = (d * weights).sum(axis=1)
         g[0] += (wu * (digamma(r + xu) - digamma(r))).sum() + W * np.log(alpha)
         g[1] += W * r / alpha
         g[2] += W * np.log(beta)

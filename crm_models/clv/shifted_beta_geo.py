@@ -242,28 +242,29 @@ def _rate(d) -> float:
 
 
 def simulate_shifted_beta_geo(
-    alpha: float,
-    beta: float,
-    n_customers: int,
+    n: int,
+    params: Mapping[str, float],
     n_periods: int,
-    *,
     seed: int | np.random.Generator | None = None,
 ) -> pd.DataFrame:
-    """Simulate one contract cohort from the sBG process.
+    """One contract cohort of ``n`` customers from the sBG story (Fader & Hardie 2007).
 
-    Each of ``n_customers`` draws theta ~ Beta(alpha, beta) and churns in period T ~
-    Geometric(theta) (T >= 1). Returns a DataFrame with ``period`` (0..n_periods) and
+    Each customer draws theta ~ Beta(alpha, beta) (``params``) and churns in period
+    T ~ Geometric(theta) (T >= 1). Returns a DataFrame with ``period`` (0..n_periods) and
     ``survivors`` (customers with T > period), ready for ``ShiftedBetaGeo().fit``.
     """
-    if int(n_customers) != n_customers or n_customers < 1:
-        raise ValueError(f"n_customers must be a positive whole number, got {n_customers!r}")
+    if int(n) != n or n < 1:
+        raise ValueError(f"n must be a positive whole number, got {n!r}")
     if int(n_periods) != n_periods or n_periods < 1:
         raise ValueError(f"n_periods must be a positive whole number, got {n_periods!r}")
-    for name, v in (("alpha", alpha), ("beta", beta)):
-        if not (np.isfinite(v) and v > 0):
-            raise ValueError(f"{name} must be a positive number, got {v!r}")
+    missing = [k for k in ("alpha", "beta") if k not in params]
+    if missing:
+        raise ValueError(f"params lacks {missing}; expected ['alpha', 'beta']")
+    alpha, beta = float(params["alpha"]), float(params["beta"])
+    if not all(np.isfinite(v) and v > 0 for v in (alpha, beta)):
+        raise ValueError(f"params must be positive numbers, got {dict(params)}")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    theta = rng.beta(alpha, beta, int(n_customers))
+    theta = rng.beta(alpha, beta, int(n))
     lifetime = rng.geometric(theta)
     periods = np.arange(int(n_periods) + 1)
     survivors = (lifetime[None, :] > periods[:, None]).sum(axis=1)
