@@ -173,3 +173,21 @@ def test_compare_models(bgnbd, cal, cal_holdout):
     assert "holdout_mae" not in only_fit.columns and only_fit.index.tolist() == ["BetaGeo"]
     with pytest.raises(ValueError, match="not fitted"):
         compare_models([BetaGeo()])
+
+
+def test_simulated_log_recovers_truth_and_weekly_buckets_bias_alpha():
+    from crm_models import rfm_summary
+    from crm_models.clv.transactions import simulate_beta_geo_log
+
+    truth = {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}
+    log = simulate_beta_geo_log(20_000, truth, "2020-01-01", "2020-03-31", "2020-12-31", seed=42, time_unit_days=7)
+    assert log.groupby("customer_id")["timestamp"].min().max() <= pd.Timestamp("2020-03-31")
+    assert log["timestamp"].max() <= pd.Timestamp("2020-12-31")
+    daily = rfm_summary(log, "customer_id", "timestamp", observation_period_end="2020-12-31", time_unit="W")
+    weekly = rfm_summary(log, "customer_id", "timestamp", observation_period_end="2020-12-31", time_unit="W", grain="W")
+    m_day, m_week = BetaGeo().fit(daily), BetaGeo().fit(weekly)
+    z = (np.log(m_day.params_) - np.log(pd.Series(truth))) / np.sqrt(np.diag(m_day.covariance_log_))
+    assert np.all(np.abs(z) < 4), z
+    # bucketing purchases into calendar weeks merges some of them and inflates alpha by far more than its error
+    assert m_week.params_["alpha"] / truth["alpha"] > 1.25
+    assert weekly["frequency"].sum() < daily["frequency"].sum()

@@ -31,6 +31,7 @@ import pandas as pd
 from scipy import stats
 
 from crm_models._validation import fail_rows, parse_datetimes, parse_timestamp, require_columns
+from crm_models.clv.value import unit_days
 
 __all__ = [
     "HistogramCheck",
@@ -129,9 +130,6 @@ def _weights(data: pd.DataFrame, col: str) -> np.ndarray:
 
 
 # -------------------------------------------------------------------------- tracking
-_UNIT_DAYS = {"D": 1.0, "W": 7.0}
-
-
 def tracking_data(
     model,
     transactions: pd.DataFrame,
@@ -155,16 +153,20 @@ def tracking_data(
     The model's cumulative count at the last day ``e`` of a period is
     sum_i E[X((e - first_i) / unit)] over the cohort, with E[X(t)] the expected repeat
     purchases of a new customer (``expected_purchases_new_customer``) and ``unit`` the model's
-    time unit in days (``time_unit``: "W" = 7, "D" = 1, or a number of days).
+    time unit in days (``time_unit``: "W" = 7, "D" = 1, any unit of
+    :func:`crm_models.clv.unit_days`, or a number of days).
 
     Returns a DataFrame indexed by ``period`` (1, 2, ...) with ``start`` and ``end`` (first and
     last day), ``phase`` ("calibration" when the period ends on or before the calibration end,
     else "holdout"), ``actual``, ``model``, ``actual_cumulative``, ``model_cumulative``.
     """
     _check_fitted(model)
-    unit = _UNIT_DAYS.get(time_unit) if isinstance(time_unit, str) else float(time_unit)
-    if unit is None or not np.isfinite(unit) or unit <= 0:
-        raise ValueError(f"time_unit must be 'D', 'W' or a positive number of days, got {time_unit!r}")
+    if isinstance(time_unit, str):
+        unit = unit_days(time_unit, "time_unit")
+    else:
+        unit = float(time_unit)
+        if not np.isfinite(unit) or unit <= 0:
+            raise ValueError(f"time_unit must be a unit such as 'D' or 'W', or a positive number of days, got {time_unit!r}")
     if int(period_days) != period_days or period_days < 1:
         raise ValueError(f"period_days must be a whole number of days >= 1, got {period_days!r}")
     require_columns(transactions, [customer_id_col, datetime_col], what="transactions")
