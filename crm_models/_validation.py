@@ -59,8 +59,14 @@ def parse_datetimes(
             f"{what}: column '{column}' holds numbers ({raw.dtype}), not dates; pass datetime_format "
             f"(for example '%Y%m%d' for values like {raw.iloc[0]!r}) or convert the column first."
         )
-    source = raw.astype(str) if fmt is not None else raw
-    parsed = pd.to_datetime(source, format=fmt, errors="coerce")
+    if fmt is not None:
+        parsed = pd.to_datetime(raw.astype(str), format=fmt, errors="coerce")
+    else:
+        parsed = pd.to_datetime(raw, format="ISO8601", errors="coerce")
+        left = parsed.isna()
+        if left.any():  # other spellings, element by element (slow, so only for the leftovers)
+            parsed = parsed.astype("datetime64[ns]")
+            parsed[left] = pd.to_datetime(raw[left], format="mixed", errors="coerce")
     fail_rows(
         df,
         parsed.isna(),
@@ -96,11 +102,22 @@ def parse_amounts(df: pd.DataFrame, column: str, *, what: str = "data", allow_ne
 
 
 def parse_timestamp(value, name: str, *, fmt: str | None = None) -> pd.Timestamp:
-    """A single date argument (such as ``observation_period_end``) as a ``Timestamp``."""
+    """A single date argument (such as ``observation_period_end``) as a ``Timestamp``.
+
+    ISO dates, ``datetime`` objects and Timestamps are accepted as they are; ``fmt`` (the data's
+    ``datetime_format``) is tried as well for values written like the data.
+    """
     try:
-        ts = pd.Timestamp(pd.to_datetime(value, format=fmt))
+        ts = pd.Timestamp(value)
     except (ValueError, TypeError) as exc:
-        raise ValueError(f"{name}={value!r} is not a date: {exc}") from None
+        ts, error = None, exc
+        if fmt is not None:
+            try:
+                ts = pd.Timestamp(pd.to_datetime(str(value), format=fmt))
+            except (ValueError, TypeError):
+                pass
+        if ts is None:
+            raise ValueError(f"{name}={value!r} is not a date: {error}") from None
     if pd.isna(ts):
         raise ValueError(f"{name} must be a date, got {value!r}")
     return ts

@@ -160,7 +160,7 @@ def _quote(name: str) -> str:
     return '"' + str(name).replace('"', '""') + '"'
 
 
-def _duckdb_relation(transactions, con):
+def _duckdb_relation(transactions, con, columns):
     """A DuckDB relation over a DataFrame, a Parquet/CSV path or an existing relation."""
     if isinstance(transactions, (str, os.PathLike)):
         path = Path(transactions)
@@ -173,15 +173,29 @@ def _duckdb_relation(transactions, con):
             return con.read_csv(str(path))
         raise ValueError(f"can only read .parquet or .csv files, got {str(path)!r}")
     if isinstance(transactions, pd.DataFrame):
-        return con.from_df(transactions)
+        import pyarrow as pa
+
+        try:  # Arrow scans (zero-copy for Arrow-backed strings) are faster than DataFrame scans
+            return con.from_arrow(pa.Table.from_pandas(transactions[list(columns)], preserve_index=False))
+        except (pa.ArrowException, TypeError, ValueError):  # mixed-type object columns: scan as they are
+            return con.from_df(transactions)
     return transactions
 
 
-def _periods_duckdb_sql(
-    rel, customer_id_col: str, datetime_col: str, monetary_value_col: str | None, grain: str, datetime_format
+def _scan_duckdb(
+    rel,
+    customer_id_col: str,
+    datetime_col: str,
+    monetary_value_col: str | None,
+    grain: str,
+    datetime_format: str | None,
+    end: pd.Timestamp | None,
 ):
-    """Validate the relation in DuckDB; return SQL over view ``src`` of its (id, period, amount) rows
-    and the SQL expression of a row's period."""
+    """Validate the relation in one DuckDB scan.
+
+    Returns SQL over view ``src`` of its (id, period, amount) rows, the SQL expression of a row's
+    period, the first and last period (None if empty) and the number of rows after ``end``.
+    """
     columns = list(rel.columns)
     missing = [c for c in (customer_id_col, datetime_col, monetary_value_col) if c is not None and c not in columns]
     if missing:
@@ -195,7 +209,8 @@ def _periods_duckdb_sql(
     if dtype.startswith("TIMESTAMP") or dtype == "DATE":
         when = f"CAST({dt} AS TIMESTAMP)"
     elif datetime_format:
-        when = f"try_strptime(CAST({dt} AS VARCHAR), '{datetime_format}')"
+        fmt = datetime_format.replace("'", "''")
+        when = f"try_strptime(CAST({dt} AS VARCHAR), '{fmt}')"
     elif dtype == "VARCHAR":
         when = f"TRY_CAST({dt} AS TIMESTAMP)"
     else:
@@ -220,17 +235,21 @@ def _periods_duckdb_sql(
             (monetary_value_col, "must be finite", f"NOT isfinite({amount})"),
             (monetary_value_col, "must not be negative", f"{amount} < 0"),
         ]
+    period = f"date_trunc('{GRAINS[grain]}', {when})"
+    after = f"{period} > TIMESTAMP '{end.isoformat(sep=' ')}'" if end is not None else "false"
     counts_sql = ", ".join(f"count(*) FILTER (WHERE {cond})" for _, _, cond in checks)
-    counts = rel.query("src", f"SELECT count(*), {counts_sql} FROM src").fetchall()[0]
-    total = counts[0]
-    for (col, rule, cond), k in zip(checks, counts[1:]):
+    total, lo, hi, n_after, *counts = rel.query(
+        "src", f"SELECT count(*), min({period}), max({period}), count(*) FILTER (WHERE {after}), {counts_sql} FROM src"
+    ).fetchall()[0]
+    for (col, rule, cond), k in zip(checks, counts):
         if k:
             example = rel.query("src", f"SELECT * FROM src WHERE {cond} LIMIT 5").df().to_string()
             raise ValueError(
                 f"transactions: column '{col}' {rule}; {k:,} of {total:,} rows break this rule, for example:\n{example}"
             )
-    period = f"date_trunc('{GRAINS[grain]}', {when})"
-    return f"SELECT {cid} AS id, {period} AS period, {amount} AS amount FROM src", period
+    rows_sql = f"SELECT {cid} AS id, {period} AS period, {amount} AS amount FROM src"
+    bounds = [None if b is None else pd.Timestamp(b) for b in (lo, hi)]
+    return rows_sql, period, *bounds, n_after
 
 
 def _summary_duckdb(rel, rows_sql: str, end: pd.Timestamp, unit: pd.Timedelta, include_first: bool, monetary: bool):
@@ -253,16 +272,8 @@ def _summary_duckdb(rel, rows_sql: str, end: pd.Timestamp, unit: pd.Timedelta, i
                {", " + mv + " AS monetary_value" if monetary else ""}
         FROM c ORDER BY id
     """
-    return rel.query("src", sql).df().set_index("id")
-
-
-def _duckdb_bounds(rel, rows_sql: str, end: pd.Timestamp | None):
-    """(first period, last period, rows after ``end``) of the log."""
-    end_cond = f"period > TIMESTAMP '{end.isoformat(sep=' ')}'" if end is not None else "false"
-    lo, hi, after = rel.query(
-        "src", f"SELECT min(period), max(period), count(*) FILTER (WHERE {end_cond}) FROM ({rows_sql})"
-    ).fetchall()[0]
-    return (pd.Timestamp(lo) if lo is not None else None), (pd.Timestamp(hi) if hi is not None else None), after
+    # through Arrow: markedly faster than .df() for a million customers, string ids above all
+    return rel.query("src", sql).to_arrow_table().to_pandas().set_index("id")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -359,9 +370,13 @@ def rfm_summary(
     import duckdb
 
     con = duckdb.connect()
-    rel = _duckdb_relation(transactions, con)
-    rows_sql, period = _periods_duckdb_sql(rel, customer_id_col, datetime_col, monetary_value_col, grain, datetime_format)
-    lo, hi, n_after = _duckdb_bounds(rel, rows_sql, end)
+    if isinstance(transactions, pd.DataFrame):
+        require_columns(transactions, [customer_id_col, datetime_col, monetary_value_col], what="transactions")
+    used = [c for c in (customer_id_col, datetime_col, monetary_value_col) if c is not None]
+    rel = _duckdb_relation(transactions, con, used)
+    rows_sql, period, lo, hi, n_after = _scan_duckdb(
+        rel, customer_id_col, datetime_col, monetary_value_col, grain, datetime_format, end
+    )
     _empty_check(0 if lo is None else 1)
     end = hi if end is None else end
     _check_end(

@@ -11,7 +11,15 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["data_path", "load_cdnow", "load_donations", "load_retention_cohorts"]
+__all__ = [
+    "data_path",
+    "load_cdnow",
+    "load_donations",
+    "load_retention_cohorts",
+    "CRMWorld",
+    "make_crm_world",
+    "load_crm_world",
+]
 
 
 def data_path(*parts: str) -> Path:
@@ -69,3 +77,6 @@ def load_retention_cohorts() -> pd.DataFrame:
     return pd.read_csv(data_path("retention", "retention_cohorts.csv")).astype(
         {"year": "int64", "regular": "float64", "high_end": "float64"}
     )
+
+
+from crm_models.datasets.world import CRMWorld, load_crm_world, make_crm_world  # noqa: E402

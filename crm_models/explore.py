@@ -1,0 +1,86 @@
+"""First looks at a transaction log: the tables behind the figures of a first analysis.
+
+Each function returns a tidy pandas object, so a notebook can print the numbers behind a figure
+and plot them in one line.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from crm_models._validation import parse_datetimes, require_columns
+
+
+def repeat_purchase_counts(summary: pd.DataFrame, max_count: int = 7, frequency_col: str = "frequency") -> pd.Series:
+    """Number of customers by repeat purchases, the last bin holding ``max_count`` or more ("7+")."""
+    require_columns(summary, [frequency_col], what="summary")
+    f = summary[frequency_col].clip(upper=max_count)
+    counts = f.value_counts().reindex(range(max_count + 1), fill_value=0)
+    counts.index = [str(i) for i in range(max_count)] + [f"{max_count}+"]
+    counts.index.name = "repeat purchases"
+    return counts.rename("customers")
+
+
+def weekly_purchases(
+    transactions: pd.DataFrame,
+    customer_id_col: str = "customer_id",
+    datetime_col: str = "date",
+    start=None,
+) -> pd.DataFrame:
+    """Purchases per week since ``start`` (default: the first purchase), split into first and repeat.
+
+    A purchase is a customer-day (several lines on one day count once), the convention of
+    :func:`crm_models.rfm_summary`. Weeks are numbered from 1 and run for 7 days from ``start``.
+    Columns: ``week_start`` (date), ``first``, ``repeat``, ``total`` (purchases), ``cumulative_repeat``.
+    """
+    require_columns(transactions, [customer_id_col, datetime_col], what="transactions")
+    day = parse_datetimes(transactions, datetime_col, what="transactions").dt.floor("D")
+    days = pd.DataFrame({"id": transactions[customer_id_col].to_numpy(), "day": day.to_numpy()}).drop_duplicates()
+    start = days["day"].min() if start is None else pd.Timestamp(start)
+    first_day = days.groupby("id")["day"].transform("min")
+    days["week"] = (days["day"] - start).dt.days // 7 + 1
+    days["kind"] = (days["day"] == first_day).map({True: "first", False: "repeat"})
+    table = days.pivot_table(index="week", columns="kind", values="id", aggfunc="size", fill_value=0)
+    table = table.reindex(range(1, int(days["week"].max()) + 1), fill_value=0)
+    table = table.reindex(columns=["first", "repeat"], fill_value=0)
+    table["total"] = table["first"] + table["repeat"]
+    table["cumulative_repeat"] = table["repeat"].cumsum()
+    table.insert(0, "week_start", start + pd.to_timedelta((table.index - 1) * 7, unit="D"))
+    table.columns.name = None
+    return table
+
+
+def acquisition_cohorts(
+    transactions: pd.DataFrame,
+    customer_id_col: str = "customer_id",
+    datetime_col: str = "date",
+    freq: str = "M",
+    active_freq: str | None = None,
+) -> pd.DataFrame:
+    """Share of each first-purchase cohort buying in each later period (a cohort retention table).
+
+    Rows are cohorts (the period of the first purchase, ``freq``: ``"M"`` months, ``"Q"``
+    quarters, ``"W"`` weeks), columns the periods (``active_freq``, default ``freq``) since
+    acquisition, values the share of the cohort with at least one purchase in that period (NaN
+    where the log ends before that period). The cohort size is in the ``customers`` column.
+    """
+    require_columns(transactions, [customer_id_col, datetime_col], what="transactions")
+    when = parse_datetimes(transactions, datetime_col, what="transactions")
+    active_freq = active_freq or freq
+    log = pd.DataFrame({"id": transactions[customer_id_col].to_numpy(), "when": when.to_numpy()})
+    first = log.groupby("id")["when"].transform("min")
+    log["cohort"] = first.dt.to_period(freq)
+    log["age"] = (log["when"].dt.to_period(active_freq) - first.dt.to_period(active_freq)).map(lambda d: d.n)
+    active = log.drop_duplicates(["id", "age"]).pivot_table(index="cohort", columns="age", values="id", aggfunc="size")
+    sizes = log.drop_duplicates("id").groupby("cohort").size()
+    shares = active.div(sizes, axis=0).fillna(0.0)
+    shares.columns = [int(c) for c in shares.columns]
+    # periods after the end of the log were not observed: NaN, not 0%
+    last = log["when"].max().to_period(active_freq)
+    first_of_cohort = log.groupby("cohort")["when"].min().dt.to_period(active_freq)
+    observable = first_of_cohort.map(lambda p: (last - p).n)
+    shares = shares.where(shares.columns.to_numpy()[None, :] <= observable.reindex(shares.index).to_numpy()[:, None])
+    shares.insert(0, "customers", sizes)
+    shares.index = shares.index.astype(str)
+    shares.index.name = "cohort"
+    return shares

@@ -1,0 +1,76 @@
+"""The shipped datasets load as tidy frames with the sizes and dtypes their papers state."""
+
+import pandas as pd
+import pytest
+
+from crm_models.datasets import data_path, load_cdnow, load_donations, load_retention_cohorts
+
+
+def test_cdnow_sample_shape_and_dtypes():
+    df = load_cdnow(sample=True)
+    assert list(df.columns) == ["customer_id", "date", "cds", "amount"]
+    assert len(df) == 6919
+    assert df["customer_id"].nunique() == 2357
+    assert pd.api.types.is_datetime64_any_dtype(df["date"])
+    assert df["cds"].dtype == "int64" and df["customer_id"].dtype == "int64"
+    assert df["date"].min() == pd.Timestamp("1997-01-01")
+    assert df["date"].max() == pd.Timestamp("1998-06-30")
+    # every customer of the sample made their first purchase in the first quarter of 1997
+    assert df.groupby("customer_id")["date"].min().max() <= pd.Timestamp("1997-03-31")
+
+
+def test_cdnow_master_shape():
+    df = load_cdnow(sample=False)
+    assert df["customer_id"].nunique() == 23570
+    assert len(df) == 69659
+    assert (df["amount"] >= 0).all()
+
+
+def test_sample_is_a_subset_of_master():
+    master = load_cdnow(sample=False)
+    sample = load_cdnow(sample=True)
+    merged = sample.merge(master, how="left", indicator=True)
+    assert (merged["_merge"] == "both").all()
+
+
+def test_donations_repeat_patterns():
+    df = load_donations()
+    assert list(df.columns) == ["frequency", "recency", "n_opportunities", "n_donors"]
+    assert df["n_donors"].sum() == 11104
+    assert (df["n_opportunities"] == 6).all()
+    assert (df.dtypes == "int64").all()
+    assert ((df["frequency"] == 0) == (df["recency"] == 0)).all()
+    assert (df["frequency"] <= df["recency"]).all()
+
+
+def test_retention_cohorts():
+    df = load_retention_cohorts()
+    assert df["year"].tolist() == list(range(13))
+    assert df.loc[0, ["regular", "high_end"]].tolist() == [100.0, 100.0]
+    assert df.loc[7, ["regular", "high_end"]].tolist() == [24.1, 49.1]
+    assert (df[["regular", "high_end"]].diff().dropna() < 0).all().all()
+
+
+def test_every_dataset_folder_has_a_readme():
+    for name in ["cdnow", "donations", "retention"]:
+        text = data_path(name, "README.md").read_text()
+        assert "Source" in text and "Columns" in text
+
+
+def test_missing_file_is_a_clear_error():
+    with pytest.raises(FileNotFoundError, match="not shipped"):
+        data_path("nope.csv")
+
+
+def test_every_data_file_is_shipped_in_the_wheel():
+    """pyproject's package-data ships only these suffixes from datasets/; anything else would be
+    missing from an installed wheel (checked by hand with `pip wheel`: loaders work from it)."""
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    suffixes = {p.rsplit(".", 1)[1] for p in patterns["crm_models._data"]} | {"py"}
+    stray = [p for p in (root / "datasets").rglob("*") if p.is_file() and "__pycache__" not in p.parts
+             and p.suffix.lstrip(".") not in suffixes]
+    assert not stray, f"add these suffixes to package-data in pyproject.toml: {stray}"
