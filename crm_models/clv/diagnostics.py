@@ -218,7 +218,7 @@ def tracking_data(
         },
         index=pd.RangeIndex(1, n_periods + 1, name="period"),
     )
-    out.attrs.update({"n_customers": int(fcount.sum()), "calibration_period_end": cal_end})
+    out.attrs.update({"n_customers": int(fcount.sum()), "calibration_period_end": cal_end, "period_days": int(period_days)})
     return out
 
 
@@ -339,8 +339,8 @@ def retention_table(model, data: pd.DataFrame | pd.Series, *, horizon: int | Non
 
     ``data`` holds the cohort's survivors by period (as for ``ShiftedBetaGeo.fit``; it may
     include periods beyond those fitted, which then count as holdout). ``unit`` says whether
-    survivors are counts or percentages. Returns a DataFrame indexed by ``period``
-    (0..max(last period, ``horizon``)) with ``actual_survival`` and ``model_survival`` (shares
+    survivors are counts or percentages. Returns a DataFrame indexed by period (named like the
+    model's ``period_col``; 0..max(last period, ``horizon``)) with ``actual_survival`` and ``model_survival`` (shares
     of the starting cohort), ``actual_retention`` and ``model_retention`` (S(t)/S(t-1)) and
     ``phase`` ("fitted" up to the model's ``n_periods_``, else "projected").
     """
@@ -366,7 +366,7 @@ def retention_table(model, data: pd.DataFrame | pd.Series, *, horizon: int | Non
             "model_retention": model_r,
             "phase": np.where(periods <= model.n_periods_, "fitted", "projected"),
         },
-        index=pd.Index(periods, name="period"),
+        index=pd.Index(periods, name=model.period_col),
     )
 
 

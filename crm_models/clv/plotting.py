@@ -64,7 +64,9 @@ def plot_tracking(table: pd.DataFrame, *, cumulative: bool = True, ax=None, titl
     cal = table.index[table["phase"] == "calibration"]
     if len(cal) and len(cal) < len(table):
         ax.axvline(cal.max() + 0.5, color="grey", linestyle=":", label="end of calibration")
-    ax.set_xlabel(f"{table.index.name} (from {pd.Timestamp(table['start'].iloc[0]).date()})")
+    days = table.attrs.get("period_days", 7)
+    unit = "week" if days == 7 else f"period of {days} days"
+    ax.set_xlabel(f"{unit} (from {pd.Timestamp(table['start'].iloc[0]).date()})")
     ax.set_ylabel("cumulative repeat transactions" if cumulative else "repeat transactions")
     ax.set_title(title or ("Cumulative" if cumulative else "Incremental") + " repeat transactions: actual vs model")
     ax.legend()
@@ -101,12 +103,13 @@ def plot_matrix(
     values = np.ma.masked_invalid(matrix.to_numpy(dtype=float))
     rec = matrix.columns.to_numpy(dtype=float)
     freq = matrix.index.to_numpy(dtype=float)
-    extent = (rec.min() - 0.5, rec.max() + 0.5, freq.min() - 0.5, freq.max() + 0.5)
+    half = np.diff(rec).min() / 2 if len(rec) > 1 else 0.5
+    extent = (rec.min() - half, rec.max() + half, freq.min() - 0.5, freq.max() + 0.5)
     im = ax.imshow(values, origin="lower", aspect="auto", cmap=cmap, extent=extent, vmin=vmin, vmax=vmax,
                    interpolation="nearest")
     ax.figure.colorbar(im, ax=ax, label=label)
-    ax.set_xlabel(f"recency ({matrix.columns.name})")
-    ax.set_ylabel(f"frequency ({matrix.index.name})")
+    ax.set_xlabel(matrix.columns.name or "recency")
+    ax.set_ylabel(matrix.index.name or "frequency")
     if title:
         ax.set_title(title)
     return ax
