@@ -31,6 +31,8 @@ import pandas as pd
 from scipy import stats
 
 from crm_models._validation import fail_rows, parse_datetimes, parse_timestamp, require_columns
+from crm_models.clv.base import validate_frequency_recency
+from crm_models.clv.beta_geo_beta_binom import validate_discrete_patterns
 from crm_models.clv.value import unit_days
 
 __all__ = [
@@ -103,7 +105,10 @@ def repeat_purchase_histogram(
     fcol, rcol, lcol = _columns(model)
     if int(max_frequency) != max_frequency or max_frequency < 1:
         raise ValueError(f"max_frequency must be a whole number >= 1, got {max_frequency!r}")
-    x, _, T = model._validate(data)
+    if hasattr(model, "n_opportunities_col"):
+        x, _, T = validate_discrete_patterns(data, fcol, rcol, lcol)
+    else:
+        x, _, T = validate_frequency_recency(data, fcol, rcol, lcol)
     w = np.ones(len(data)) if weights_col is None else _weights(data, weights_col)
     k = int(max_frequency)
     actual = np.bincount(np.minimum(x, k).astype(np.int64), weights=w, minlength=k + 1)[: k + 1]
