@@ -37,7 +37,10 @@ phone formats from `phonenumbers`. Licence: MIT, as the package.
    acquisition time, uniform over the observation period. Repeat purchases follow a Poisson process
    with rate lambda; after each repeat purchase the person drops out for good with probability p
    (the dropout is silent: `people.dropout_date` is truth, the company never sees it). Every amount is
-   Gamma(p_s, nu) dollars, mean p_s / nu (`people.spend_level`), rounded to cents.
+   Gamma(p_s, nu) dollars, mean p_s / nu (`people.spend_level`), rounded to cents. Each purchase
+   is in the person's preferred category with probability 0.6, else drawn from the segment's
+   category mix, and is on promotion (10%, 20% or 30% off; `discount`) with probability
+   0.6 x price_sensitivity; the amount is what was paid, so promotions do not change the spend model.
 3. **Silo records.** Each person has accounts in 1, 2, 3 or 4 of the four systems with probabilities
    0.40, 0.32, 0.18, 0.10; the first is the acquisition channel, the others are drawn by the person's
    channel weights and opened at a uniform time during the active life. 6% open a second account in
@@ -61,11 +64,14 @@ phone formats from `phonenumbers`. Licence: MIT, as the package.
 6. **A retention campaign** on 2024-07-02 09:00 (26 weeks before the end): every person acquired
    before then was randomised 50/50 to treatment (contacted at $1.50) or control. A treated person who
    is still alive makes an extra purchase (15% discount) within 8 weeks with probability
-   uplift_s * (spend_level / segment median)^-0.5 (value seekers respond most, premium loyalists
-   hardly). `true_uplift` is the resulting increase in the probability of buying in the window.
+   uplift_s * (spend_level / segment median spend level)^-0.5 (`people.campaign_response_prob`; value
+   seekers respond most, premium loyalists hardly). `true_uplift` is the resulting increase in the
+   probability of buying in the window; `induced_transaction_id` names the purchase it caused.
 7. **The future.** The same process runs on to 2025-06-30: `future.csv` and
    `future_transactions.csv` hold what each person really did, and `expected_purchases` what a
-   perfect model knowing each person's lambda, p and state at the end would predict.
+   perfect model knowing each person's lambda, p and state at the end would predict;
+   `treatment_extra_purchase_prob` and `treatment_extra_revenue` what a campaign like the past one,
+   sent at the end, would cause, so a targeting strategy can be "run" against the future.
 
 Everything in `records`, `transactions`, `interactions` and the campaign's design and outcome
 columns is what the company observes; everything else is truth, for grading models.

@@ -7,23 +7,27 @@ A model is written once, next to its paper, by subclassing :class:`BaseModel` (o
   are optimised as their logarithms);
 * ``_hyper_names``: the names of the ``__init__`` arguments (hyper-parameters only; ``__init__``
   stores them and does nothing else);
-* ``_prepare(data, weights) -> (arrays, weights, n_obs)``: validate a DataFrame and turn it
-  into the numpy arrays the likelihood needs (use :func:`compress` so identical rows are
-  evaluated once, with a weight);
+* ``fit(data, ...)``: validate the DataFrame (helpers in :mod:`crm_models._validation`, or
+  :func:`validate_frequency_recency`), turn it into a dict of numpy arrays (use
+  :func:`compress` so identical rows are evaluated once, with a weight) and return
+  ``self._fit_prepared(arrays, weights, n_obs, initial_params)``;
 * ``_neg_log_likelihood(log_params, arrays, weights) -> (value, gradient)``: the *total*
   negative log-likelihood (weighted sum over rows) and its exact gradient with respect to
   ``log_params`` (analytic or exact automatic differentiation, never finite differences);
 * ``_initial_params(arrays, weights)``: a starting point on the natural scale.
 
-``fit(data)`` then calls :meth:`BaseModel._fit_prepared`, which does the rest for every model:
+* ``_title`` (optional): the model's name and reference, shown by ``summary()``.
+
+:meth:`BaseModel._fit_prepared` does the rest for every model:
 
 1. maximise ``log_likelihood / n_obs - penalizer * sum(log(params) ** 2)`` with L-BFGS-B in log
    space (the optional ``penalizer`` is an L2 penalty on the log-parameters, scaled per row);
 2. raise :class:`ConvergenceError`, saying what to try, when the optimiser fails or a
    parameter runs away to the edge of the search box;
 3. compute the observed information (a central-difference Hessian of the analytic gradient in
-   log space), invert it to ``covariance_log_`` and map it to the natural scale by the delta
-   method (``covariance_``, ``standard_errors_``).
+   log space, of the penalised objective), invert it to ``covariance_log_`` and map it to the
+   natural scale by the delta method (``covariance_``, ``standard_errors_``); a likelihood that
+   is flat at the optimum (information not positive definite) raises :class:`ConvergenceError`.
 
 Fitted attributes (all end in ``_``; the training data is never kept):
 
@@ -53,7 +57,10 @@ returning a Series (point estimates) or a DataFrame with columns ``estimate``, `
 
 :class:`FrequencyRecencyModel` adds the column names (``frequency_col``, ``recency_col``,
 ``T_col``; hyper-parameters) and :func:`validate_frequency_recency` for the shared input
-rules of ``(frequency, recency, T)`` data. Using an unfitted model raises
+rules of ``(frequency, recency, T)`` data, and the public predictions ``expected_purchases``,
+``probability_alive``, ``expected_purchases_new_customer`` and ``probability_of_n_purchases``
+built on four hooks each such model implements (``_expected``, ``_p_alive``,
+``_expected_new``, ``_p_n``). Using an unfitted model raises
 :class:`NotFittedError` (a ``ValueError`` and ``AttributeError``).
 
 Example of a new model (sketch)::
@@ -65,9 +72,18 @@ Example of a new model (sketch)::
         def __init__(self, penalizer: float = 0.0):
             self.penalizer = penalizer
 
-        def fit(self, data):
-            arrays, weights, n_obs = self._prepare(data, None)
-            return self._fit_prepared(arrays, weights, n_obs)
+        def fit(self, data, *, initial_params=None):
+            require_columns(data, ["k", "n"])            # + fail_rows(...) checks
+            unique, counts, _ = compress({"k": data["k"].to_numpy(), "n": data["n"].to_numpy()})
+            return self._fit_prepared(unique, counts, float(counts.sum()), initial_params)
+
+        def _neg_log_likelihood(self, log_params, arrays, weights):
+            alpha, beta = np.exp(log_params)
+            ll = ...                                     # per distinct row
+            dll = ...                                    # (2, n) d ll / d (alpha, beta)
+            return -(weights * ll).sum(), -(dll @ weights) * np.array([alpha, beta])
+
+    Predictions should call ``self._check_fitted()`` first, or go through ``self._predict``.
 """
 
 from __future__ import annotations
@@ -75,7 +91,6 @@ from __future__ import annotations
 import html
 import json
 import math
-import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -361,7 +376,11 @@ class BaseModel:
                 f"{name}.fit did not converge: {res.message} (gradient {np.round(grad, 6)}). Try other "
                 "initial_params, a small penalizer (e.g. 0.001), or check the time unit of recency and T."
             )
-        self.params_ = pd.Series(np.exp(z), index=list(self._param_names), name="estimate", dtype=float)
+        H = self._hessian_log(z, arrays, weights, penalizer, scale)
+        cov_log = self._invert_information(H)
+        names = list(self._param_names)
+        theta = np.exp(z)
+        self.params_ = pd.Series(theta, index=names, name="estimate", dtype=float)
         ll_total = -self._neg_log_likelihood(z, arrays, weights)[0]
         self.log_likelihood_ = float(ll_total)
         self.n_obs_ = int(round(n_obs)) if abs(n_obs - round(n_obs)) < 1e-9 else float(n_obs)
@@ -373,8 +392,25 @@ class BaseModel:
             "function_calls": int(res.nfev),
             "gradient": [float(g) for g in grad],
         }
-        self._set_covariance(self._hessian_log(z, arrays, weights, penalizer, scale))
+        self._set_covariance(cov_log)
         return self
+
+    def _invert_information(self, H: np.ndarray) -> np.ndarray:
+        """Covariance of the log-parameters; a flat likelihood raises :class:`ConvergenceError`."""
+        try:
+            if not np.all(np.isfinite(H)):
+                raise np.linalg.LinAlgError
+            np.linalg.cholesky(H)
+            cov_log = np.linalg.inv(H)
+            if not np.all(np.isfinite(cov_log)) or np.any(np.diag(cov_log) <= 0):
+                raise np.linalg.LinAlgError
+        except np.linalg.LinAlgError:
+            raise ConvergenceError(
+                f"{type(self).__name__}.fit: the likelihood is flat at the optimum (the observed information is "
+                "not positive definite), so the data do not identify all parameters and there are no standard "
+                "errors. Try penalizer=0.001 (an L2 penalty on the log-parameters), more data, or a simpler model."
+            ) from None
+        return cov_log
 
     def _hessian_log(self, z, arrays, weights, penalizer, scale) -> np.ndarray:
         """Hessian of the total penalised negative log-likelihood in log space (central differences
@@ -391,25 +427,9 @@ class BaseModel:
             H[i] = (gp - gm) / (2 * h)
         return 0.5 * (H + H.T)
 
-    def _set_covariance(self, H: np.ndarray) -> None:
+    def _set_covariance(self, cov_log: np.ndarray) -> None:
         names = list(self._param_names)
         theta = self.params_.to_numpy()
-        cov_log = np.full_like(H, np.nan)
-        ok = np.all(np.isfinite(H))
-        if ok:
-            try:
-                np.linalg.cholesky(H)
-                cov_log = np.linalg.inv(H)
-            except np.linalg.LinAlgError:
-                ok = False
-        if not ok:
-            warnings.warn(
-                f"{type(self).__name__}: the observed information is not positive definite at the estimate, "
-                "so standard errors are unavailable (NaN). The likelihood is flat in some direction; "
-                "try a small penalizer.",
-                RuntimeWarning,
-                stacklevel=3,
-            )
         cov = cov_log * np.outer(theta, theta)  # delta method: d theta = theta d log(theta)
         self.covariance_log_ = pd.DataFrame(cov_log, index=names, columns=names)
         self.covariance_ = pd.DataFrame(cov, index=names, columns=names)
@@ -755,6 +775,8 @@ class _PredictionData:
     def __init__(self, x, t_x, T, index):
         self.x, self.t_x, self.T, self.index = x, t_x, T, index
         self._xT = None
+        #: per-parameter results reused across prediction horizons (e.g. P(alive) in CLV steps)
+        self.cache: dict = {}
 
     @property
     def xT(self):

@@ -47,7 +47,7 @@ class _BetaGeoFamily(FrequencyRecencyModel):
             C  = log G(r+x) - log G(r) + r log alpha + log B(a, b+x+m) - log B(a, b)
             u1 = -(r+x) log(alpha+T)
             u2 = log a - log(b+x+m-1) - (r+x) log(alpha+t_x)  (only when x > 0 for BG/NBD),
-        since B(a+1, b+x+m-1) / B(a, b+x+m) = a / (b+x+m-1). MBG/NBD (m = 1) is eq. (4) of
+        since B(a+1, b+x+m-1) / B(a, b+x+m) = a / (b+x+m-1). MBG/NBD (m = 1) is the likelihood of
         Batislam et al. (2007).
         """
         r, alpha, a, b = np.exp(log_params)
@@ -100,7 +100,8 @@ class _BetaGeoFamily(FrequencyRecencyModel):
         return logd
 
     def _p_alive(self, p, pdata):
-        """P(alive | x, t_x, T) = 1 / (1 + D) (BG/NBD: FHL 2005 eq. A.? / Fader-Hardie note, eq. (11))."""
+        """P(alive | x, t_x, T) = 1 / (1 + D) (Fader, Hardie & Lee, "Computing P(alive) using the BG/NBD model",
+        http://brucehardie.com/notes/021/)."""
         return expit(-self._log_odds_dead(p, pdata.x, pdata.t_x, pdata.T))
 
     def _expected(self, p, pdata, t):

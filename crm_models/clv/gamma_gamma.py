@@ -7,7 +7,7 @@ and Hardie, B. G. S. (2013), "The Gamma-Gamma Model of Monetary Value"
 
 Story: a customer's transaction values z_1, ..., z_x are gamma(p, nu) (shape p, rate nu), so
 their mean spend is p/nu; across customers nu ~ gamma(q, gamma) (shape q, rate gamma). The
-average of x transactions, m_x, is gamma(p x, nu x), and integrating nu out gives (FH13 eq. 3)
+average of x transactions, m_x, is gamma(p x, nu x), and integrating nu out gives the density of m_x (its log is FH13 eq. 1a)
 
     f(m_x | p, q, gamma, x) = G(p x + q) / (G(p x) G(q)) * gamma^q m_x^(p x - 1) x^(p x)
                               / (gamma + m_x x)^(p x + q).
@@ -107,7 +107,7 @@ class GammaGamma(BaseModel):
         return np.array([1.0, 2.0, mbar])
 
     def _neg_log_likelihood(self, log_params, arrays, weights):
-        """-sum w log f(m_x | p, q, gamma, x) (FH13 eq. 3) and its gradient in log-parameters."""
+        """-sum w log f(m_x | p, q, gamma, x) (FH13 eq. 1a) and its gradient in log-parameters."""
         p, q, g = np.exp(log_params)
         x, m = arrays["x"], arrays["m"]
         px = p * x

@@ -7,7 +7,7 @@ of models for customer base analysis", *International Journal of Research in Mar
 Same story as BG/NBD (:mod:`crm_models.clv.beta_geo`) except that a customer may also drop
 out right after the *first* purchase (at time 0), so a customer with no repeat purchase is no
 longer certainly alive. In the formulas the beta-function arguments shift by one
-(``m = 1``): the likelihood (their eq. 4) is
+(``m = 1``): the likelihood is
 
     L = B(a, b+x+1)/B(a, b) G(r+x) alpha^r / (G(r) (alpha+T)^(r+x))
         + B(a+1, b+x)/B(a, b) G(r+x) alpha^r / (G(r) (alpha+t_x)^(r+x)),

@@ -9,13 +9,13 @@ Story, for one customer: while alive, purchases follow a Poisson process with ra
 lambda ~ gamma(r, alpha); the unobserved lifetime is exponential with rate mu,
 mu ~ gamma(s, beta). Data: ``x`` repeat purchases, the last at ``t_x``, observed until ``T``.
 
-The likelihood (FH05 eq. 3, integrated over lambda and mu) is
+The likelihood (FH05 eq. 18, the individual likelihood integrated over lambda and mu) is
 
     L = G(r+x) alpha^r beta^s / G(r) * [ (alpha+T)^-(r+x) (beta+T)^-s + s I ],
     I = int_{t_x}^{T} (alpha+tau)^-(r+x) (beta+tau)^-(s+1) d tau,
 
 because a customer either is alive at T (first term) or dies at some tau in (t_x, T]. FH05
-writes I with a Gauss hypergeometric function (their eq. 4-6), which is where lifetimes
+writes s I with a Gauss hypergeometric function (A_0, their eqs. 19-20), which is where lifetimes
 overflows to NaN for heavy buyers (x >= 132 with t_x = T = 200). Here I = F(t_x) - F(T) with
 the tail integral F(u) = int_u^inf (alpha+tau)^-(r+x) (beta+tau)^-(s+1) d tau evaluated
 directly and stably: with ``base`` the smaller of alpha and beta and the substitution
@@ -45,7 +45,7 @@ _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(24)
 _XI = (_NODES + 1) / 2  # nodes on [0, 1]
 _LOGW = np.log(_WEIGHTS / 2)
 _CUT = 40.0  # the quadrature stops where the integrand is below exp(-40) of its peak
-_CHUNK = 16384
+_CHUNK = 65536
 
 
 def _log_tail(r, alpha, s, beta, x, u, want_grad):
@@ -90,13 +90,13 @@ def _log_tail(r, alpha, s, beta, x, u, want_grad):
         gmax = g(yp)
         # right end: Newton on phi(y) = g(y) - gmax + CUT (concave, decreasing right of y_p)
         yR = yp + _CUT / k
-        for _ in range(8):
+        for _ in range(5):
             yR = np.maximum(yR - (g(yR) - gmax + _CUT) / dg(yR), yp + 1e-3 / k)
         # left end: 0, or where g rises through gmax - CUT (Newton from the left, increasing side)
         yL = np.zeros_like(yp)
         cut_left = g(yL) < gmax - _CUT
         if cut_left.any():
-            for _ in range(8):
+            for _ in range(5):
                 with np.errstate(divide="ignore", invalid="ignore"):
                     step = (g(yL) - gmax + _CUT) / dg(yL)
                 yL = np.where(cut_left, np.clip(yL - np.nan_to_num(step), 0.0, yp), yL)
@@ -106,23 +106,29 @@ def _log_tail(r, alpha, s, beta, x, u, want_grad):
         b1, b2 = np.minimum(yK, yp), np.maximum(yK, yp)
         edges = np.stack([yL, b1, b2, yR], axis=1)
         lengths = np.diff(edges, axis=1)  # (n, 3)
-        yj = (edges[:, :3, None] + lengths[:, :, None] * _XI[None, None, :]).reshape(len(xs), -1)
-        with np.errstate(divide="ignore"):
-            logw = (np.log(lengths)[:, :, None] + _LOGW[None, None, :]).reshape(len(xs), -1)
+        # evaluate only the non-empty panels ("segments"); a pair's segments are contiguous
+        seg_pair, seg_panel = np.nonzero(lengths > 0)
+        first = np.flatnonzero(np.r_[True, seg_pair[1:] != seg_pair[:-1]])
+        seg_len = lengths[seg_pair, seg_panel]
+        yj = edges[seg_pair, seg_panel][:, None] + seg_len[:, None] * _XI[None, :]
+        kk, ee, cc = k[seg_pair], e[seg_pair], c[seg_pair]
         emy = np.exp(-yj)
-        cej = c[:, None] * emy
+        cej = cc[:, None] * emy
         l1p = np.log1p(cej)
-        G = -k[:, None] * yj - e[:, None] * l1p + logw
-        Gmax = G.max(axis=1)
-        P = np.exp(G - Gmax[:, None])
-        S = P.sum(axis=1)
+        G = -kk[:, None] * yj - ee[:, None] * l1p + _LOGW[None, :]
+        Gs = G.max(axis=1)
+        P = np.exp(G - Gs[:, None])
+        Gs += np.log(seg_len)  # segment integral = exp(Gs) * sum(P)
+        Gmax = np.maximum.reduceat(Gs, first)
+        rel = np.exp(Gs - Gmax[seg_pair])
+        S = np.add.reduceat(rel * P.sum(axis=1), first)
         logF[sl] = -k * Lb + Gmax + np.log(S)
         if not want_grad:
             continue
-        P /= S[:, None]
-        E_k = -Lb - (P * yj).sum(axis=1)
-        E_e = -(P * l1p).sum(axis=1)
-        E_c = -e * (P * emy / (1 + cej)).sum(axis=1)
+        P *= (rel / S[seg_pair])[:, None]  # normalised quadrature weights of the integrand
+        E_k = -Lb - np.add.reduceat((P * yj).sum(axis=1), first)
+        E_e = -np.add.reduceat((P * l1p).sum(axis=1), first)
+        E_c = -e * np.add.reduceat((P * (emy / (1 + cej))).sum(axis=1), first)
         if beta_branch:
             dF[0, sl] = E_k + E_e
             dF[2, sl] = E_k
@@ -206,7 +212,7 @@ class ParetoNBD(FrequencyRecencyModel):
         return arrays
 
     def _neg_log_likelihood(self, log_params, arrays, weights):
-        """-sum w log L (FH05 eq. 3 with the integral above) and its exact gradient."""
+        """-sum w log L (FH05 eq. 18 with the integral above) and its exact gradient."""
         r, alpha, s, beta = np.exp(log_params)
         x, t_x, T, xu, xinv = arrays["x"], arrays["t_x"], arrays["T"], arrays["xu"], arrays["xinv"]
         wu = np.bincount(xinv, weights=weights, minlength=len(xu))
@@ -224,8 +230,12 @@ class ParetoNBD(FrequencyRecencyModel):
         return -ll, -g * np.array([r, alpha, s, beta])
 
     def _p_alive(self, p, pdata):
-        """P(alive at T | x, t_x, T) (FH05 eq. 11): the share of the likelihood's first term."""
-        return _pareto_core(p["r"], p["alpha"], p["s"], p["beta"], pdata.x, pdata.t_x, pdata.T)[1]
+        """P(alive at T | x, t_x, T) (FH05 section 5.1, eqs. 36-37): the share of the likelihood's first term."""
+        key = ("p_alive", p["r"], p["alpha"], p["s"], p["beta"])
+        if key not in pdata.cache:
+            pdata.cache.clear()
+            pdata.cache[key] = _pareto_core(p["r"], p["alpha"], p["s"], p["beta"], pdata.x, pdata.t_x, pdata.T)[1]
+        return pdata.cache[key]
 
     @staticmethod
     def _growth(s, beta_T, t):
@@ -236,7 +246,7 @@ class ParetoNBD(FrequencyRecencyModel):
         return -np.expm1((s - 1) * lq) / (s - 1)
 
     def _expected(self, p, pdata, t):
-        """E[Y(t) | x, t_x, T] (SMC 1987 eq. 22; FH05 eq. 12):
+        """E[Y(t) | x, t_x, T] (FH05 eq. 41):
 
             (r+x)(beta+T) / ((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)] P(alive).
         """
@@ -247,7 +257,7 @@ class ParetoNBD(FrequencyRecencyModel):
         return (r + x) / (alpha + T) * (beta + T) * self._growth(s, beta + T, t) * self._p_alive(p, pdata)
 
     def _expected_new(self, p, ts):
-        """E[X(t)] = r beta / (alpha (s-1)) [1 - (beta/(beta+t))^(s-1)] (SMC 1987 eq. 17)."""
+        """E[X(t)] = r beta / (alpha (s-1)) [1 - (beta/(beta+t))^(s-1)] (FH05 eq. 27)."""
         r, alpha, s, beta = p["r"], p["alpha"], p["s"], p["beta"]
         return r / alpha * beta * self._growth(s, beta, np.asarray(ts, dtype=float))
 
@@ -255,7 +265,7 @@ class ParetoNBD(FrequencyRecencyModel):
         """P(X(t) = n) = (beta/(beta+t))^s NBD_n(t) + int_0^t s beta^s (beta+tau)^-(s+1) NBD_n(tau) d tau,
 
         NBD_n(tau) = G(r+n)/(G(r) n!) (alpha/(alpha+tau))^r (tau/(alpha+tau))^n: the customer is
-        alive throughout (0, t] or dies at tau (FH 2006 note on P(X(t) = x), integral form).
+        alive throughout (0, t] or dies at tau; integrated numerically (population pmf of the model's story).
         """
         r, alpha, s, beta = p["r"], p["alpha"], p["s"], p["beta"]
 

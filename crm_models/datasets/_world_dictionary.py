@@ -28,6 +28,7 @@ _ROWS: list[tuple[str, str, str, str, str]] = [
     ("people", "price_sensitivity", "truth", "0-1", "price sensitivity (higher = more deal-driven)"),
     ("people", "preferred_channel", "truth", "", "channel with the highest personal weight"),
     ("people", "satisfaction_propensity", "truth", "z-score", "latent satisfaction, higher for low dropout_prob; drives surveys and complaints"),
+    ("people", "campaign_response_prob", "truth", "probability", "P(extra purchase within the response window | sent a retention campaign while alive): segment campaign_uplift * (spend_level / segment median spend level) ** value_elasticity"),
     ("people", "dropout_date", "truth", "timestamp", "when the person silently stopped being a customer; NaT if alive at `end`"),
     ("people", "household_id", "truth", "", "household, 'H' + the host person's number; shared address"),
     ("people", "n_systems", "truth", "count", "number of distinct source systems holding an account (1-4)"),
@@ -70,6 +71,7 @@ _ROWS: list[tuple[str, str, str, str, str]] = [
     ("transactions", "channel", "observed", "", "web, store, call_centre or mail (the record's source)"),
     ("transactions", "category", "observed", "", "product category"),
     ("transactions", "amount", "observed", "USD", "amount paid, in cents precision"),
+    ("transactions", "discount", "observed", "fraction", "promotion depth off the list price (0 = full price); price-sensitive customers buy on promotion more often; campaign purchases carry the campaign discount"),
     # interactions
     ("interactions", "interaction_id", "observed", "", "'I' + 8 digits, in time order"),
     ("interactions", "record_id", "observed", "", "the source account involved"),
@@ -101,6 +103,8 @@ _ROWS: list[tuple[str, str, str, str, str]] = [
     ("future", "spend", "truth", "USD", "spend in (end, holdout_end]"),
     ("future", "expected_purchases", "truth", "count", "expected purchases in the holdout given the person's true traits and state at `end`: alive * (1 - exp(-lambda p t)) / p"),
     ("future", "expected_spend", "truth", "USD", "expected_purchases * spend_level"),
+    ("future", "treatment_extra_purchase_prob", "truth", "probability", "if a campaign like the past one were sent at `end`: the probability it causes an extra purchase (alive_at_end * campaign_response_prob)"),
+    ("future", "treatment_extra_revenue", "truth", "USD", "expected extra revenue such a campaign would cause (after its discount)"),
     # future_transactions
     ("future_transactions", "transaction_id", "truth", "", "'F' + 8 digits, in time order"),
     ("future_transactions", "record_id", "truth", "", "the source account that made the purchase"),
@@ -108,6 +112,7 @@ _ROWS: list[tuple[str, str, str, str, str]] = [
     ("future_transactions", "channel", "truth", "", "as in transactions"),
     ("future_transactions", "category", "truth", "", "as in transactions"),
     ("future_transactions", "amount", "truth", "USD", "as in transactions"),
+    ("future_transactions", "discount", "truth", "fraction", "as in transactions"),
     # truth_params
     ("truth_params", "needs_segment", "truth", "", "segment (index)"),
     ("truth_params", "share", "truth", "fraction", "share of people in the segment"),
@@ -122,6 +127,7 @@ _ROWS: list[tuple[str, str, str, str, str]] = [
     ("truth_params", "mean_dropout_prob", "truth", "probability", "a / (a + b)"),
     ("truth_params", "mean_spend", "truth", "USD", "p v / (q - 1), population mean amount"),
     ("truth_params", "campaign_uplift", "truth", "probability", "extra-purchase probability of a treated, alive customer at the segment's median spend level"),
+    ("truth_params", "median_spend_level", "truth", "USD", "population median of the spend level p / nu: p v / median(Gamma(q, 1))"),
 ]
 
 

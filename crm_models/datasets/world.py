@@ -150,6 +150,10 @@ def default_world_config() -> dict[str, Any]:
         # INTERNATIONAL "+1 212-555-0123", DIGITS "2125550123".
         "phone_formats": {"web": "E164", "store": "NATIONAL", "call_centre": "INTERNATIONAL", "mail": "DIGITS"},
         "interactions": dict(survey_rate=0.08, web_visit_base_rate=0.01),
+        # A purchase is on promotion with probability max_share * price_sensitivity, at one of
+        # these depths (fraction off the list price). Amounts are what was paid, so promotions
+        # leave the gamma-gamma spend process unchanged; they make price sensitivity observable.
+        "promotions": dict(max_share=0.6, depths=[0.1, 0.2, 0.3]),
         "campaign": dict(
             enabled=True,
             weeks_before_end=26,  # sent this many weeks before `end`
@@ -193,7 +197,8 @@ class CRMWorld:
     def __repr__(self) -> str:
         sizes = ", ".join(f"{t}={len(getattr(self, t)):,}" for t in self.TABLES)
         c = self.config
-        return f"CRMWorld({c.get('start')}..{c.get('end')}, holdout to {c.get('holdout_end')}, seed={c.get('seed')}: {sizes})"
+        return (f"CRMWorld({c.get('start')}..{c.get('end')}, holdout to {c.get('holdout_end')}, "
+                f"seed={c.get('seed')}: {sizes})")
 
     def transactions_by_person(self, future: bool = False) -> pd.DataFrame:
         """Transactions joined to the true ``person_id`` (truth: a perfect identity resolution)."""
@@ -248,10 +253,19 @@ def _validate_config(cfg: dict) -> None:
         raise ValueError("make_crm_world: n_systems_probs must be 4 probabilities (1..4 systems) summing to 1")
     c = cfg["corruption"]
     if c["nickname"] + c["initial"] + c["first_name_typo"] > 1 or c["swap_names"] + c["combined_name"] > 1:
-        raise ValueError("make_crm_world: first-name variants (and swap + combined) must have probabilities summing to <= 1")
-    for k, v in list(c.items()) + [(k, cfg[k]) for k in ("move_rate", "household_rate", "duplicate_account_rate")]:
+        raise ValueError("make_crm_world: first-name variants (and swap + combined) must have probabilities "
+                         "summing to <= 1")
+    probs = list(c.items()) + [(k, cfg[k]) for k in ("move_rate", "household_rate", "duplicate_account_rate",
+                                                      "duplicate_account_usage", "preferred_category_share")]
+    probs += [(f"missing.{s}.{f}", v) for s in SOURCES for f, v in cfg["missing"][s].items()]
+    probs += [("promotions.max_share", cfg["promotions"]["max_share"])]
+    for k, v in probs:
         if not 0 <= v <= 1:
             raise ValueError(f"make_crm_world: probability '{k}' must lie in [0, 1], got {v}")
+    if cfg["locale"] != "en_US":
+        raise ValueError("make_crm_world: only locale 'en_US' is supported (US names, ZIP codes and phone numbers)")
+    if set(cfg["missing"]) != set(SOURCES) or any(set(cfg["missing"][s]) != set(_FIELDS) for s in SOURCES):
+        raise ValueError(f"make_crm_world: missing must give a rate for each of {list(_FIELDS)} in each of {SOURCES}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -322,7 +336,7 @@ def _apply_typos(rng: np.random.Generator, values: np.ndarray, mask: np.ndarray)
 
 @functools.lru_cache(maxsize=1)
 def _nickname_table() -> dict[str, tuple[str, ...]]:
-    """Real nickname pairs from the ``nicknames`` package: canonical name -> sorted nicknames."""
+    """Real nickname pairs from the ``nicknames`` package: Faker first name -> sorted shorter nicknames."""
     from nicknames import NickNamer
 
     nn = NickNamer()
@@ -331,7 +345,8 @@ def _nickname_table() -> dict[str, tuple[str, ...]]:
     names = set(Provider.first_names_male) | set(Provider.first_names_female)
     table = {}
     for name in sorted(names):
-        nicks = sorted(n for n in nn.nicknames_of(name.lower()) if len(n) >= 2 and n != name.lower())
+        # shorter forms only (Bob for Robert, not the related full name Rupert)
+        nicks = sorted(n for n in nn.nicknames_of(name.lower()) if 2 <= len(n) < len(name))
         if nicks:
             table[name] = tuple(x.capitalize() for x in nicks)
     return table
@@ -525,6 +540,14 @@ class _Builder:
         ps = np.array([s["price_sensitivity"] for s in self.segs])
         self.price_sens = rng.beta(ps[seg, 0], ps[seg, 1])
         # satisfaction propensity: higher for low dropout probability (standardised logit p)
+        # campaign response: P(extra purchase | treated and alive), by segment and value; the value
+        # reference is the segment's population median spend level p v / median(Gamma(q, 1))
+        from scipy.stats import gamma as gamma_dist
+
+        cc = cfg["campaign"]
+        med = self.seg_array("p") * self.seg_array("v") / gamma_dist.ppf(0.5, self.seg_array("q"))
+        u = self.seg_array("campaign_uplift")[seg] * (self.spend_level / med[seg]) ** cc["value_elasticity"]
+        self.response_prob = np.clip(u, 0.0, cc["max_uplift"])
         lp = np.log(self.p / (1 - self.p))
         self.sat_z = -(lp - lp.mean()) / (lp.std() + 1e-12) * 0.8 + rng.normal(0, 0.6, n)
 
@@ -590,7 +613,6 @@ class _Builder:
     # -- identities -----------------------------------------------------------------------------
     def identities(self) -> None:
         from faker import Faker
-        from faker.providers.address.en_US import Provider as Address
         from faker.providers.internet.en_US import Provider as Internet
         from faker.providers.person.en_US import Provider as Person
 
@@ -614,7 +636,7 @@ class _Builder:
         age = np.clip(age_ms[:, 0] + age_ms[:, 1] * rng.normal(0, 1, n), 18, 92)
         dob = np.datetime64(self.t_start.date(), "D") - np.round(age * 365.25).astype("timedelta64[D]")
         # addresses: pools of Faker street names and cities with their postcodes
-        n_streets = int(np.clip(n // 15, 200, 5000))
+        n_streets = int(np.clip(n // 15, 200, 2000))
         n_cities = int(np.clip(n // 60, 30, 1500))
         streets = np.array([fake.street_name() for _ in range(n_streets)], dtype=object)
         cities = np.array([fake.city() for _ in range(n_cities)], dtype=object)
@@ -637,7 +659,8 @@ class _Builder:
         street, city, postcode = draw_address(n)
         # phones: valid US numbers
         ac = _us_area_codes()
-        phone = ac[rng.integers(0, len(ac), n)] * 10_000_000 + rng.integers(200, 1000, n) * 10_000 + rng.integers(0, 10_000, n)
+        phone = (ac[rng.integers(0, len(ac), n)] * 10_000_000 + rng.integers(200, 1000, n) * 10_000
+                 + rng.integers(0, 10_000, n))
         # households: some people join another person's household
         hh = rng.random(n) < cfg["household_rate"]
         hosts_pool = np.flatnonzero(~hh)
@@ -655,10 +678,11 @@ class _Builder:
         dom = domains[rng.choice(len(domains), n, p=[0.38, 0.18, 0.12, 0.07, 0.15, 0.10])]
         pat = rng.integers(0, 5, n)
         yy = (dob.astype("datetime64[Y]").astype(int) + 1970) % 100
-        fl, ll = [x.lower() for x in first], [x.lower().replace(" ", "").replace("'", "") for x in last_n]
+        fl = [x.lower() for x in first]
+        sl = [x.lower().replace(" ", "").replace("'", "") for x in last_n]
         local = np.array([
-            (f"{f}.{l}", f"{f[0]}{l}", f"{f}{l}{y:02d}", f"{f}_{l}", f"{l}.{f[0]}")[k]
-            for f, l, y, k in zip(fl, ll, yy, pat)
+            (f"{f}.{s}", f"{f[0]}{s}", f"{f}{s}{y:02d}", f"{f}_{s}", f"{s}.{f[0]}")[k]
+            for f, s, y, k in zip(fl, sl, yy, pat)
         ], dtype=object)
         email = pd.Series([f"{a}@{b}" for a, b in zip(local, dom)])
         dupe_no = email.groupby(email).cumcount().to_numpy()
@@ -751,7 +775,7 @@ class _Builder:
         email = self.email[pi].copy()
         alt = is_dup & (si == SOURCES.index("web"))
         alt_dom = self.alt_domains[rng.integers(0, len(self.alt_domains), k)]
-        email[alt] = [f"{f.lower()}{l.lower().replace(' ', '')}{n}@{d}" for f, l, n, d in
+        email[alt] = [f"{f.lower()}{s.lower().replace(' ', '')}{n}@{d}" for f, s, n, d in
                       zip(self.first[pi[alt]], self.last[pi[alt]], rng.integers(1, 99, alt.sum()), alt_dom[alt])]
         email_typo = rng.random(k) < c["email_typo"]
         email[email_typo] = [_typo(e.split("@")[0], kk, a, b) + "@" + e.split("@")[1] for e, kk, a, b in
@@ -771,7 +795,8 @@ class _Builder:
         dd = pd.DatetimeIndex(dob)
         can_swap = (dd.day <= 12) & (dd.day != dd.month)
         swapped = pd.to_datetime(
-            {"year": dd.year, "month": np.where(can_swap, dd.day, dd.month), "day": np.where(can_swap, dd.month, dd.day)}
+            {"year": dd.year, "month": np.where(can_swap, dd.day, dd.month),
+             "day": np.where(can_swap, dd.month, dd.day)}
         ).to_numpy().astype("datetime64[D]")
         shift = np.where(rng.random(k) < 0.5, 1, -1).astype("timedelta64[D]")
         kind = rng.random(k) < 0.5  # day and month swapped where possible, else one day off
@@ -836,7 +861,6 @@ class _Builder:
             "postcode_typo": pc_typo,
         }).astype({"record_id": "str", "person_id": "str", "source": "str", "first_name_variant": "str",
                    "name_layout": "str"})
-        # order records by source then id
         self.records = rec.reset_index(drop=True)
         self.record_truth = truth.reset_index(drop=True)
 
@@ -846,7 +870,6 @@ class _Builder:
 
     # -- transactions ---------------------------------------------------------------------------
     def transactions(self) -> None:
-        cfg, rng = self.cfg, self.rng
         person, t = self.tx_person, self.tx_t
         first = t == 0.0
         src, dup = self.assign_records(person, t, first=np.flatnonzero(first))
@@ -861,9 +884,13 @@ class _Builder:
         cat = np.where(pref, self.pref_cat[person], _categorical(rng, self.cat_mix[seg]))
         amount = rng.gamma(self.gg_p[person], 1.0 / self.nu[person]) * (1 - discount)
         amount = np.maximum(np.round(amount, 2), 0.01)
+        promo = self.cfg["promotions"]
+        on_promo = rng.random(person.size) < promo["max_share"] * self.price_sens[person]
+        depth = np.asarray(promo["depths"], float)[rng.integers(0, len(promo["depths"]), person.size)]
+        discount = np.where(discount > 0, discount, np.where(on_promo, depth, 0.0))
         return pd.DataFrame({
             "person": person, "t": t, "timestamp": _weeks_to_ts(self.acq[person], t), "rec": rec,
-            "cat": cat, "amount": amount,
+            "cat": cat, "amount": amount, "discount": discount,
         })
 
     # -- campaign -------------------------------------------------------------------------------
@@ -891,11 +918,7 @@ class _Builder:
         cand = cand.sort_values(["p", "c", "r"]).groupby("p").tail(1).set_index("p")["r"]
         rec = cand.reindex(elig).to_numpy().astype(np.int64)
         alive = self.tau[elig] > s_w[elig]
-        seg = self.seg[elig]
-        med = np.array([np.median(self.spend_level[self.seg == j]) if (self.seg == j).any() else 1.0
-                        for j in range(len(self.segs))])
-        u = self.seg_array("campaign_uplift")[seg] * (self.spend_level[elig] / med[seg]) ** cc["value_elasticity"]
-        u = np.clip(u, 0.0, cc["max_uplift"])
+        u = self.response_prob[elig]
         w = cc["response_window_weeks"]
         extra = treat & alive & (rng.random(elig.size) < u)
         # extra purchase uniformly in the window (and before a dropout inside it)
@@ -950,7 +973,8 @@ class _Builder:
                           np.full(n, channels.index(channel))))
 
         web = np.flatnonzero(rs == SOURCES.index("web"))
-        rate = self.seg_array("web_visits_per_purchase")[seg[web]] * self.lam[rp[web]] + cfg["interactions"]["web_visit_base_rate"]
+        rate = (self.seg_array("web_visits_per_purchase")[seg[web]] * self.lam[rp[web]]
+                + cfg["interactions"]["web_visit_base_rate"])
         i, t = _uniform_events(rng, web, start[web], stop[web], rate)
         add(web[i], t, "web_visit", "web")
         has_email = np.flatnonzero(self.records["email"].notna().to_numpy())
@@ -963,7 +987,8 @@ class _Builder:
         cc = np.flatnonzero(rs == SOURCES.index("call_centre"))
         i, t = _uniform_events(rng, cc, start[cc], stop[cc], self.seg_array("call_rate")[seg[cc]])
         p_complaint = 1 / (1 + np.exp(1.0 + 1.2 * self.sat_z[rp[cc[i]]]))
-        reason = np.where(rng.random(i.size) < p_complaint, CALL_REASONS.index("complaint"), CALL_REASONS.index("inquiry"))
+        reason = np.where(rng.random(i.size) < p_complaint, CALL_REASONS.index("complaint"),
+                          CALL_REASONS.index("inquiry"))
         add(cc[i], t, "call", "call_centre", reason=reason)
         # one "order" call per call-centre purchase
         rec_idx = tx_obs["rec"].to_numpy()
@@ -1010,7 +1035,9 @@ class _Builder:
         self.build_records()
         self.transactions()
         self.campaign()
-        tx_all = self._tx if not cfg["campaign"]["enabled"] else pd.concat([self._tx, self._tx_campaign], ignore_index=True)
+        tx_all = self._tx
+        if cfg["campaign"]["enabled"]:
+            tx_all = pd.concat([self._tx, self._tx_campaign], ignore_index=True)
         self.finish_campaign(tx_all)
         obs = tx_all["t"].to_numpy() <= self.E[tx_all["person"].to_numpy()]
         tx_obs, tx_fut = tx_all[obs], tx_all[~obs]
@@ -1028,6 +1055,7 @@ class _Builder:
                 "channel": _decode(self.rec_si[rec], SOURCES),
                 "category": _decode(df["cat"].to_numpy()[order], CATEGORIES),
                 "amount": df["amount"].to_numpy()[order].astype("float64"),
+                "discount": df["discount"].to_numpy()[order].astype("float64"),
             })
 
         transactions = tx_table(tx_obs, "T")
@@ -1049,7 +1077,6 @@ class _Builder:
         )
 
     def people_frame(self) -> pd.DataFrame:
-        n = self.cfg["n_customers"]
         alive_end = self.tau > self.E
         dropout = np.where(alive_end, np.datetime64("NaT"), _weeks_to_ts(self.acq, np.where(alive_end, 0, self.tau)))
         moved_at = np.where(self.moved, _weeks_to_ts(self.acq, np.nan_to_num(self.moved_w)), np.datetime64("NaT"))
@@ -1070,6 +1097,7 @@ class _Builder:
             "price_sensitivity": self.price_sens,
             "preferred_channel": np.array(SOURCES, dtype=object)[self.w.argmax(axis=1)],
             "satisfaction_propensity": self.sat_z,
+            "campaign_response_prob": self.response_prob,
             "dropout_date": dropout,
             "household_id": [f"H{k + 1:06d}" for k in self.household],
             "n_systems": self.m,
@@ -1100,9 +1128,14 @@ class _Builder:
             "spend": np.round(agg["sum"].to_numpy(), 2),
             "expected_purchases": exp_n,
             "expected_spend": exp_n * self.spend_level,
+            "treatment_extra_purchase_prob": alive_end * self.response_prob,
+            "treatment_extra_revenue": alive_end * self.response_prob * self.spend_level
+            * (1 - self.cfg["campaign"]["discount"]),
         }).astype({"person_id": "str", "dropout_date": _DATETIME})
 
     def truth_params_frame(self) -> pd.DataFrame:
+        from scipy.stats import gamma as gamma_dist
+
         rows = []
         for name, s in zip(self.seg_names, self.segs):
             rows.append({
@@ -1111,8 +1144,14 @@ class _Builder:
                 "mean_purchase_rate": s["r"] / s["alpha"], "mean_dropout_prob": s["a"] / (s["a"] + s["b"]),
                 "mean_spend": s["p"] * s["v"] / (s["q"] - 1) if s["q"] > 1 else np.inf,
                 "campaign_uplift": s["campaign_uplift"],
+                "median_spend_level": s["p"] * s["v"] / gamma_dist.ppf(0.5, s["q"]),
             })
         return pd.DataFrame(rows).astype({"needs_segment": "str"}).set_index("needs_segment")
+
+
+def nickname_table() -> dict[str, tuple[str, ...]]:
+    """The nicknames the generator may use: Faker first name -> shorter nicknames (``nicknames`` package)."""
+    return dict(_nickname_table())
 
 
 def _format_phones_masked(numbers: np.ndarray, fmt: str, present: np.ndarray) -> np.ndarray:
@@ -1137,7 +1176,8 @@ def load_crm_world() -> CRMWorld:
     tables = {}
     for name, spec in _CSV_SCHEMA.items():
         tables[name] = _read_table(data_path("crm_world", f"{name}.csv"), spec)
-    tp = pd.read_csv(data_path("crm_world", "truth_params.csv")).astype({"needs_segment": "str"}).set_index("needs_segment")
+    tp = pd.read_csv(data_path("crm_world", "truth_params.csv")).astype({"needs_segment": "str"})
+    tp = tp.set_index("needs_segment")
     dd = pd.read_csv(data_path("crm_world", "data_dictionary.csv"), dtype=str, keep_default_na=False)
     return CRMWorld(truth_params=tp, data_dictionary=dd, config=cfg, **tables)
 
@@ -1198,6 +1238,7 @@ _CSV_SCHEMA: dict[str, dict[str, str]] = {
         'price_sensitivity': 'float64',
         'preferred_channel': 'str',
         'satisfaction_propensity': 'float64',
+        'campaign_response_prob': 'float64',
         'dropout_date': 'datetime64[ns]',
         'household_id': 'str',
         'n_systems': 'int64',
@@ -1243,6 +1284,7 @@ _CSV_SCHEMA: dict[str, dict[str, str]] = {
         'channel': 'str',
         'category': 'str',
         'amount': 'float64',
+        'discount': 'float64',
     },
     'interactions': {
         'interaction_id': 'str',
@@ -1277,6 +1319,8 @@ _CSV_SCHEMA: dict[str, dict[str, str]] = {
         'spend': 'float64',
         'expected_purchases': 'float64',
         'expected_spend': 'float64',
+        'treatment_extra_purchase_prob': 'float64',
+        'treatment_extra_revenue': 'float64',
     },
     'future_transactions': {
         'transaction_id': 'str',
@@ -1285,5 +1329,6 @@ _CSV_SCHEMA: dict[str, dict[str, str]] = {
         'channel': 'str',
         'category': 'str',
         'amount': 'float64',
+        'discount': 'float64',
     },
 }

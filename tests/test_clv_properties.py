@@ -1,0 +1,73 @@
+"""Predictions stay finite and in range for extreme but valid inputs (hypothesis)."""
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crm_models.clv import BaseModel, BetaGeo, ModifiedBetaGeo, ParetoNBD
+
+positive = st.floats(min_value=0.05, max_value=50.0)
+scale = st.floats(min_value=0.1, max_value=1000.0)
+
+
+def _model(cls, **params):
+    k = len(params)
+    doc = {
+        "format": "crm_models.clv",
+        "format_version": 1,
+        "model": cls.__name__,
+        "hyper_parameters": {},
+        "params": params,
+        "covariance_log": np.eye(k).tolist(),
+        "log_likelihood": -1.0,
+        "n_obs": 100,
+    }
+    return BaseModel.from_dict(doc)
+
+
+@st.composite
+def customers(draw):
+    T = draw(st.floats(min_value=0.01, max_value=10_000.0))
+    x = draw(st.integers(min_value=0, max_value=10_000))
+    t_x = 0.0 if x == 0 else draw(st.floats(min_value=0.0, max_value=T))
+    return x, t_x, T
+
+
+@st.composite
+def models(draw):
+    kind = draw(st.sampled_from(["bg", "mbg", "pnbd"]))
+    r, alpha = draw(positive), draw(scale)
+    if kind == "pnbd":
+        return _model(ParetoNBD, r=r, alpha=alpha, s=draw(positive), beta=draw(scale))
+    cls = BetaGeo if kind == "bg" else ModifiedBetaGeo
+    return _model(cls, r=r, alpha=alpha, a=draw(positive), b=draw(positive))
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(
+    model=models(),
+    rows=st.lists(customers(), min_size=1, max_size=5),
+    t=st.floats(min_value=0.0, max_value=10_000.0),
+    dt=st.floats(min_value=1e-3, max_value=10_000.0),
+)
+def test_predictions_are_finite_and_in_range(model, rows, t, dt):
+    data = pd.DataFrame(rows, columns=["frequency", "recency", "T"])
+    pa = model.probability_alive(data).to_numpy()
+    assert np.all(np.isfinite(pa)) and np.all((pa >= 0) & (pa <= 1))
+    e1 = model.expected_purchases(data, t).to_numpy()
+    e2 = model.expected_purchases(data, t + dt).to_numpy()
+    assert np.all(np.isfinite(e1)) and np.all(np.isfinite(e2))
+    assert np.all(e1 >= 0)
+    assert np.all(e2 >= e1 - 1e-9 * np.maximum(1.0, e1))
+    n1, n2 = model.expected_purchases_new_customer([t, t + dt]).to_numpy()
+    assert np.isfinite(n1) and np.isfinite(n2) and 0 <= n1 <= n2 + 1e-9 * max(1.0, n1)
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(model=models(), rows=st.lists(customers(), min_size=1, max_size=5))
+def test_likelihood_is_finite_for_extreme_customers(model, rows):
+    data = pd.DataFrame(rows, columns=["frequency", "recency", "T"])
+    arrays = model._make_arrays(*(data[c].to_numpy(float) for c in ("frequency", "recency", "T")))
+    value, grad = model._neg_log_likelihood(np.log(model.params_.to_numpy()), arrays, np.ones(len(data)))
+    assert np.isfinite(value) and np.all(np.isfinite(grad))
