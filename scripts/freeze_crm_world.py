@@ -75,6 +75,13 @@ phone formats from `phonenumbers`. Licence: MIT, as the package.
 
 Everything in `records`, `transactions`, `interactions` and the campaign's design and outcome
 columns is what the company observes; everything else is truth, for grading models.
+
+**Modelling notes.** Acquisition runs up to the last day, so a few people (6 in the default world)
+were acquired on 2024-12-31 and have T = 0 in a day-grain summary (`rfm_summary(...,
+observation_period_end="2024-12-31")`); they carry no information about repeat buying and
+`crm_models.clv.BetaGeo` requires T > 0, so leave them out of fits. The campaign's extra purchases
+(`campaign.induced_transaction_id`) are outside the BG/NBD process; leave them out when checking a
+BG/NBD fit against `truth_params`. `end` and `holdout_end` are included in full (to midnight).
 """
 
 

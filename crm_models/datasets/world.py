@@ -505,6 +505,14 @@ def make_crm_world(
 
 
 class _Builder:
+    """Builds one world step by step; the steps' order is the order of the random draws.
+
+    Times inside are floats in weeks after each person's acquisition (``E``: to ``end``,
+    ``H``: to ``holdout_end``, ``tau``: dropout, ``L``: end of the observed active life);
+    they become timestamps only when the tables are assembled. Changing the order of the
+    steps or of the draws within them changes every world, including the frozen one.
+    """
+
     def __init__(self, cfg, rng, t_start, t_end, t_hold):
         self.cfg, self.rng = cfg, rng
         self.t_start, self.t_end, self.t_hold = t_start, t_end, t_hold
@@ -539,7 +547,6 @@ class _Builder:
         self.pref_cat = _categorical(rng, cat[seg])
         ps = np.array([s["price_sensitivity"] for s in self.segs])
         self.price_sens = rng.beta(ps[seg, 0], ps[seg, 1])
-        # satisfaction propensity: higher for low dropout probability (standardised logit p)
         # campaign response: P(extra purchase | treated and alive), by segment and value; the value
         # reference is the segment's population median spend level p v / median(Gamma(q, 1))
         from scipy.stats import gamma as gamma_dist
@@ -548,6 +555,7 @@ class _Builder:
         med = self.seg_array("p") * self.seg_array("v") / gamma_dist.ppf(0.5, self.seg_array("q"))
         u = self.seg_array("campaign_uplift")[seg] * (self.spend_level / med[seg]) ** cc["value_elasticity"]
         self.response_prob = np.clip(u, 0.0, cc["max_uplift"])
+        # satisfaction propensity: higher for low dropout probability (standardised logit p)
         lp = np.log(self.p / (1 - self.p))
         self.sat_z = -(lp - lp.mean()) / (lp.std() + 1e-12) * 0.8 + rng.normal(0, 0.6, n)
 

@@ -1,0 +1,46 @@
+"""Identify customers: resolve records from every channel to one stable customer id.
+
+The first task of CRM (Peppers & Rogers' "Identify") is to recognise the same party across the
+company's systems. This package standardises contact data, links records with a Fellegi-Sunter
+model trained by Splink (DuckDB backend by default, Spark optional), clusters linked records into
+customers with stable ids, builds golden records and grades the result against truth.
+
+>>> from crm_models.datasets import load_crm_world
+>>> from crm_models.identify import resolve_customers, evaluate
+>>> world = load_crm_world()                                    # doctest: +SKIP
+>>> result = resolve_customers(world.records)                   # doctest: +SKIP
+>>> evaluate(result, world.record_truth.set_index("record_id")["person_id"])  # doctest: +SKIP
+"""
+
+from crm_models.identify.evaluate import (
+    bcubed_metrics,
+    cluster_metrics,
+    evaluate,
+    explain_pair,
+    pairwise_metrics,
+    plot_threshold_sweep,
+    plot_waterfall,
+    threshold_sweep,
+)
+from crm_models.identify.golden import SURVIVORSHIP_RULES, golden_records
+from crm_models.identify.resolve import DEFAULT_THRESHOLD, Resolution, resolve_customers, resolve_exact
+from crm_models.identify.standardise import StandardisedRecords, standardise_records
+
+__all__ = [
+    "resolve_customers",
+    "resolve_exact",
+    "Resolution",
+    "DEFAULT_THRESHOLD",
+    "standardise_records",
+    "StandardisedRecords",
+    "golden_records",
+    "SURVIVORSHIP_RULES",
+    "evaluate",
+    "pairwise_metrics",
+    "bcubed_metrics",
+    "cluster_metrics",
+    "threshold_sweep",
+    "plot_threshold_sweep",
+    "explain_pair",
+    "plot_waterfall",
+]

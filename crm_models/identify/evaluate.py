@@ -1,0 +1,232 @@
+"""Grade a resolution against the truth, sweep the threshold, and explain one match.
+
+Both clusterings are given as Series indexed by record id (predicted customer id; true person
+id). Pairwise metrics count pairs of records put together; B-cubed metrics average, over
+records, how much of a record's predicted cluster is right (precision) and how much of its true
+cluster it found (recall) (Bagga & Baldwin 1998; Amigo et al. 2009).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "pairwise_metrics",
+    "bcubed_metrics",
+    "cluster_metrics",
+    "evaluate",
+    "threshold_sweep",
+    "plot_threshold_sweep",
+    "explain_pair",
+    "plot_waterfall",
+]
+
+
+def _aligned(predicted: pd.Series, truth: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(predicted, pd.DataFrame):
+        predicted = predicted["customer_id"]
+    if not predicted.index.is_unique or not truth.index.is_unique:
+        raise ValueError("predicted and truth must each list every record id once")
+    missing = predicted.index.difference(truth.index)
+    if len(missing):
+        raise ValueError(f"truth has no entity for {len(missing)} record(s), e.g. {list(missing[:5])}")
+    t = truth.reindex(predicted.index)
+    return pd.factorize(predicted.to_numpy())[0], pd.factorize(t.to_numpy())[0]
+
+
+def _f1(p: float, r: float) -> float:
+    return 2 * p * r / (p + r) if p + r > 0 else 0.0
+
+
+def _pairs(counts: np.ndarray) -> float:
+    counts = counts.astype(np.float64)
+    return float((counts * (counts - 1) / 2).sum())
+
+
+def pairwise_metrics(predicted: pd.Series, truth: pd.Series) -> dict[str, float]:
+    """Pairwise precision, recall and F1 over all pairs of records.
+
+    A predicted pair is two records with the same predicted id; it is correct when they also
+    share the true id. Precision (recall) is 1 when there are no predicted (true) pairs.
+    """
+    p, t = _aligned(predicted, truth)
+    joint = pd.Series(1, index=pd.MultiIndex.from_arrays([p, t])).groupby(level=[0, 1]).size().to_numpy()
+    tp = _pairs(joint)
+    pred_pairs = _pairs(np.bincount(p))
+    true_pairs = _pairs(np.bincount(t))
+    precision = tp / pred_pairs if pred_pairs else 1.0
+    recall = tp / true_pairs if true_pairs else 1.0
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": _f1(precision, recall),
+        "true_positive_pairs": tp,
+        "predicted_pairs": pred_pairs,
+        "true_pairs": true_pairs,
+    }
+
+
+def bcubed_metrics(predicted: pd.Series, truth: pd.Series) -> dict[str, float]:
+    """B-cubed precision, recall and F1 (averaged over records)."""
+    p, t = _aligned(predicted, truth)
+    frame = pd.DataFrame({"p": p, "t": t})
+    n_pt = frame.groupby(["p", "t"])["p"].transform("size").to_numpy(np.float64)
+    n_p = frame.groupby("p")["p"].transform("size").to_numpy(np.float64)
+    n_t = frame.groupby("t")["t"].transform("size").to_numpy(np.float64)
+    precision = float((n_pt / n_p).mean())
+    recall = float((n_pt / n_t).mean())
+    return {"precision": precision, "recall": recall, "f1": _f1(precision, recall)}
+
+
+def cluster_metrics(predicted: pd.Series, truth: pd.Series) -> dict[str, float]:
+    """Cluster counts: predicted and true clusters, exactly right clusters, and singletons."""
+    p, t = _aligned(predicted, truth)
+    frame = pd.DataFrame({"p": p, "t": t})
+    per_p = frame.groupby("p")["t"].agg(["nunique", "size", "first"])
+    size_t = frame.groupby("t").size()
+    exact = int(((per_p["nunique"] == 1) & (per_p["size"].to_numpy() == size_t.loc[per_p["first"]].to_numpy())).sum())
+    return {
+        "records": len(frame),
+        "predicted_clusters": int(per_p.shape[0]),
+        "true_clusters": int(size_t.shape[0]),
+        "exactly_right_clusters": exact,
+        "predicted_singletons": int((per_p["size"] == 1).sum()),
+        "true_singletons": int((size_t == 1).sum()),
+    }
+
+
+def evaluate(predicted, truth: pd.Series) -> pd.DataFrame:
+    """One table of pairwise, B-cubed and cluster metrics (``predicted``: Series or Resolution)."""
+    if hasattr(predicted, "crosswalk"):
+        predicted = predicted.crosswalk["customer_id"]
+    pw, b3, cm = pairwise_metrics(predicted, truth), bcubed_metrics(predicted, truth), cluster_metrics(predicted, truth)
+    rows = {f"pairwise_{k}": v for k, v in pw.items() if k in ("precision", "recall", "f1")}
+    rows |= {f"bcubed_{k}": v for k, v in b3.items()}
+    rows |= {k: float(v) for k, v in cm.items()}
+    return pd.DataFrame({"value": pd.Series(rows)})
+
+
+def threshold_sweep(result, truth: pd.Series, thresholds=None) -> pd.DataFrame:
+    """Pairwise and B-cubed metrics and cluster counts when linking at each threshold.
+
+    Uses the scored pairs of ``result`` (a :class:`~crm_models.identify.resolve.Resolution`):
+    at every threshold the pairs at or above it (and the decisive ones), less the vetoed ones,
+    form the customers.
+    """
+    from crm_models.identify.resolve import _components
+
+    if thresholds is None:
+        thresholds = [0.01, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999]
+    ids = result.crosswalk.index
+    pos = pd.Series(np.arange(len(ids)), index=ids)
+    left = pos.loc[result.pairs["record_id_l"]].to_numpy()
+    right = pos.loc[result.pairs["record_id_r"]].to_numpy()
+    prob = result.pairs["match_probability"].fillna(0.0).to_numpy()
+    decisive = result.pairs["decisive"].to_numpy(bool)
+    vetoed = result.pairs["vetoed"].to_numpy(bool) if "vetoed" in result.pairs else np.zeros(len(prob), bool)
+    rows = []
+    for th in thresholds:
+        keep = ((prob >= th) | decisive) & ~vetoed
+        labels = pd.Series(_components(len(ids), left[keep], right[keep]), index=ids)
+        pw, b3 = pairwise_metrics(labels, truth), bcubed_metrics(labels, truth)
+        rows.append(
+            {
+                "threshold": th,
+                "linked_pairs": int(keep.sum()),
+                "customers": int(labels.nunique()),
+                "pairwise_precision": pw["precision"],
+                "pairwise_recall": pw["recall"],
+                "pairwise_f1": pw["f1"],
+                "bcubed_f1": b3["f1"],
+            }
+        )
+    return pd.DataFrame(rows).set_index("threshold")
+
+
+def plot_threshold_sweep(sweep: pd.DataFrame, ax=None, *, chosen: float | None = None):
+    """Precision, recall and F1 against the match-probability threshold (log-odds axis)."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    x = sweep.index.to_numpy(dtype=float)
+    for col, style in (("pairwise_precision", "-o"), ("pairwise_recall", "-s"), ("pairwise_f1", "-^"),
+                       ("bcubed_f1", "--")):
+        ax.plot(x, sweep[col].to_numpy(), style, label=col.replace("_", " "))
+    ax.set_xscale("logit")
+    ax.set_xlabel("match probability threshold")
+    ax.set_ylabel("score")
+    if chosen is not None:
+        ax.axvline(chosen, color="grey", lw=1, ls=":", label=f"threshold {chosen}")
+    ax.legend(loc="lower left")
+    ax.set_title("Threshold trade-off against the truth")
+    return ax
+
+
+def _shown(value) -> str:
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+
+
+def explain_pair(result, record_id_l, record_id_r) -> pd.DataFrame:
+    """Match weight of each field for one scored pair, as a waterfall table.
+
+    Rows: the prior (``log2`` of the prior odds), then every comparison with both values, the
+    level the pair fell in and its weight ``log2(m/u)`` (bits, term-frequency adjustments
+    included), and the running total; the last row is the final match weight and probability.
+    """
+    pairs = result.pairs
+    hit = pairs.loc[((pairs["record_id_l"] == record_id_l) & (pairs["record_id_r"] == record_id_r))
+                    | ((pairs["record_id_l"] == record_id_r) & (pairs["record_id_r"] == record_id_l))]
+    if hit.empty:
+        raise ValueError(
+            f"the pair ({record_id_l!r}, {record_id_r!r}) was not scored: no blocking rule brought it together "
+            "(or its match probability is below 0.001)"
+        )
+    row = hit.iloc[0]
+    params = result.parameters
+    prior = float(result.model.get("probability_two_random_records_match", np.nan))
+    rows = [{"field": "prior", "left": "", "right": "", "level": "P(match) before comparing",
+             "weight": float(np.log2(prior / (1 - prior)))}]
+    for comp in params["comparison"].drop_duplicates():
+        gamma = row.get(f"gamma_{comp}")
+        if gamma is None or pd.isna(gamma):
+            continue
+        gamma = int(gamma)
+        level = params.loc[(params["comparison"] == comp) & (params["gamma"] == gamma), "level"]
+        weight = float(row.get(f"mw_{comp}", 0.0)) + float(row.get(f"mw_tf_adj_{comp}", 0.0) or 0.0)
+        fields = {"name": ("first_name", "last_name"), "address": ("street", "postcode", "city")}.get(comp, (comp,))
+        left, right = (
+            " ".join(_shown(row.get(f"{f}_{side}")) for f in fields).strip() or "(missing)" for side in ("l", "r")
+        )
+        rows.append({"field": comp, "left": left, "right": right,
+                     "level": level.iloc[0] if len(level) else ("missing" if gamma == -1 else str(gamma)),
+                     "weight": 0.0 if gamma == -1 else weight})
+    table = pd.DataFrame(rows)
+    table["cumulative"] = table["weight"].cumsum()
+    total = float(table["weight"].sum())
+    final = pd.DataFrame([{"field": "total", "left": "", "right": "",
+                           "level": f"match probability {2**total / (1 + 2**total):.4f}", "weight": total,
+                           "cumulative": total}])
+    return pd.concat([table, final], ignore_index=True)
+
+
+def plot_waterfall(explanation: pd.DataFrame, ax=None):
+    """Waterfall of match weights (bits) from :func:`explain_pair`, drawn with matplotlib."""
+    import matplotlib.pyplot as plt
+
+    steps = explanation.loc[explanation["field"] != "total"]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4))
+    start = steps["cumulative"].to_numpy() - steps["weight"].to_numpy()
+    colours = np.where(steps["weight"].to_numpy() >= 0, "tab:green", "tab:red")
+    x = np.arange(len(steps))
+    ax.bar(x, steps["weight"].to_numpy(), bottom=start, color=colours, edgecolor="black", lw=0.5)
+    total = float(explanation["weight"].iloc[-1] if explanation["field"].iloc[-1] == "total" else steps["weight"].sum())
+    ax.bar([len(steps)], [total], color="tab:blue", edgecolor="black", lw=0.5)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xticks(np.arange(len(steps) + 1), [*steps["field"], "total"], rotation=30, ha="right")
+    ax.set_ylabel("match weight (bits)")
+    p = 2**total / (1 + 2**total)
+    ax.set_title(f"Why these two records match: total {total:.1f} bits, probability {p:.4f}")
+    return ax

@@ -1,0 +1,130 @@
+"""resolve_customers: every record once, stable ids, incremental linking, accuracy, bad input."""
+
+import importlib.util
+
+import numpy as np
+import pandas as pd
+import pytest
+from identify_fixture import make_fixture
+
+from crm_models.identify import evaluate, explain_pair, resolve_customers, resolve_exact, threshold_sweep
+
+
+@pytest.fixture(scope="module")
+def world():
+    records, truth = make_fixture(n_people=150, seed=3)
+    return records, truth
+
+
+@pytest.fixture(scope="module")
+def result(world):
+    records, _ = world
+    return resolve_customers(records, default_region="GB", seed=1)
+
+
+def test_every_record_exactly_once(world, result):
+    records, _ = world
+    cw = result.crosswalk
+    assert list(cw.index) == list(records["record_id"])  # input order, nothing lost or added
+    assert cw.index.is_unique and cw["customer_id"].notna().all()
+    assert set(result.golden.index) == set(cw["customer_id"])
+    assert result.golden["n_records"].sum() == len(records)
+
+
+def test_accuracy_on_small_world_beats_exact_keys(world, result):
+    records, truth = world
+    m = evaluate(result, truth)["value"]
+    assert m["pairwise_f1"] >= 0.85 and m["bcubed_f1"] >= 0.9
+    baseline = evaluate(resolve_exact(records), truth)["value"]
+    assert m["bcubed_f1"] > baseline["bcubed_f1"]
+
+
+def test_same_input_in_any_row_order_gives_same_ids(world, result):
+    records, _ = world
+    shuffled = records.sample(frac=1.0, random_state=np.random.default_rng(5).integers(1 << 31))
+    again = resolve_customers(shuffled, default_region="GB", seed=1)
+    pd.testing.assert_series_equal(again.crosswalk["customer_id"].sort_index(),
+                                   result.crosswalk["customer_id"].sort_index())
+    # ids come from the smallest record id of each customer
+    for cid, group in result.crosswalk.groupby("customer_id"):
+        assert cid == "C-" + min(map(str, group.index))
+
+
+def test_incremental_linking_keeps_existing_ids(world):
+    records, truth = world
+    first_half = records.iloc[: len(records) // 2]
+    before = resolve_customers(first_half, default_region="GB", seed=1)
+    after = resolve_customers(records, default_region="GB", seed=1, existing=before)
+    old = before.crosswalk["customer_id"]
+    assert (after.crosswalk.loc[old.index, "customer_id"] == old).all()  # nobody renumbered or moved
+    # existing customers are never merged together
+    assert after.crosswalk.loc[old.index].groupby("customer_id").size().sum() == len(old)
+    assert after.crosswalk.loc[old.index, "customer_id"].nunique() == old.nunique()
+    new = after.crosswalk.drop(index=old.index)
+    assert new["customer_id"].isin(set(old)).any()  # some new records joined existing customers
+    assert (~new["customer_id"].isin(set(old))).any()  # and some started new ones
+    assert evaluate(after, truth)["value"]["bcubed_f1"] >= 0.85
+
+
+def test_golden_record_keeps_provenance(result):
+    golden = result.golden
+    std = result.standardised.set_index("record_id")
+    row = golden.loc[golden["n_records"].idxmax()]
+    for field in ("email", "phone", "date_of_birth", "last_name"):
+        if pd.notna(row[field]):
+            assert std.loc[row[f"{field}_record"], field] == row[field]
+            assert std.loc[row[f"{field}_record"], "source"] == row[f"{field}_source"]
+    # most recent valid e-mail wins
+    cid = golden.index[golden["n_records"] >= 2][0]
+    members = result.crosswalk.index[result.crosswalk["customer_id"] == cid]
+    emails = std.loc[members].dropna(subset=["email"]).sort_values("created_at")
+    if len(emails):
+        assert golden.loc[cid, "email"] == emails["email"].iloc[-1]
+
+
+def test_threshold_sweep_and_explanation(world, result):
+    _, truth = world
+    sweep = threshold_sweep(result, truth, thresholds=[0.1, 0.5, 0.9, 0.999])
+    assert sweep["customers"].is_monotonic_increasing
+    linked = result.pairs.loc[result.pairs["match_probability"] > 0.5].iloc[0]
+    table = explain_pair(result, linked["record_id_l"], linked["record_id_r"])
+    assert table["field"].iloc[0] == "prior" and table["field"].iloc[-1] == "total"
+    assert np.isclose(table["weight"].iloc[-1], linked["match_weight"], atol=1e-6)
+    with pytest.raises(ValueError, match="not scored"):
+        explain_pair(result, "nope", "neither")
+
+
+def test_bad_input_errors():
+    ok = pd.DataFrame({"record_id": [1, 2], "source": ["web", "store"], "email": ["a@b.com", "a@b.com"]})
+    with pytest.raises(ValueError, match="missing column"):
+        resolve_customers(ok.drop(columns="record_id"))
+    with pytest.raises(ValueError, match="unique"):
+        resolve_customers(ok.assign(record_id=[1, 1]))
+    with pytest.raises(ValueError, match="no usable identifying column"):
+        resolve_customers(ok[["record_id", "source"]].assign(note=["x", "y"]))
+    with pytest.raises(ValueError, match="no usable identifying column"):
+        resolve_customers(ok.assign(email=["broken", None]))
+    with pytest.raises(ValueError, match="empty"):
+        resolve_customers(ok.iloc[:0])
+    with pytest.raises(ValueError, match="threshold"):
+        resolve_customers(ok, threshold=1.5)
+    with pytest.raises(ValueError, match="missing ids"):
+        resolve_customers(ok.assign(record_id=[1, None]))
+
+
+def test_single_record_is_its_own_customer():
+    one = pd.DataFrame({"record_id": ["x1"], "source": ["web"], "last_name": ["Lee"]})
+    res = resolve_customers(one)
+    assert res.crosswalk["customer_id"].tolist() == ["C-x1"]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("pyspark") is None,
+                    reason="pyspark is not installed: the Spark backend is optional (pip install pyspark)")
+def test_spark_backend_matches_duckdb(world, result):  # pragma: no cover - needs pyspark
+    from pyspark.sql import SparkSession
+
+    spark = SparkSession.builder.master("local[1]").getOrCreate()
+    records, truth = world
+    res = resolve_customers(records, default_region="GB", seed=1, backend="spark", spark=spark)
+    assert len(res.crosswalk) == len(records)
+    assert evaluate(res, truth)["value"]["bcubed_f1"] >= 0.85
