@@ -292,3 +292,13 @@ def test_sbg_unfitted_and_bad_arguments():
         m.survival([1.5])
     with pytest.raises(ValueError, match="discount_rate"):
         m.discounted_expected_lifetime(-0.1)
+
+
+def test_sbg_extreme_horizons_stay_finite():
+    m = ShiftedBetaGeo().fit(simulate_shifted_beta_geo(1_000, {"alpha": 0.7, "beta": 1.2}, 6, seed=3))
+    s = m.survival([0, 1, 100, 10_000]).to_numpy()
+    assert s[0] == 1 and np.all(np.diff(s) < 0) and np.all((s > 0) & (s <= 1))
+    r = m.retention_rate([1, 10_000]).to_numpy()
+    assert 0 < r[0] < r[1] < 1
+    derl = m.discounted_expected_residual_lifetime(0.001, [0, 10_000]).to_numpy()
+    assert np.all(np.isfinite(derl)) and derl[1] > derl[0] > 0
