@@ -57,13 +57,49 @@ def neg_loglik(log_params, lost, survivors_end):
     return -float(ll), -np.array([ga * a, gb * b])
 
 
+def _hyp2f1_1(b, c, z):
+    """2F1(1, b; c; z) for 0 < b < c and 0 < z < 1, elementwise.
+
+    scipy's ``hyp2f1`` is used where it is finite; where it gives up (large b and c with z
+    near 1, e.g. thousands of renewals at a small discount rate) the defining series
+    sum_k prod_{j<k} (b+j)/(c+j) z^k is summed directly: its terms fall at least as fast as
+    z^k, so K terms leave a remainder below z^K / (1 - z).
+    """
+    b, c, z = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (b, c, z)))
+    out = np.array(hyp2f1(1.0, b, c, z), dtype=float, ndmin=1)
+    flat_b, flat_c, flat_z = b.ravel(), c.ravel(), z.ravel()
+    flat = out.ravel()
+    for i in np.flatnonzero(~np.isfinite(flat)):
+        flat[i] = _series(flat_b[i], flat_c[i], flat_z[i])
+    return flat.reshape(b.shape) if b.ndim else float(flat[0])
+
+
+def _series(b: float, c: float, z: float, chunk: int = 1_000_000) -> float:
+    lz = np.log(z)
+    n_terms = int(np.ceil((np.log(1e-16) + np.log1p(-z)) / lz)) + 10
+    if n_terms > 100_000_000:
+        raise ValueError(
+            f"discount rate {1 / z - 1:.2g} per period is too small to sum the residual lifetime accurately; "
+            "use a rate of at least 1e-6 per period"
+        )
+    total, log_term, start = 0.0, 0.0, 0
+    while start < n_terms:
+        k = np.arange(start, min(n_terms, start + chunk), dtype=float)
+        lr = np.log(b + k) - np.log(c + k) + lz  # log(term_{k+1} / term_k)
+        logs = log_term + np.concatenate([[0.0], np.cumsum(lr[:-1])])
+        total += float(np.exp(logs).sum())
+        log_term = logs[-1] + lr[-1]
+        start += chunk
+    return total
+
+
 def discounted_expected_lifetime(params, discount_rate):
     """E[DEL] of a just-acquired customer, in payments, first payment undiscounted.
 
     sum_{t>=0} S(t) / (1+d)^t = 2F1(1, beta; alpha+beta; 1/(1+d)) (Fader & Hardie 2010, eq. 5).
     """
     a, b = params
-    return hyp2f1(1.0, b, a + b, 1.0 / (1.0 + np.asarray(discount_rate, dtype=float)))
+    return _hyp2f1_1(b, a + b, 1.0 / (1.0 + np.asarray(discount_rate, dtype=float)))
 
 
 def discounted_expected_residual_lifetime(params, discount_rate, n_renewals):
@@ -75,4 +111,4 @@ def discounted_expected_residual_lifetime(params, discount_rate, n_renewals):
     a, b = params
     n = np.asarray(n_renewals, dtype=float) + 1.0
     z = 1.0 / (1.0 + np.asarray(discount_rate, dtype=float))
-    return (b + n - 1.0) / (a + b + n - 1.0) * hyp2f1(1.0, b + n, a + b + n, z)
+    return (b + n - 1.0) / (a + b + n - 1.0) * _hyp2f1_1(b + n, a + b + n, z)
