@@ -156,14 +156,25 @@ def log_pmf_new(params, x, n):
     head = lchoose(n, x) + betaln(a + x, b + n - x) + betaln(g, d + n) + base
     out = np.full(x.shape, -np.inf)
     ok = (x >= 0) & (x <= n)
-    wmax = int(np.max(np.where(ok, n - x, 0), initial=0))
-    terms = [head[:, None]]
-    if wmax > 0:
-        i = x[:, None] + np.arange(wmax, dtype=float)[None, :]
-        valid = i < n[:, None]
-        ii = np.where(valid, i, x[:, None])
-        lt = lchoose(ii, x[:, None]) + betaln(a + x[:, None], b + ii - x[:, None]) + betaln(g + 1.0, d + ii) + base
-        terms.append(np.where(valid, lt, -np.inf))
-    total = logsumexp(np.concatenate(terms, axis=1), axis=1)
+    width = np.where(ok, n - x, 0).astype(np.int64)
+    total = head.copy()
+    # rows in blocks so that the (rows x terms) matrix stays below _BLOCK_CELLS cells
+    order = np.argsort(width, kind="stable")
+    start = 0
+    while start < len(order):
+        # widths ascend along `order`: size the block by the width at its tentative last row
+        tentative = start + max(1, _BLOCK_CELLS // max(int(width[order[start]]), 1)) - 1
+        size = max(1, _BLOCK_CELLS // max(int(width[order[min(len(order) - 1, tentative)]]), 1))
+        rows = order[start : start + size]
+        wmax = int(width[rows].max(initial=0))
+        if wmax > 0:
+            xr, nr = x[rows][:, None], n[rows][:, None]
+            i = xr + np.arange(wmax, dtype=float)[None, :]
+            valid = i < nr
+            ii = np.where(valid, i, xr)
+            lt = lchoose(ii, xr) + betaln(a + xr, b + ii - xr) + betaln(g + 1.0, d + ii) + base
+            lt = np.where(valid, lt, -np.inf)
+            total[rows] = logsumexp(np.concatenate([head[rows][:, None], lt], axis=1), axis=1)
+        start += len(rows)
     out[ok] = total[ok]
     return out
