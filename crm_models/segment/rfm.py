@@ -14,8 +14,8 @@ never split: every customer with the same value gets the same score. The score o
 is ``1 + floor(n_groups * F(v-))``, where ``F(v-)`` is the share of training customers with a
 strictly worse value (the "min" rank, as a percentile). A value held by more customers than one
 group's share therefore pushes the next value up several groups and some scores stay empty (on
-CDNOW frequency only 1, 4 and 5 occur): a score always means "at least this share of customers
-is worse". The edges are stored (``edges_``) and applied by ``transform``: a new value gets the
+the CDNOW calibration data frequency scores 1, 3, 4 and 5 occur, never 2): a score always means
+"at least this share of customers is worse". The edges are stored (``edges_``) and applied by ``transform``: a new value gets the
 score of the largest learned edge it reaches.
 """
 
