@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from crm_models._validation import fail_rows
 from crm_models.segment._base import check_fitted, numeric_frame
 
 __all__ = ["RFMScorer", "default_segment_rules", "check_segment_rules", "assign_segments", "SCORES"]
@@ -202,8 +203,6 @@ class RFMScorer:
         cols = [self.frequency_col, self.recency_col, self.T_col, self.monetary_col]
         x = numeric_frame(summary, cols, what="RFM summary")
         since = x[self.T_col] - x[self.recency_col]
-        from crm_models._validation import fail_rows
-
         fail_rows(summary, since.to_numpy() < 0, self.recency_col, f"must not exceed '{self.T_col}'", what="RFM summary")
         fail_rows(summary, x[self.frequency_col].to_numpy() < 0, self.frequency_col, "must not be negative",
                   what="RFM summary")
