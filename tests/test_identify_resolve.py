@@ -54,7 +54,12 @@ def test_incremental_linking_keeps_existing_ids(world):
     records, truth = world
     first_half = records.iloc[: len(records) // 2]
     before = resolve_customers(first_half, default_region="GB", seed=1)
-    after = resolve_customers(records, default_region="GB", seed=1, existing=before)
+    # a crosswalk DataFrame works as well as a Resolution; unknown records are reported, not kept
+    crosswalk = pd.concat([before.crosswalk.reset_index(),
+                           pd.DataFrame({"record_id": ["GONE"], "customer_id": ["C-GONE"], "source": ["web"]})])
+    with pytest.warns(UserWarning, match="not in records"):
+        after = resolve_customers(records, default_region="GB", seed=1, existing=crosswalk)
+    assert "GONE" not in after.crosswalk.index
     old = before.crosswalk["customer_id"]
     assert (after.crosswalk.loc[old.index, "customer_id"] == old).all()  # nobody renumbered or moved
     # existing customers are never merged together
@@ -110,6 +115,16 @@ def test_bad_input_errors():
         resolve_customers(ok, threshold=1.5)
     with pytest.raises(ValueError, match="missing ids"):
         resolve_customers(ok.assign(record_id=[1, None]))
+
+
+def test_other_column_names_and_no_source_column(world):
+    records, truth = world
+    renamed = records.iloc[:80].rename(columns={"record_id": "key", "email": "mail", "postcode": "zip"})
+    res = resolve_customers(renamed.drop(columns="source"), record_id_col="key", source_col=None,
+                            columns={"email": "mail", "postcode": "zip"}, default_region="GB")
+    assert list(res.crosswalk.index) == list(renamed["key"]) and res.crosswalk.index.name == "key"
+    assert res.standardised["email"].notna().any() and res.standardised["postcode"].notna().any()
+    assert evaluate(res, truth)["value"]["bcubed_f1"] >= 0.85
 
 
 def test_single_record_is_its_own_customer():

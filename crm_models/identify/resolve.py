@@ -362,7 +362,7 @@ def resolve_customers(
     dob_formats: Mapping[str, str | list[str]] | None = None,
     backend: str = "duckdb",
     spark: Any = None,
-    max_pairs_u: float = 2e6,
+    max_pairs_u: float = 1e6,
 ) -> Resolution:
     """Resolve records from several systems to one stable customer id each.
 
