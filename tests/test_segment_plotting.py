@@ -1,0 +1,51 @@
+"""Every segment plot draws on hand-made data and returns its Axes (pictures are checked in notebook 03)."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from crm_models.segment import (  # noqa: E402
+    NeedsSegmenter,
+    RFMScorer,
+    concentration_curve,
+    migration_matrix,
+    segment_matrix,
+)
+from crm_models.segment import plotting  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_plots_draw():
+    rng = np.random.default_rng(0)
+    n = 120
+    ids = pd.Index([f"c{i}" for i in range(n)])
+    T = np.full(n, 30.0)
+    s = pd.DataFrame({"frequency": rng.poisson(2, n).astype(float), "recency": rng.uniform(0, 30, n), "T": T,
+                      "monetary_value": rng.gamma(2, 10, n)}, index=ids)
+    scores = RFMScorer().fit_transform(s)
+    value = pd.Series(rng.gamma(1, 10, n), index=ids)
+    X = pd.DataFrame(rng.normal(size=(n, 3)), columns=["a", "b", "c"], index=ids)
+    seg = NeedsSegmenter(k_range=[2, 3], n_init=2).fit(X)
+    needs = seg.predict(X)
+    axes = [
+        plotting.plot_rfm_grid(scores),
+        plotting.plot_segment_sizes(scores["segment"], value),
+        plotting.plot_concentration({"value": concentration_curve(value)}),
+        plotting.plot_selection(seg),
+        plotting.plot_profiles(seg),
+        plotting.plot_heatmap(segment_matrix(scores["segment"], needs, value).counts),
+        plotting.plot_migration(migration_matrix(scores["segment"], needs)),
+    ]
+    assert all(isinstance(ax, matplotlib.axes.Axes) for ax in axes)
+    with pytest.raises(ValueError, match="nothing to plot"):
+        plotting.plot_selection(NeedsSegmenter(n_segments=2, n_init=2).fit(X))
