@@ -49,4 +49,8 @@ __all__ = [
 ]
 
 # --- discrete-time / contractual models and diagnostics (branch clv-discrete) -----------
-# (add: from crm_models.clv.<module> import BetaGeoBetaBinom, ShiftedBetaGeo, ...; and extend __all__)
+from crm_models.clv.beta_geo_beta_binom import BetaGeoBetaBinom, simulate_beta_geo_beta_binom  # noqa: E402
+from crm_models.clv.shifted_beta_geo import ShiftedBetaGeo, simulate_shifted_beta_geo  # noqa: E402
+from crm_models.clv.diagnostics import compare_models  # noqa: E402
+
+__all__ += ["BetaGeoBetaBinom", "ShiftedBetaGeo", "simulate_beta_geo_beta_binom", "simulate_shifted_beta_geo", "compare_models"]

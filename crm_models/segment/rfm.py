@@ -14,8 +14,8 @@ never split: every customer with the same value gets the same score. The score o
 is ``1 + floor(n_groups * F(v-))``, where ``F(v-)`` is the share of training customers with a
 strictly worse value (the "min" rank, as a percentile). A value held by more customers than one
 group's share therefore pushes the next value up several groups and some scores stay empty (on
-CDNOW frequency only 1, 4 and 5 occur): a score always means "at least this share of customers
-is worse". The edges are stored (``edges_``) and applied by ``transform``: a new value gets the
+the CDNOW calibration data frequency scores 1, 3, 4 and 5 occur, never 2): a score always means
+"at least this share of customers is worse". The edges are stored (``edges_``) and applied by ``transform``: a new value gets the
 score of the largest learned edge it reaches.
 """
 
@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from crm_models._validation import fail_rows
 from crm_models.segment._base import check_fitted, numeric_frame
 
 __all__ = ["RFMScorer", "default_segment_rules", "check_segment_rules", "assign_segments", "SCORES"]
@@ -202,8 +203,6 @@ class RFMScorer:
         cols = [self.frequency_col, self.recency_col, self.T_col, self.monetary_col]
         x = numeric_frame(summary, cols, what="RFM summary")
         since = x[self.T_col] - x[self.recency_col]
-        from crm_models._validation import fail_rows
-
         fail_rows(summary, since.to_numpy() < 0, self.recency_col, f"must not exceed '{self.T_col}'", what="RFM summary")
         fail_rows(summary, x[self.frequency_col].to_numpy() < 0, self.frequency_col, "must not be negative",
                   what="RFM summary")

@@ -1,0 +1,133 @@
+"""Matplotlib diagnostics for the lifetime-value models.
+
+Each function draws the table returned by a function of :mod:`crm_models.clv.diagnostics`
+(so the numbers a figure shows can be printed next to it) on ``ax`` (a new figure when
+``None``) and returns the Axes. Nothing here computes model quantities itself.
+
+    >>> from crm_models.clv import diagnostics, plotting
+    >>> check = diagnostics.repeat_purchase_histogram(model, summary)   # doctest: +SKIP
+    >>> ax = plotting.plot_repeat_purchase_histogram(check)             # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from crm_models.clv.diagnostics import HistogramCheck
+
+__all__ = [
+    "plot_repeat_purchase_histogram",
+    "plot_tracking",
+    "plot_conditional_expectations",
+    "plot_matrix",
+    "plot_retention",
+]
+
+ACTUAL_COLOR = "#222222"
+MODEL_COLOR = "#d62728"
+
+
+def _ax(ax, figsize=(7, 4)):
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def plot_repeat_purchase_histogram(check: HistogramCheck, *, ax=None, title: str | None = None):
+    """Side-by-side bars of actual and model customers by repeat frequency, chi-square in the title."""
+    ax = _ax(ax)
+    table = check.table
+    pos = np.arange(len(table))
+    ax.bar(pos - 0.2, table["actual"], width=0.4, color=ACTUAL_COLOR, label="actual")
+    ax.bar(pos + 0.2, table["model"], width=0.4, color=MODEL_COLOR, label="model")
+    ax.set_xticks(pos, table.index.tolist())
+    ax.set_xlabel(f"repeat transactions ({table.index.name})")
+    ax.set_ylabel("customers")
+    ax.set_title(
+        title
+        or f"Repeat transactions: actual vs model (chi-square {check.chi_square:.1f}, {check.dof} df, p = {check.p_value:.2g})"
+    )
+    ax.legend()
+    return ax
+
+
+def plot_tracking(table: pd.DataFrame, *, cumulative: bool = True, ax=None, title: str | None = None):
+    """Actual (solid) vs model (dashed) repeat transactions per period, cumulative or incremental,
+    with a vertical line at the end of the calibration period. ``table`` from ``tracking_data``."""
+    ax = _ax(ax, figsize=(8, 4))
+    a, m = ("actual_cumulative", "model_cumulative") if cumulative else ("actual", "model")
+    x = table.index.to_numpy()
+    ax.plot(x, table[a].to_numpy(), color=ACTUAL_COLOR, label="actual")
+    ax.plot(x, table[m].to_numpy(), color=MODEL_COLOR, linestyle="--", label="model")
+    cal = table.index[table["phase"] == "calibration"]
+    if len(cal) and len(cal) < len(table):
+        ax.axvline(cal.max() + 0.5, color="grey", linestyle=":", label="end of calibration")
+    days = table.attrs.get("period_days", 7)
+    unit = "week" if days == 7 else f"period of {days} days"
+    ax.set_xlabel(f"{unit} (from {pd.Timestamp(table['start'].iloc[0]).date()})")
+    ax.set_ylabel("cumulative repeat transactions" if cumulative else "repeat transactions")
+    ax.set_title(title or ("Cumulative" if cumulative else "Incremental") + " repeat transactions: actual vs model")
+    ax.legend()
+    return ax
+
+
+def plot_conditional_expectations(table: pd.DataFrame, *, ax=None, title: str | None = None):
+    """Mean holdout purchases by calibration frequency, actual vs model (``conditional_expectations``)."""
+    ax = _ax(ax)
+    pos = np.arange(len(table))
+    ax.plot(pos, table["actual"].to_numpy(), color=ACTUAL_COLOR, marker="o", label="actual")
+    ax.plot(pos, table["model"].to_numpy(), color=MODEL_COLOR, marker="s", linestyle="--", label="model")
+    ax.set_xticks(pos, table.index.tolist())
+    ax.set_xlabel(f"repeat purchases in calibration ({table.index.name})")
+    ax.set_ylabel("mean purchases in holdout")
+    ax.set_title(title or "Conditional expectations in the holdout period")
+    ax.legend()
+    return ax
+
+
+def plot_matrix(
+    matrix: pd.DataFrame,
+    *,
+    ax=None,
+    title: str | None = None,
+    cmap: str = "viridis",
+    label: str = "",
+    vmin: float | None = None,
+    vmax: float | None = None,
+):
+    """Heatmap of a frequency x recency matrix (``probability_alive_matrix`` or
+    ``expected_purchases_matrix``), frequency increasing upwards; NaN cells are left blank."""
+    ax = _ax(ax, figsize=(7, 5))
+    values = np.ma.masked_invalid(matrix.to_numpy(dtype=float))
+    rec = matrix.columns.to_numpy(dtype=float)
+    freq = matrix.index.to_numpy(dtype=float)
+    half = np.diff(rec).min() / 2 if len(rec) > 1 else 0.5
+    extent = (rec.min() - half, rec.max() + half, freq.min() - 0.5, freq.max() + 0.5)
+    im = ax.imshow(values, origin="lower", aspect="auto", cmap=cmap, extent=extent, vmin=vmin, vmax=vmax,
+                   interpolation="nearest")
+    ax.figure.colorbar(im, ax=ax, label=label)
+    ax.set_xlabel(matrix.columns.name or "recency")
+    ax.set_ylabel(matrix.index.name or "frequency")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_retention(table: pd.DataFrame, *, ax=None, title: str | None = None, percent: bool = True):
+    """A cohort's survival, actual (dots) vs sBG (line), projected periods shaded (``retention_table``)."""
+    ax = _ax(ax)
+    scale = 100.0 if percent else 1.0
+    x = table.index.to_numpy()
+    ax.plot(x, scale * table["model_survival"].to_numpy(), color=MODEL_COLOR, label="sBG model")
+    ax.plot(x, scale * table["actual_survival"].to_numpy(), "o", color=ACTUAL_COLOR, label="actual")
+    proj = table.index[table["phase"] == "projected"]
+    if len(proj):
+        ax.axvspan(proj.min() - 0.5, proj.max() + 0.5, color="grey", alpha=0.15, label="projection")
+    ax.set_xlabel(table.index.name)
+    ax.set_ylabel("% of cohort surviving" if percent else "share of cohort surviving")
+    ax.set_ylim(0, scale * 1.02)
+    ax.set_title(title or "Survival: actual vs sBG")
+    ax.legend()
+    return ax

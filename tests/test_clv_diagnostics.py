@@ -1,0 +1,193 @@
+"""Diagnostics tables and their matplotlib plots (headless), on CDNOW, donations and cohorts."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from crm_models import calibration_holdout_split  # noqa: E402
+from crm_models.clv import BetaGeoBetaBinom, ShiftedBetaGeo, compare_models  # noqa: E402
+from crm_models.clv import diagnostics as dg  # noqa: E402
+from crm_models.clv import plotting as pl  # noqa: E402
+from crm_models.clv import BetaGeo, ModifiedBetaGeo  # noqa: E402
+from crm_models.datasets import load_cdnow, load_donations, load_retention_cohorts  # noqa: E402
+
+CAL_END, OBS_END = "1997-09-30", "1998-06-30"
+
+
+@pytest.fixture(scope="module")
+def cdnow():
+    return load_cdnow()
+
+
+@pytest.fixture(scope="module")
+def cal_holdout(cdnow):
+    return calibration_holdout_split(cdnow, "customer_id", "date", calibration_period_end=CAL_END,
+                                     observation_period_end=OBS_END)
+
+
+@pytest.fixture(scope="module")
+def cal(cal_holdout):
+    return cal_holdout.rename(columns={"frequency_cal": "frequency", "recency_cal": "recency", "T_cal": "T"})
+
+
+@pytest.fixture(scope="module")
+def bgnbd(cal):
+    return BetaGeo().fit(cal)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def test_histogram_counts_and_chi_square(bgnbd, cal):
+    check = dg.repeat_purchase_histogram(bgnbd, cal, max_frequency=7)
+    t = check.table
+    assert t.index.tolist() == ["0", "1", "2", "3", "4", "5", "6", "7+"]
+    assert t["actual"].sum() == len(cal) == 2357
+    assert t.loc["0", "actual"] == 1411  # 2357 customers, 946 repeaters
+    assert t["model"].sum() == pytest.approx(2357, rel=1e-9)
+    # the statistic is Pearson's chi-square of the table, dof = buckets - 1 - 4 parameters
+    chi = ((t["actual"] - t["model"]) ** 2 / t["model"]).sum()
+    assert check.chi_square == pytest.approx(chi) and check.dof == 3
+    assert 0 < check.p_value < 1
+    ax = pl.plot_repeat_purchase_histogram(check)
+    heights = [p.get_height() for p in ax.patches]
+    np.testing.assert_allclose(heights, np.concatenate([t["actual"], t["model"]]))
+    assert "chi-square" in ax.get_title()
+
+
+def test_histogram_on_a_repeat_pattern_table():
+    d = load_donations()
+    m = BetaGeoBetaBinom().fit(d, weights_col="n_donors")
+    check = dg.repeat_purchase_histogram(m, d, weights_col="n_donors", max_frequency=6)
+    assert check.table["actual"].tolist() == [3464, 1823, 1430, 1085, 1036, 1063, 1203]
+    # FHS 2010, Figure 3: the model's expected counts
+    np.testing.assert_allclose(check.table["model"], m.expected_pattern_counts(6, 11104), rtol=1e-9)
+
+
+def test_tracking_reproduces_published_counts(bgnbd, cdnow):
+    tr = dg.tracking_data(bgnbd, cdnow, "customer_id", "date", CAL_END, OBS_END)
+    assert len(tr) == 78 and tr.attrs["n_customers"] == 2357
+    assert (tr["phase"] == "calibration").sum() == 39
+    assert tr.loc[39, "end"] == pd.Timestamp(CAL_END)
+    # 2,457 repeat purchases in calibration (FHL 2005), the holdout total equals the split's
+    assert tr.loc[39, "actual_cumulative"] == 2457
+    assert tr["actual"].iloc[39:].sum() == 1882
+    np.testing.assert_allclose(tr["model"].cumsum(), tr["model_cumulative"])
+    # the model's cumulative count is the cohort's sum of E[X(t)] at the period's last day
+    first = cdnow.groupby("customer_id")["date"].min()
+    t_end = (pd.Timestamp(OBS_END) - first).dt.days / 7
+    expected = bgnbd.expected_purchases_new_customer(t_end.to_numpy()).sum()
+    assert tr["model_cumulative"].iloc[-1] == pytest.approx(expected, rel=1e-9)
+    # in calibration the model tracks within a few percent
+    assert abs(tr.loc[39, "model_cumulative"] / 2457 - 1) < 0.05
+    ax = pl.plot_tracking(tr, cumulative=True)
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), tr["actual_cumulative"])
+    np.testing.assert_allclose(ax.lines[1].get_ydata(), tr["model_cumulative"])
+    ax = pl.plot_tracking(tr, cumulative=False)
+    np.testing.assert_allclose(ax.lines[1].get_ydata(), tr["model"])
+
+
+def test_tracking_errors(bgnbd, cdnow):
+    with pytest.raises(ValueError, match="before calibration_period_end"):
+        dg.tracking_data(bgnbd, cdnow, "customer_id", "date", OBS_END, CAL_END)
+    with pytest.raises(ValueError, match="missing column"):
+        dg.tracking_data(bgnbd, cdnow, "customer", "date", CAL_END, OBS_END)
+    with pytest.raises(ValueError, match="time_unit"):
+        dg.tracking_data(bgnbd, cdnow, "customer_id", "date", CAL_END, OBS_END, time_unit="fortnight")
+
+
+def test_conditional_expectations(bgnbd, cal_holdout):
+    ce = dg.conditional_expectations(bgnbd, cal_holdout, max_frequency=7)
+    assert ce["n_customers"].sum() == 2357
+    assert ce.loc["0", "n_customers"] == 1411
+    actual0 = cal_holdout.loc[cal_holdout["frequency_cal"] == 0, "frequency_holdout"].mean()
+    assert ce.loc["0", "actual"] == pytest.approx(actual0)
+    sel = cal_holdout["frequency_cal"] >= 7
+    frame = cal_holdout.loc[sel].rename(columns={"frequency_cal": "frequency", "recency_cal": "recency", "T_cal": "T"})
+    assert ce.loc["7+", "model"] == pytest.approx(bgnbd.expected_purchases(frame, 39).mean())
+    assert np.all(np.diff(ce["model"].to_numpy()) > 0)
+    ax = pl.plot_conditional_expectations(ce)
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), ce["actual"])
+    np.testing.assert_allclose(ax.lines[1].get_ydata(), ce["model"])
+
+
+def test_matrices(bgnbd):
+    pa = dg.probability_alive_matrix(bgnbd, 38.86, max_frequency=10)
+    assert pa.shape == (11, 39)
+    assert pa.loc[0, 0.0] == 1.0 and np.isnan(pa.loc[0, 5.0])
+    one = pd.DataFrame({"frequency": [3], "recency": [20.0], "T": [38.86]})
+    assert pa.loc[3, 20.0] == pytest.approx(bgnbd.probability_alive(one).iloc[0])
+    valid = pa.to_numpy()[np.isfinite(pa.to_numpy())]
+    assert np.all((valid >= 0) & (valid <= 1))
+    em = dg.expected_purchases_matrix(bgnbd, 38.86, 39, max_frequency=10)
+    assert em.loc[3, 20.0] == pytest.approx(bgnbd.expected_purchases(one, 39).iloc[0])
+    ax = pl.plot_matrix(pa, title="P(alive)", label="P(alive)", vmin=0, vmax=1)
+    np.testing.assert_allclose(ax.images[0].get_array().filled(np.nan), pa.to_numpy(), equal_nan=True)
+
+
+def test_matrix_for_bgbb_blanks_impossible_cells():
+    d = load_donations()
+    m = BetaGeoBetaBinom().fit(d, weights_col="n_donors")
+    pa = dg.probability_alive_matrix(m, 6)
+    assert pa.shape == (7, 7)
+    assert np.isnan(pa.loc[3, 2.0]) and np.isfinite(pa.loc[2, 3.0])
+    assert pa.loc[6, 6.0] == pytest.approx(1.0)
+
+
+def test_retention_table_and_plot():
+    c = load_retention_cohorts()
+    m = ShiftedBetaGeo(period_col="year", survivors_col="regular").fit(c[c.year <= 7], unit="percent",
+                                                                        cohort_size=1000)
+    tab = dg.retention_table(m, c[["year", "regular"]], unit="percent")
+    assert tab.index.tolist() == list(range(13))
+    assert (tab["phase"] == "fitted").sum() == 8
+    np.testing.assert_allclose(tab["actual_survival"], c["regular"] / 100)
+    np.testing.assert_allclose(tab["model_survival"], m.survival(range(13)))
+    ax = pl.plot_retention(tab)
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), 100 * tab["model_survival"])
+
+
+def test_compare_models(bgnbd, cal, cal_holdout):
+    mbg = ModifiedBetaGeo().fit(cal)
+    table = compare_models({"BG/NBD": bgnbd, "MBG/NBD": mbg}, cal_holdout)
+    assert table.index.tolist() == ["BG/NBD", "MBG/NBD"]
+    assert table.loc["BG/NBD", "log_likelihood"] == pytest.approx(-9582.4, abs=0.05)
+    assert table.loc["BG/NBD", "aic"] == pytest.approx(2 * 4 + 2 * 9582.429, abs=0.01)
+    assert table.loc["BG/NBD", "bic"] == pytest.approx(bgnbd.bic_)
+    assert table.loc["BG/NBD", "holdout_actual"] == 1882
+    pred = bgnbd.expected_purchases(cal, 39)
+    err = pred.to_numpy() - cal_holdout["frequency_holdout"].to_numpy()
+    assert table.loc["BG/NBD", "holdout_mae"] == pytest.approx(np.abs(err).mean())
+    assert table.loc["BG/NBD", "holdout_rmse"] == pytest.approx(np.sqrt((err**2).mean()))
+    only_fit = compare_models([bgnbd])
+    assert "holdout_mae" not in only_fit.columns and only_fit.index.tolist() == ["BetaGeo"]
+    with pytest.raises(ValueError, match="not fitted"):
+        compare_models([BetaGeo()])
+
+
+def test_simulated_log_recovers_truth_and_weekly_buckets_bias_alpha():
+    from crm_models import rfm_summary
+    from crm_models.clv.transactions import simulate_beta_geo_log
+
+    truth = {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}
+    log = simulate_beta_geo_log(20_000, truth, "2020-01-01", "2020-03-31", "2020-12-31", seed=42, time_unit_days=7)
+    assert log.groupby("customer_id")["timestamp"].min().max() <= pd.Timestamp("2020-03-31")
+    assert log["timestamp"].max() <= pd.Timestamp("2020-12-31")
+    daily = rfm_summary(log, "customer_id", "timestamp", observation_period_end="2020-12-31", time_unit="W")
+    weekly = rfm_summary(log, "customer_id", "timestamp", observation_period_end="2020-12-31", time_unit="W", grain="W")
+    m_day, m_week = BetaGeo().fit(daily), BetaGeo().fit(weekly)
+    z = (np.log(m_day.params_) - np.log(pd.Series(truth))) / np.sqrt(np.diag(m_day.covariance_log_))
+    assert np.all(np.abs(z) < 4), z
+    # bucketing purchases into calendar weeks merges some of them and inflates alpha by far more than its error
+    assert m_week.params_["alpha"] / truth["alpha"] > 1.25
+    assert weekly["frequency"].sum() < daily["frequency"].sum()
