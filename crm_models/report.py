@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from crm_models.measure import customer_equity, plot_cohort_heatmap
+from crm_models.segment.value import concentration_curve
 
-__all__ = ["concentration_curve", "render_report", "write_report"]
+__all__ = ["key_figures", "render_report", "write_report"]
 
 _CSS = """
 body { font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1000px;
@@ -32,23 +33,6 @@ td:first-child, th:first-child { text-align: left; }
 .note { color: #555; font-size: 0.9em; }
 img { max-width: 100%; }
 """
-
-
-def concentration_curve(values: pd.Series) -> pd.DataFrame:
-    """Share of total value held by the top x% of customers (sorted by value, highest first).
-
-    Returns columns ``share_of_customers`` and ``share_of_value`` (both 0..1), starting at (0, 0).
-    """
-    v = np.sort(np.asarray(values, dtype=float))[::-1]
-    total = v.sum()
-    if len(v) == 0 or total <= 0:
-        raise ValueError("concentration_curve needs at least one customer and a positive total value")
-    return pd.DataFrame(
-        {
-            "share_of_customers": np.r_[0.0, np.arange(1, len(v) + 1) / len(v)],
-            "share_of_value": np.r_[0.0, np.cumsum(v) / total],
-        }
-    )
 
 
 def _png(fig) -> str:
@@ -91,7 +75,7 @@ def _figures(scores: pd.DataFrame, cohorts: pd.DataFrame | None) -> list[tuple[s
     if scores["clv"].sum() > 0:
         cc = concentration_curve(scores["clv"])
         fig, ax = plt.subplots(figsize=(5.5, 4.5), layout="constrained")
-        ax.plot(cc["share_of_customers"], cc["share_of_value"], color="#e08a2c", lw=2, label="CLV")
+        ax.plot(cc["top_share"], cc["value_share"], color="#e08a2c", lw=2, label="CLV")
         ax.plot([0, 1], [0, 1], color="grey", ls="--", label="everyone equal")
         ax.set_xlabel("share of customers (highest CLV first)")
         ax.set_ylabel("share of customer equity")
@@ -134,7 +118,7 @@ def _table(df: pd.DataFrame, fmt: str = "{:,.2f}") -> str:
 def key_figures(scores: pd.DataFrame) -> dict[str, str]:
     """The headline numbers of a scores table, formatted for display."""
     cc = concentration_curve(scores["clv"]) if scores["clv"].sum() > 0 else None
-    top20 = float(np.interp(0.2, cc["share_of_customers"], cc["share_of_value"])) if cc is not None else float("nan")
+    top20 = float(np.interp(0.2, cc["top_share"], cc["value_share"])) if cc is not None else float("nan")
     return {
         "customers": f"{len(scores):,}",
         "repeat buyers": f"{int((scores['frequency'] > 0).sum()):,}",
