@@ -301,6 +301,11 @@ def fit_linker(
     settings = build_settings(data)
     db_api = make_db_api(backend, spark)
     frame = data[["_rid", *[c for c in LINK_COLUMNS if c in data.columns]]]
+    # DuckDB's seeded sampling and EM's floating-point sums depend on thread scheduling: train
+    # on one thread so the same records always give the same model (and the same customers).
+    con = getattr(db_api, "_con", None) if backend == "duckdb" else None
+    if con is not None:
+        con.execute("SET threads = 1")
     with quiet_splink(), _em_floor():
         sdf = db_api.register(frame, dataset_display_name="records")
         linker = Linker(sdf, settings, log_level=None)
@@ -322,6 +327,8 @@ def fit_linker(
                 block_on(*cols), estimate_without_term_frequencies=True, max_pairs=max_pairs_em
             )
             trained |= names - {cols[0] if cols[0] != "first_name" else "name"}
+    if con is not None:
+        con.execute("RESET threads")
     return linker
 
 
