@@ -143,3 +143,19 @@ def test_spark_backend_matches_duckdb(world, result):  # pragma: no cover - need
     res = resolve_customers(records, default_region="GB", seed=1, backend="spark", spark=spark)
     assert len(res.crosswalk) == len(records)
     assert evaluate(res, truth)["value"]["bcubed_f1"] >= 0.85
+
+
+@pytest.mark.parametrize("n", [40, 120])
+def test_small_samples_without_shared_emails_still_resolve(n):
+    """A slice of a company with no shared e-mail once drove Splink's prior to 0 ("math domain
+    error"); it must resolve, every record exactly once, and never merge different people."""
+    from crm_models.datasets import load_crm_world
+
+    world = load_crm_world()
+    records = world.records.head(n)
+    result = resolve_customers(records, seed=42)
+    assert result.crosswalk.index.tolist() == records["record_id"].tolist()
+    truth = world.record_truth.set_index("record_id").loc[records["record_id"], "person_id"]
+    scores = evaluate(result, truth)["value"]
+    assert scores["bcubed_precision"] >= 0.99
+    assert scores["bcubed_f1"] >= 0.95

@@ -297,6 +297,7 @@ def fit_linker(
     ``data`` must hold the integer key ``_rid`` and :data:`LINK_COLUMNS`.
     """
     from splink import Linker, block_on
+    from splink.internals.exceptions import EMTrainingException
 
     settings = build_settings(data)
     db_api = make_db_api(backend, spark)
@@ -310,9 +311,15 @@ def fit_linker(
         sdf = db_api.register(frame, dataset_display_name="records")
         linker = Linker(sdf, settings, log_level=None)
         det_rules = [block_on(c) for c in ("email", "loyalty_id") if _has(data, c)]
+        n = len(frame)
         if det_rules:
             linker.training.estimate_probability_two_random_records_match(det_rules, recall=recall_email)
-        n = len(frame)
+            # a small sample may hold no shared e-mail at all: a prior of 0 (or 1) would make every
+            # match weight infinite, so keep it between one match among all pairs and one half
+            settings_obj = linker._settings_obj
+            lowest = 1.0 / max(n * (n - 1) / 2, 2.0)
+            prior = settings_obj._probability_two_random_records_match
+            settings_obj._probability_two_random_records_match = min(max(prior, lowest), 0.5)
         small = n * (n - 1) / 2 <= max_pairs_u  # every pair fits in the sample: one pass, no probing
         linker.training.estimate_u_using_random_sampling(
             max_pairs=max_pairs_u, seed=seed, num_chunks=1 if small else 10
@@ -323,9 +330,12 @@ def fit_linker(
         for cols in sessions:
             if trained >= names:
                 break
-            linker.training.estimate_parameters_using_expectation_maximisation(
-                block_on(*cols), estimate_without_term_frequencies=True, max_pairs=max_pairs_em
-            )
+            try:
+                linker.training.estimate_parameters_using_expectation_maximisation(
+                    block_on(*cols), estimate_without_term_frequencies=True, max_pairs=max_pairs_em
+                )
+            except EMTrainingException:  # no pair shares this field (small inputs): try the next
+                continue
             trained |= names - {cols[0] if cols[0] != "first_name" else "name"}
     if con is not None:
         con.execute("RESET threads")
