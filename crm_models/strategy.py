@@ -186,6 +186,7 @@ def score_customers(
     observation_end=None,
     datetime_format: str | None = None,
     horizon_months: int = 12,
+    purchase_horizon_days: float | None = None,
     annual_discount_rate: float = 0.10,
     margin: float = 1.0,
     cost_to_serve: float = 0.0,
@@ -202,7 +203,8 @@ def score_customers(
     - ``r_score``, ``f_score``, ``m_score`` (1-5 quintile scores, 5 = best) and ``rfm_segment``
       (:class:`crm_models.segment.RFMScorer`, its default rule table);
     - ``p_alive``: probability the customer is still active at ``observation_end``;
-    - ``expected_purchases``: expected purchase days in the next ``horizon_months`` months;
+    - ``expected_purchases``: expected purchase days in the next ``horizon_months`` months (or
+      the next ``purchase_horizon_days`` days if given);
     - ``expected_spend``: expected spend per purchase (Gamma-Gamma, money);
     - ``clv``: discounted margin over ``horizon_months`` months (months of 365.25/12 days,
       ``annual_discount_rate`` a yearly rate, ``margin`` the share of spend kept);
@@ -214,6 +216,13 @@ def score_customers(
     ----------
     observation_end : date, optional
         End of the observation period; default the last transaction date.
+    horizon_months : int
+        Horizon of ``clv`` (and, by default, of ``expected_purchases``), in months of 365.25/12 days.
+    purchase_horizon_days : float, optional
+        Horizon of ``expected_purchases`` in days, when it should differ from the CLV horizon
+        (e.g. 91 for the next quarter on an agent's card,
+        :func:`crm_models.interact.customer_context` with ``horizon_days=91``). ``clv`` and the
+        next best action keep ``horizon_months``.
     progress : bool
         Show a tqdm progress bar on stderr.
     return_models : bool
@@ -226,6 +235,15 @@ def score_customers(
     require_columns(transactions, [customer_id_col, datetime_col, amount_col], what="transactions")
     if not (isinstance(horizon_months, (int, np.integer)) and horizon_months >= 1):
         raise ValueError(f"horizon_months must be a whole number >= 1, got {horizon_months!r}")
+    if purchase_horizon_days is not None and not (
+        isinstance(purchase_horizon_days, (int, float, np.integer, np.floating))
+        and not isinstance(purchase_horizon_days, bool)
+        and np.isfinite(purchase_horizon_days)
+        and purchase_horizon_days > 0
+    ):
+        raise ValueError(
+            f"purchase_horizon_days must be a finite number of days > 0 or None, got {purchase_horizon_days!r}"
+        )
     if not 0 <= annual_discount_rate < 1:
         raise ValueError(f"annual_discount_rate must lie in [0, 1), got {annual_discount_rate}")
     if not 0 < margin <= 1:
@@ -254,7 +272,10 @@ def score_customers(
         out = summary[["frequency", "recency", "T", "monetary_value"]].copy()
         out = out.join(rfm_scores(summary))
         out["p_alive"] = models.p_alive(summary)
-        out["expected_purchases"] = models.expected_purchases(summary, horizon_months * DAYS_PER_MONTH / 7)
+        purchase_weeks = (
+            horizon_months * DAYS_PER_MONTH / 7 if purchase_horizon_days is None else float(purchase_horizon_days) / 7
+        )
+        out["expected_purchases"] = models.expected_purchases(summary, purchase_weeks)
         out["expected_spend"] = models.expected_spend(summary)
         _step(bar, "CLV")
         out["clv"] = models.clv(summary, horizon_months, annual_discount_rate, margin)

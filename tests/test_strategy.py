@@ -51,6 +51,29 @@ def test_score_customers_bad_arguments():
         score_customers(cd, amount_col="spend")
 
 
+def test_purchase_horizon_days_changes_only_expected_purchases():
+    cd = load_cdnow()
+    default = score_customers(cd)
+    quarter = score_customers(cd, purchase_horizon_days=91)
+    # the same fit: every column but expected_purchases is unchanged (CLV and actions keep horizon_months)
+    other = [c for c in SCORE_COLUMNS if c != "expected_purchases"]
+    pd.testing.assert_frame_equal(quarter[other], default[other])
+    # expected purchases over 91 days = 13 weeks of the same BG/NBD fit, checked against a direct fit
+    from crm_models import rfm_summary
+    from crm_models.clv.beta_geo import BetaGeo
+
+    summary = rfm_summary(cd, "customer_id", "date", "amount", time_unit="W")
+    bgf = BetaGeo().fit(summary.loc[summary["T"] > 0, ["frequency", "recency", "T"]])
+    seen = summary.index[summary["T"] > 0]
+    np.testing.assert_allclose(
+        quarter.loc[seen, "expected_purchases"], bgf.expected_purchases(summary.loc[seen], 13.0), rtol=1e-9
+    )
+    assert (quarter["expected_purchases"] < default["expected_purchases"]).all()  # a quarter < a year
+    for bad in (0, -7, float("nan"), "91"):
+        with pytest.raises(ValueError, match="purchase_horizon_days"):
+            score_customers(cd, purchase_horizon_days=bad)
+
+
 def test_true_contact_effect(world):
     eff = true_contact_effect(world)
     assert len(eff) == len(world.people)
