@@ -94,16 +94,22 @@ class _BetaGeoFamily(FrequencyRecencyModel):
         aT, atx = alpha + arrays["Tu"], alpha + arrays["txu"]
         lT = np.log(aT)[Tinv]  # functions of T and t_x once per distinct value
         ltx = np.log(atx)[txinv]
+        dl = ltx - lT
         u1 = -rx * lT
-        u2 = lr_u[xinv] - rx * ltx
-        lse = np.logaddexp(u1, u2)
-        p2 = np.exp(u2 - lse)
-        p1 = 1.0 - p2
+        d = lr_u[xinv] - rx * dl  # u2 - u1; -inf where there is no second term
+        ed = np.exp(np.minimum(d, 700.0))
+        p2 = ed / (1.0 + ed)  # share of the second term
+        softplus = np.log1p(ed)  # log(1 + e^d), so that lse = logsumexp(u1, u2) = u1 + softplus
+        big = d > 700.0
+        if big.any():
+            softplus[big] = d[big]
+        iT = (1 / aT)[Tinv]
 
-        ll = (wu * cu).sum() + weights.sum() * r * np.log(alpha) + (weights * lse).sum()
+        W = weights.sum()
+        ll = (wu * cu).sum() + W * r * np.log(alpha) + (weights * (u1 + softplus)).sum()
         wp2 = weights * p2
-        g_r = (wu * dr_u).sum() + weights.sum() * np.log(alpha) - (weights * (p1 * lT + p2 * ltx)).sum()
-        g_alpha = weights.sum() * r / alpha - (weights * rx * (p1 * (1 / aT)[Tinv] + p2 * (1 / atx)[txinv])).sum()
+        g_r = (wu * dr_u).sum() + W * np.log(alpha) - (weights * lT).sum() - (wp2 * dl).sum()
+        g_alpha = W * r / alpha - (weights * rx * (iT + p2 * ((1 / atx)[txinv] - iT))).sum()
         g_a = (wu * da_u).sum() + wp2.sum() / a
         g_b = (wu * db_u).sum() - (wp2 * inv_bx_u[xinv]).sum()
         grad = np.array([g_r, g_alpha, g_a, g_b]) * np.array([r, alpha, a, b])
