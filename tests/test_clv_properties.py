@@ -2,7 +2,7 @@
 
 import numpy as np
 import pandas as pd
-from hypothesis import given, settings
+from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 from crm_models.clv import BaseModel, BetaGeo, ModifiedBetaGeo, ParetoNBD
@@ -52,6 +52,7 @@ def models(draw):
     dt=st.floats(min_value=1e-3, max_value=10_000.0),
 )
 def test_predictions_are_finite_and_in_range(model, rows, t, dt):
+    note(f"params: {model.params_.to_dict()}")
     data = pd.DataFrame(rows, columns=["frequency", "recency", "T"])
     pa = model.probability_alive(data).to_numpy()
     assert np.all(np.isfinite(pa)) and np.all((pa >= 0) & (pa <= 1))
@@ -71,3 +72,15 @@ def test_likelihood_is_finite_for_extreme_customers(model, rows):
     arrays = model._make_arrays(*(data[c].to_numpy(float) for c in ("frequency", "recency", "T")))
     value, grad = model._neg_log_likelihood(np.log(model.params_.to_numpy()), arrays, np.ones(len(data)))
     assert np.isfinite(value) and np.all(np.isfinite(grad))
+
+
+def test_removable_singularities_stay_finite():
+    """a = 1, a + b = 1 and r = a (integer C - A - B in 2F1) are where SciPy's hyp2f1 gives NaN."""
+    data = pd.DataFrame({"frequency": [0, 1, 100], "recency": [0.0, 0.5, 50.0], "T": [1.0, 1.0, 1000.0]})
+    for cls in (BetaGeo, ModifiedBetaGeo):
+        for r, a, b in [(0.05, 0.5, 0.5), (0.3, 1.0, 2.0), (0.05, 0.05, 10.0), (2.5, 2.5, 1.0)]:
+            m = _model(cls, r=r, alpha=1.0, a=a, b=b)
+            for t in (1.0, 1_000.0, 10_000.0):
+                e = m.expected_purchases(data, t).to_numpy()
+                assert np.all(np.isfinite(e)) and np.all(e >= 0)
+            assert np.all(np.isfinite(m.expected_purchases_new_customer([1.0, 10_000.0])))

@@ -25,6 +25,24 @@ from scipy.special import digamma, expit, gammaln, hyp2f1, logsumexp
 from crm_models.clv.base import FrequencyRecencyModel
 
 
+def _hyp2f1(A, B, C, z):
+    """scipy's hyp2f1, nudging A by a relative 1e-9 where it returns NaN.
+
+    SciPy fails (NaN) near z = 1 when C - A - B is exactly an integer (here x + r - a + 1, e.g.
+    r == a); the function is continuous in A, so the nudge changes the value by ~1e-9 relative.
+    """
+    out = hyp2f1(A, B, C, z)
+    bad = ~np.isfinite(out)
+    if np.any(bad):
+        A2 = np.broadcast_to(A, np.shape(out))[bad] if np.ndim(A) else A
+        B2 = np.broadcast_to(B, np.shape(out))[bad] if np.ndim(B) else B
+        C2 = np.broadcast_to(C, np.shape(out))[bad] if np.ndim(C) else C
+        z2 = np.broadcast_to(z, np.shape(out))[bad]
+        out = np.array(out, dtype=float, copy=True)
+        out[bad] = hyp2f1(A2 * (1 + 1e-9) + 1e-12, B2, C2, z2)
+    return out
+
+
 class _BetaGeoFamily(FrequencyRecencyModel):
     """Shared likelihood and predictions of BG/NBD (m = 0) and MBG/NBD (m = 1)."""
 
@@ -72,24 +90,41 @@ class _BetaGeoFamily(FrequencyRecencyModel):
         inv_bx_u = np.where(has2, 1.0 / bx, 0.0)
 
         rx = r + x
-        lT = np.log(alpha + T)
-        ltx = np.log(alpha + t_x)
+        Tinv, txinv = arrays["Tinv"], arrays["txinv"]
+        aT, atx = alpha + arrays["Tu"], alpha + arrays["txu"]
+        lT = np.log(aT)[Tinv]  # functions of T and t_x once per distinct value
+        ltx = np.log(atx)[txinv]
+        dl = ltx - lT
         u1 = -rx * lT
-        u2 = lr_u[xinv] - rx * ltx
-        lse = np.logaddexp(u1, u2)
-        p2 = np.exp(u2 - lse)
-        p1 = 1.0 - p2
+        d = lr_u[xinv] - rx * dl  # u2 - u1; -inf where there is no second term
+        ed = np.exp(np.minimum(d, 700.0))
+        p2 = ed / (1.0 + ed)  # share of the second term
+        softplus = np.log1p(ed)  # log(1 + e^d), so that lse = logsumexp(u1, u2) = u1 + softplus
+        big = d > 700.0
+        if big.any():
+            softplus[big] = d[big]
+        iT = (1 / aT)[Tinv]
 
-        ll = (wu * cu).sum() + weights.sum() * r * np.log(alpha) + (weights * lse).sum()
+        W = weights.sum()
+        ll = (wu * cu).sum() + W * r * np.log(alpha) + (weights * (u1 + softplus)).sum()
         wp2 = weights * p2
-        g_r = (wu * dr_u).sum() + weights.sum() * np.log(alpha) - (weights * (p1 * lT + p2 * ltx)).sum()
-        g_alpha = weights.sum() * r / alpha - (weights * rx * (p1 / (alpha + T) + p2 / (alpha + t_x))).sum()
+        g_r = (wu * dr_u).sum() + W * np.log(alpha) - (weights * lT).sum() - (wp2 * dl).sum()
+        g_alpha = W * r / alpha - (weights * rx * (iT + p2 * ((1 / atx)[txinv] - iT))).sum()
         g_a = (wu * da_u).sum() + wp2.sum() / a
         g_b = (wu * db_u).sum() - (wp2 * inv_bx_u[xinv]).sum()
         grad = np.array([g_r, g_alpha, g_a, g_b]) * np.array([r, alpha, a, b])
         return -ll, -grad
 
     # -------------------------------------------------------------------- predictions
+    def _off_singular(self, a, b):
+        """Step 1e-7 away from the removable singularities of eqs. (9)-(10): a = 1, and for
+        BG/NBD a + b = 1 (where 2F1's third argument is 0 for customers with x = 0)."""
+        if abs(a - 1) < 1e-7:
+            a = 1 + 1e-7
+        if abs(a + b + self._m - 1) < 1e-7:
+            b = 1 - self._m - a + 1e-7
+        return a, b
+
     def _log_odds_dead(self, p, x, t_x, T):
         """log of D in P(alive) = 1 / (1 + D); D = a/(b+x+m-1) ((alpha+T)/(alpha+t_x))^(r+x)."""
         r, alpha, a, b, m = p["r"], p["alpha"], p["a"], p["b"], self._m
@@ -118,11 +153,10 @@ class _BetaGeoFamily(FrequencyRecencyModel):
         r, alpha, a, b, m = p["r"], p["alpha"], p["a"], p["b"], self._m
         if t == 0:
             return np.zeros(len(pdata.x))
-        if abs(a - 1) < 1e-7:  # the formula's removable singularity at a = 1
-            a = 1 + 1e-7
+        a, b = self._off_singular(a, b)
         xu, Tu, inv = pdata.xT
         zu = t / (alpha + Tu + t)
-        G = np.exp((a - 1) * np.log1p(-zu)) * hyp2f1(a + b + m - 1 - r, a - 1, a + b + xu + m - 1, zu)
+        G = np.exp((a - 1) * np.log1p(-zu)) * _hyp2f1(a + b + m - 1 - r, a - 1, a + b + xu + m - 1, zu)
         num = ((a + b + xu + m - 1) / (a - 1) * (1 - G))[inv]
         out = num * self._p_alive(p, pdata)
         return np.maximum(out, 0.0)
@@ -130,10 +164,9 @@ class _BetaGeoFamily(FrequencyRecencyModel):
     def _expected_new(self, p, ts):
         """E[X(t)] for a new customer, eq. (9) (the conditional formula at x = t_x = T = 0)."""
         r, alpha, a, b, m = p["r"], p["alpha"], p["a"], p["b"], self._m
-        if abs(a - 1) < 1e-7:
-            a = 1 + 1e-7
+        a, b = self._off_singular(a, b)
         z = ts / (alpha + ts)
-        G = np.exp((a - 1) * np.log1p(-z)) * hyp2f1(a + b + m - 1 - r, a - 1, a + b + m - 1, z)
+        G = np.exp((a - 1) * np.log1p(-z)) * _hyp2f1(a + b + m - 1 - r, a - 1, a + b + m - 1, z)
         # BG/NBD: (a+b-1)/(a-1) [...]; MBG/NBD: P(alive after the first purchase) = b/(a+b) times (a+b)/(a-1) [...]
         lead = (a + b - 1) / (a - 1) if m == 0 else b / (a - 1)
         return np.maximum(lead * (1 - G), 0.0)
