@@ -77,9 +77,9 @@ class _ValueModels:
         from crm_models.clv.beta_geo import BetaGeo
         from crm_models.clv.gamma_gamma import GammaGamma
 
-        # customers whose first purchase is at the observation end (T = 0) carry no information
-        # on the purchase process: they are left out of the fit and scored as new customers
-        self.bgf = BetaGeo().fit(summary.loc[summary["T"] > 0, ["frequency", "recency", "T"]])
+        # customers whose first purchase is at the observation end (T = 0) add nothing to the
+        # likelihood; the models score them as just-acquired customers (alive, new-customer rates)
+        self.bgf = BetaGeo().fit(summary[["frequency", "recency", "T"]])
         repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
         if len(repeat) < 10:
             raise ValueError(
@@ -93,16 +93,10 @@ class _ValueModels:
         }
 
     def p_alive(self, s: pd.DataFrame) -> pd.Series:
-        out = pd.Series(1.0, index=s.index)  # just acquired: alive
-        seen = s["T"] > 0
-        out[seen] = self.bgf.probability_alive(s.loc[seen, ["frequency", "recency", "T"]]).astype(float)
-        return out
+        return self.bgf.probability_alive(s[["frequency", "recency", "T"]]).astype(float)
 
     def expected_purchases(self, s: pd.DataFrame, t_weeks: float) -> pd.Series:
-        out = pd.Series(float(self.bgf.expected_purchases_new_customer(t_weeks)), index=s.index)
-        seen = s["T"] > 0
-        out[seen] = self.bgf.expected_purchases(s.loc[seen, ["frequency", "recency", "T"]], t_weeks).astype(float)
-        return out
+        return self.bgf.expected_purchases(s[["frequency", "recency", "T"]], t_weeks).astype(float)
 
     def expected_spend(self, s: pd.DataFrame) -> pd.Series:
         # repeat buyers whose repeat purchases were all free count as one-time buyers for spend
@@ -113,30 +107,20 @@ class _ValueModels:
     def clv(self, s: pd.DataFrame, months: int, annual_discount_rate: float, margin: float) -> pd.Series:
         """Discounted margin over ``months`` months (365.25/12 days), purchases of each month discounted
         at its end at ``annual_discount_rate`` a year: :func:`crm_models.clv.customer_lifetime_value`.
-        Customers acquired at the observation end (T = 0) get the same sum with a new customer's
-        expected purchases."""
+        """
         from crm_models.clv.value import customer_lifetime_value
 
-        spend = self.expected_spend(s)
-        out = pd.Series(0.0, index=s.index)
-        seen = s["T"] > 0
-        out[seen] = customer_lifetime_value(
+        return customer_lifetime_value(
             self.bgf,
-            spend[seen],
-            s.loc[seen, ["frequency", "recency", "T"]],
+            self.expected_spend(s),
+            s[["frequency", "recency", "T"]],
             months,
             horizon_unit="M",
             time_unit="W",
             discount_rate=annual_discount_rate,
             discount_rate_unit="Y",
             margin=margin,
-        )
-        if (~seen).any():
-            weeks = np.arange(1, months + 1) * DAYS_PER_MONTH / 7
-            cum = np.asarray(self.bgf.expected_purchases_new_customer(weeks), dtype=float)
-            per_month = np.diff(np.r_[0.0, cum]) / (1 + annual_discount_rate) ** (np.arange(1, months + 1) / 12)
-            out[~seen] = margin * spend[~seen] * per_month.sum()
-        return out
+        ).astype(float)
 
 
 # ----------------------------------------------------------------------------------------------

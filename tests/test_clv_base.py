@@ -45,7 +45,7 @@ def good():
         (lambda d: d.assign(frequency=[0, 1.5, 1]), "frequency", "whole number"),
         (lambda d: d.assign(recency=[0.0, 11.0, 3.0]), "recency", "must not exceed 'T'"),
         (lambda d: d.assign(recency=[1.0, 5.0, 3.0]), "recency", "must be 0 when 'frequency' is 0"),
-        (lambda d: d.assign(T=[10.0, 10.0, 0.0]), "T", "must be positive"),
+        (lambda d: d.assign(T=[10.0, 10.0, -1.0]), "T", "must not be negative"),
         (lambda d: d.assign(recency=[0.0, "x", 3.0]), "recency", "numeric"),
         (lambda d: d.iloc[:0], "", "empty"),
     ],
@@ -201,3 +201,19 @@ def test_docstring_examples_run():
 
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize("model", [BetaGeo, ModifiedBetaGeo, ParetoNBD])
+def test_customers_acquired_on_the_last_day_are_valid(model):
+    """rfm_summary gives T = 0 to a customer whose first purchase is on the last day observed:
+    such rows add nothing to the likelihood and are scored as just-acquired customers."""
+    from crm_models.clv import simulate_beta_geo
+
+    base = simulate_beta_geo(2000, {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}, 39.0, seed=1)
+    fresh = pd.DataFrame({"frequency": [0], "recency": [0.0], "T": [0.0]}, index=["new"])
+    without = model().fit(base)
+    with_fresh = model().fit(pd.concat([base, fresh]))
+    assert with_fresh.log_likelihood_ == pytest.approx(without.log_likelihood_, abs=1e-6)
+    assert np.isfinite(with_fresh.probability_alive(fresh)).all()
+    assert with_fresh.expected_purchases(fresh, 10.0).iloc[0] == pytest.approx(
+        with_fresh.expected_purchases_new_customer(10.0), rel=1e-6)

@@ -182,8 +182,10 @@ def validate_frequency_recency(
 
     Rules (each error names the column, the rule and shows a few offending rows): the
     columns exist; the data is not empty; values are numeric and not NaN; frequency is a
-    non-negative whole number; T > 0; 0 <= recency <= T; recency == 0 when frequency == 0.
+    non-negative whole number; T >= 0; 0 <= recency <= T; recency == 0 when frequency == 0.
     Recency and T are in the data's own time unit (whatever ``rfm_summary`` was asked for).
+    T == 0 is a customer whose first purchase fell on the last day observed: valid, it adds
+    nothing to the likelihood and is alive for sure.
     """
     require_columns(data, [frequency_col, recency_col, T_col], what=what)
     if len(data) == 0:
@@ -193,7 +195,7 @@ def validate_frequency_recency(
     T = _as_float_array(data, T_col, what)
     fail_rows(data, x < 0, frequency_col, "must not be negative (it counts repeat purchases)", what=what)
     fail_rows(data, x != np.floor(x), frequency_col, "must be a whole number of repeat purchases", what=what)
-    fail_rows(data, T <= 0, T_col, "must be positive (time since the first purchase)", what=what)
+    fail_rows(data, T < 0, T_col, "must not be negative (time since the first purchase)", what=what)
     fail_rows(data, t_x < 0, recency_col, "must not be negative", what=what)
     fail_rows(
         data, t_x > T, recency_col, f"must not exceed '{T_col}' (the last purchase lies after the end of observation)",
