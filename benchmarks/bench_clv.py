@@ -20,7 +20,6 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
-import time  # noqa: E402
 import tracemalloc  # noqa: E402
 import warnings  # noqa: E402
 
@@ -35,6 +34,7 @@ from crm_models.clv import (  # noqa: E402
     simulate_beta_geo,
     simulate_gamma_gamma,
 )
+from _timing import best_of  # noqa: E402
 
 BG_DAYS = {"r": 0.243, "alpha": 4.414 * 7, "a": 0.793, "b": 2.426}
 GG = {"p": 6.25, "q": 3.74, "gamma": 15.44}
@@ -46,15 +46,6 @@ def simulate(n: int, seed: int = 42) -> pd.DataFrame:
     data = simulate_beta_geo(n, BG_DAYS, T, rng, time_grid=1.0)
     data["monetary_value"] = simulate_gamma_gamma(data["frequency"], GG, rng)
     return data
-
-
-def timed(fn, repeat: int = 1):
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def row(label: str, ours: float, theirs: float, target: float, note: str = "") -> None:
@@ -83,14 +74,14 @@ def main() -> None:
           "so absolute times are noisy\n")
 
     # ---------------------------------------------------------------- BG/NBD
-    t_ours, bg = timed(lambda: BetaGeo().fit(data))
+    t_ours, bg = best_of(lambda: BetaGeo().fit(data))
     print("ours BG/NBD:", bg.params_.round(4).to_dict(), f"LL {bg.log_likelihood_:.1f}")
-    t_lt_full, lbg = timed(lambda: lifetimes.BetaGeoFitter().fit(x, t_x, T))
+    t_lt_full, lbg = best_of(lambda: lifetimes.BetaGeoFitter().fit(x, t_x, T))
     print("lifetimes BG/NBD (full rows):", lbg.params_.round(4).to_dict())
-    t_group, grouped = timed(
+    t_group, grouped = best_of(
         lambda: data.groupby(["frequency", "recency", "T"]).size().rename("weights").reset_index()
     )
-    t_lt_w, lbgw = timed(
+    t_lt_w, lbgw = best_of(
         lambda: lifetimes.BetaGeoFitter().fit(
             grouped["frequency"], grouped["recency"], grouped["T"], weights=grouped["weights"]
         )
@@ -101,11 +92,11 @@ def main() -> None:
 
     # ---------------------------------------------------------------- Pareto/NBD
     sub = data.iloc[:n_pareto]
-    t_p_sub, pn_sub = timed(lambda: ParetoNBD().fit(sub))
-    t_p_full, pn = timed(lambda: ParetoNBD().fit(data))
+    t_p_sub, pn_sub = best_of(lambda: ParetoNBD().fit(sub))
+    t_p_full, pn = best_of(lambda: ParetoNBD().fit(data))
     print("ours Pareto/NBD:", pn.params_.round(4).to_dict(), f"LL {pn.log_likelihood_:.1f}",
           f"finite: {np.isfinite(pn.log_likelihood_)}")
-    t_lt_p, lpn = timed(lambda: lifetimes.ParetoNBDFitter().fit(sub["frequency"], sub["recency"], sub["T"]))
+    t_lt_p, lpn = best_of(lambda: lifetimes.ParetoNBDFitter().fit(sub["frequency"], sub["recency"], sub["T"]))
     print(f"lifetimes Pareto/NBD on the first {n_pareto:,} customers:", lpn.params_.round(4).to_dict())
     sub_arrays = pn_sub._make_arrays(*(sub[c].to_numpy(float) for c in ("frequency", "recency", "T")))
     ll_lt = -pn_sub._neg_log_likelihood(np.log(lpn.params_.to_numpy()), sub_arrays, np.ones(len(sub)))[0]
@@ -121,12 +112,12 @@ def main() -> None:
     lgg = lifetimes.GammaGammaFitter().fit(rep["frequency"], rep["monetary_value"])
     lgg.params_ = pd.Series(gg.params_.to_numpy(), index=lgg.params_.index)
     lbg.params_ = pd.Series(bg.params_.to_numpy(), index=lbg.params_.index)
-    t_clv, clv = timed(
+    t_clv, clv = best_of(
         lambda: customer_lifetime_value(
             bg, gg, data, 12, horizon_unit="M", time_unit="D", discount_rate=0.01, discount_rate_unit="M"
         )
     )
-    t_lt_clv, lclv = timed(
+    t_lt_clv, lclv = best_of(
         lambda: lgg.customer_lifetime_value(
             lbg, x, t_x, T, data["monetary_value"], time=12, discount_rate=0.01, freq="D"
         )

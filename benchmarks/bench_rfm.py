@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
-import time
 from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -24,6 +23,7 @@ import pandas as pd  # noqa: E402
 from lifetimes.utils import summary_data_from_transaction_data  # noqa: E402
 
 from crm_models import rfm_summary  # noqa: E402
+from _timing import best_of  # noqa: E402
 
 TARGETS = {"int": 2.5, "str": 5.0}
 
@@ -44,15 +44,6 @@ def make_log(n_customers: int, seed: int = 42) -> pd.DataFrame:
     })
 
 
-def timed(fn, repeat: int = 1):
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
@@ -63,16 +54,16 @@ def main() -> None:
     rows = []
     for kind in ["int", "str"]:
         log = base if kind == "int" else base.assign(customer_id="C" + base["customer_id"].astype(str))
-        t_lt, theirs = timed(lambda: summary_data_from_transaction_data(
+        t_lt, theirs = best_of(lambda: summary_data_from_transaction_data(
             log, "customer_id", "date", "amount", observation_period_end=end, freq="D", freq_multiplier=7))
-        t_df, ours = timed(lambda: rfm_summary(log, "customer_id", "date", "amount", observation_period_end=end,
+        t_df, ours = best_of(lambda: rfm_summary(log, "customer_id", "date", "amount", observation_period_end=end,
                                                engine="duckdb"), repeat=2)
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "log.parquet"
             log.to_parquet(path)
-            t_pq, ours_pq = timed(lambda: rfm_summary(path, "customer_id", "date", "amount",
+            t_pq, ours_pq = best_of(lambda: rfm_summary(path, "customer_id", "date", "amount",
                                                       observation_period_end=end), repeat=2)
-        t_pd, ours_pd = timed(lambda: rfm_summary(log, "customer_id", "date", "amount", observation_period_end=end,
+        t_pd, ours_pd = best_of(lambda: rfm_summary(log, "customer_id", "date", "amount", observation_period_end=end,
                                                   engine="pandas"))
         for got in (ours, ours_pq, ours_pd):
             assert got.index.equals(theirs.index.astype(got.index.dtype)) or list(got.index) == list(theirs.index)

@@ -24,6 +24,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from crm_models.segment import NeedsSegmenter, RFMScorer  # noqa: E402
+from _timing import best_of  # noqa: E402
 
 SEG_MAP = {  # the usual tutorial map over R and F scores
     r"[1-2][1-2]": "Hibernating", r"[1-2][3-4]": "At Risk", r"[1-2]5": "Can't Lose Them",
@@ -60,15 +61,6 @@ def split_ties(scores: pd.DataFrame, value: str, score: str) -> int:
     """Customers whose value is shared with someone in a different score group."""
     n_scores = scores.groupby(value)[score].nunique()
     return int(scores[value].map(n_scores).gt(1).sum())
-
-
-def best_of(fn, repeat: int) -> tuple[float, object]:
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
 
 
 def main() -> None:
