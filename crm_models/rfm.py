@@ -182,6 +182,21 @@ def _duckdb_relation(transactions, con, columns):
     return transactions
 
 
+def _period_sql(when: str, grain: str) -> str:
+    """SQL of a row's grain period: a DATE for day and week grains (cheaper to group and to
+    subtract than timestamps), a TIMESTAMP for the hour grain."""
+    if grain == "D":
+        return f"CAST({when} AS DATE)"
+    if grain == "W":
+        return f"CAST(date_trunc('week', {when}) AS DATE)"
+    return f"date_trunc('hour', {when})"
+
+
+def _time_literal(ts: pd.Timestamp, grain: str) -> str:
+    """``ts`` as a SQL literal of the type :func:`_period_sql` gives for ``grain``."""
+    return f"DATE '{ts.date().isoformat()}'" if grain in ("D", "W") else f"TIMESTAMP '{ts.isoformat(sep=' ')}'"
+
+
 def _scan_duckdb(
     rel,
     customer_id_col: str,
@@ -235,8 +250,8 @@ def _scan_duckdb(
             (monetary_value_col, "must be finite", f"NOT isfinite({amount})"),
             (monetary_value_col, "must not be negative", f"{amount} < 0"),
         ]
-    period = f"date_trunc('{GRAINS[grain]}', {when})"
-    after = f"{period} > TIMESTAMP '{end.isoformat(sep=' ')}'" if end is not None else "false"
+    period = _period_sql(when, grain)
+    after = f"{period} > {_time_literal(end, grain)}" if end is not None else "false"
     counts_sql = ", ".join(f"count(*) FILTER (WHERE {cond})" for _, _, cond in checks)
     total, lo, hi, n_after, *counts = rel.query(
         "src", f"SELECT count(*), min({period}), max({period}), count(*) FILTER (WHERE {after}), {counts_sql} FROM src"
@@ -252,9 +267,12 @@ def _scan_duckdb(
     return rows_sql, period, *bounds, n_after
 
 
-def _summary_duckdb(rel, rows_sql: str, end: pd.Timestamp, unit: pd.Timedelta, include_first: bool, monetary: bool):
-    unit_s = unit.total_seconds()
-    end_lit = f"TIMESTAMP '{end.isoformat(sep=' ')}'"
+def _summary_duckdb(
+    rel, rows_sql: str, end: pd.Timestamp, unit: pd.Timedelta, grain: str, include_first: bool, monetary: bool
+):
+    end_lit = _time_literal(end, grain)
+    # periods are whole days for the day and week grains, so differences are counted in days
+    part, per_unit = ("day", unit / pd.Timedelta(days=1)) if grain in ("D", "W") else ("second", unit.total_seconds())
     minus = 0 if include_first else 1
     if include_first:
         mv = "total / n"
@@ -267,8 +285,8 @@ def _summary_duckdb(rel, rows_sql: str, end: pd.Timestamp, unit: pd.Timedelta, i
                      sum(amount) AS total, arg_min(amount, period) AS first_amount
               FROM per GROUP BY id)
         SELECT id, CAST(n - {minus} AS BIGINT) AS frequency,
-               date_diff('second', first_p, last_p) / {unit_s} AS recency,
-               date_diff('second', first_p, {end_lit}) / {unit_s} AS "T"
+               date_diff('{part}', first_p, last_p) / {per_unit!r} AS recency,
+               date_diff('{part}', first_p, {end_lit}) / {per_unit!r} AS "T"
                {", " + mv + " AS monetary_value" if monetary else ""}
         FROM c ORDER BY id
     """
@@ -382,10 +400,10 @@ def rfm_summary(
     _check_end(
         lo, n_after, "observation_period_end", end, after_end,
         lambda: rel.query(
-            "src", f"SELECT * FROM src WHERE {period} > TIMESTAMP '{end.isoformat(sep=' ')}' LIMIT 5"
+            "src", f"SELECT * FROM src WHERE {period} > {_time_literal(end, grain)} LIMIT 5"
         ).df().to_string(),
     )
-    out = _summary_duckdb(rel, rows_sql, end, unit, include_first_transaction, monetary)
+    out = _summary_duckdb(rel, rows_sql, end, unit, grain, include_first_transaction, monetary)
     out.index.name = customer_id_col
     return out
 
