@@ -80,7 +80,7 @@ def main() -> None:
         })
     table = pd.DataFrame(rows).set_index("ids")
     table["meets_target"] = table["ratio_frame"] >= table["target"]
-    with pd.option_context("display.float_format", "{:.2f}".format, "display.width", 120):
+    with pd.option_context("display.float_format", "{:.2f}".format, "display.width", 160, "display.max_columns", None):
         print(table)
     for kind, r in table.iterrows():
         print(f"{kind} ids: rfm_summary (DuckDB, from the DataFrame) is {r.ratio_frame:.1f}x faster than lifetimes "
