@@ -120,7 +120,7 @@ def key_figures(scores: pd.DataFrame) -> dict[str, str]:
     cc = concentration_curve(scores["clv"]) if scores["clv"].sum() > 0 else None
     top20 = float(np.interp(0.2, cc["top_share"], cc["value_share"])) if cc is not None else float("nan")
     return {
-        "customers": f"{len(scores):,}",
+        "customers who bought": f"{len(scores):,}",
         "repeat buyers": f"{int((scores['frequency'] > 0).sum()):,}",
         "probably active (P(alive) >= 0.5)": f"{int((scores['p_alive'] >= 0.5).sum()):,}",
         "expected purchases (horizon)": f"{scores['expected_purchases'].sum():,.0f}",
