@@ -135,10 +135,14 @@ def test_single_record_is_its_own_customer():
 
 @pytest.mark.skipif(importlib.util.find_spec("pyspark") is None,
                     reason="pyspark is not installed: the Spark backend is optional (pip install pyspark)")
-def test_spark_backend_matches_duckdb(world, result):  # pragma: no cover - needs pyspark
+def test_spark_backend_matches_duckdb(world, result, tmp_path):  # pragma: no cover - needs pyspark
     from pyspark.sql import SparkSession
+    from splink.backends.spark import similarity_jar_location
 
-    spark = SparkSession.builder.master("local[1]").getOrCreate()
+    # Splink on Spark needs its similarity-function jar and a checkpoint folder
+    spark = (SparkSession.builder.master("local[2]").config("spark.jars", similarity_jar_location())
+             .config("spark.sql.shuffle.partitions", "4").getOrCreate())
+    spark.sparkContext.setCheckpointDir(str(tmp_path / "checkpoints"))
     records, truth = world
     res = resolve_customers(records, default_region="GB", seed=1, backend="spark", spark=spark)
     assert len(res.crosswalk) == len(records)

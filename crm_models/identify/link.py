@@ -18,12 +18,18 @@ Backends
 record counts beyond one machine::
 
     from pyspark.sql import SparkSession
-    spark = SparkSession.builder.master("local[*]").getOrCreate()
+    from splink.backends.spark import similarity_jar_location
+
+    spark = (SparkSession.builder.master("local[*]")            # or your cluster's master
+             .config("spark.jars", similarity_jar_location())   # Splink's Jaro-Winkler UDFs
+             .getOrCreate())
+    spark.sparkContext.setCheckpointDir("/tmp/splink_checkpoints")  # Splink checkpoints
     result = resolve_customers(records, backend="spark", spark=spark)
 
-Everything else (standardisation, clustering, golden records) happens in pandas on the
-scored pairs, which are far fewer than the records' cartesian product. Splink's Jaro-Winkler
-on Spark needs its similarity UDF jar, which Splink registers itself (shipped in the wheel).
+Both settings are required: without the jar Splink cannot compare names, without a checkpoint
+folder training stops. Everything else (standardisation, clustering, golden records) happens in
+pandas on the scored pairs, which are far fewer than the records' cartesian product. Checked
+with pyspark 4.3 in local mode (tests/test_identify_resolve.py runs it where pyspark is installed).
 """
 
 from __future__ import annotations
