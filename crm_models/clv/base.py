@@ -98,7 +98,6 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 from scipy import optimize
-from scipy.stats import norm
 
 from crm_models._validation import fail_rows, require_columns
 

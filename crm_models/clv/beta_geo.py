@@ -20,7 +20,7 @@ drop-out also right after the first purchase; both share :class:`_BetaGeoFamily`
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import digamma, expit, gammaln, hyp2f1, logsumexp
+from scipy.special import digamma, expit, gammaln, hyp2f1
 
 from crm_models.clv.base import FrequencyRecencyModel
 
@@ -70,7 +70,7 @@ class _BetaGeoFamily(FrequencyRecencyModel):
         """
         r, alpha, a, b = np.exp(log_params)
         m = self._m
-        x, t_x, T, xu, xinv = arrays["x"], arrays["t_x"], arrays["T"], arrays["xu"], arrays["xinv"]
+        x, xu, xinv = arrays["x"], arrays["xu"], arrays["xinv"]
         wu = np.bincount(xinv, weights=weights, minlength=len(xu))
         # terms depending on x only, evaluated once per distinct frequency
         cu = (

@@ -28,6 +28,7 @@ import pandas as pd
 
 from crm_models._validation import fail_rows, require_columns
 from crm_models.clv import _bgbb_math as bgbb
+from crm_models.clv.simulate import check_simulation_inputs
 from crm_models.clv.base import FrequencyRecencyModel, _as_float_array
 
 __all__ = ["BetaGeoBetaBinom", "validate_discrete_patterns", "simulate_beta_geo_beta_binom"]
@@ -270,18 +271,8 @@ def simulate_beta_geo_beta_binom(
     DataFrame indexed by ``customer_id`` (0..n-1) with ``frequency``, ``recency``
     (opportunity of the last repeat transaction, 0 if none) and ``n_opportunities``.
     """
-    if int(n) != n or n < 1:
-        raise ValueError(f"n must be a positive whole number, got {n!r}")
+    n, (alpha, beta, gamma, delta), rng = check_simulation_inputs(n, params, ("alpha", "beta", "gamma", "delta"), seed)
     n_opp = _whole(n_opportunities, "n_opportunities")
-    names = ("alpha", "beta", "gamma", "delta")
-    missing = [k for k in names if k not in params]
-    if missing:
-        raise ValueError(f"params lacks {missing}; expected {list(names)}")
-    alpha, beta, gamma, delta = (float(params[k]) for k in names)
-    if not all(np.isfinite(v) and v > 0 for v in (alpha, beta, gamma, delta)):
-        raise ValueError(f"params must be positive numbers, got {dict(params)}")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    n = int(n)
     p = rng.beta(alpha, beta, n)
     theta = rng.beta(gamma, delta, n)
     death = rng.geometric(theta)  # first opportunity at which the customer is inactive (>= 1)

@@ -25,6 +25,7 @@ import pandas as pd
 
 from crm_models._validation import fail_rows, require_columns
 from crm_models.clv import _sbg_math as sbg
+from crm_models.clv.simulate import check_simulation_inputs
 from crm_models.clv.base import BaseModel, _as_float_array
 
 __all__ = ["ShiftedBetaGeo", "simulate_shifted_beta_geo"]
@@ -253,18 +254,10 @@ def simulate_shifted_beta_geo(
     T ~ Geometric(theta) (T >= 1). Returns a DataFrame with ``period`` (0..n_periods) and
     ``survivors`` (customers with T > period), ready for ``ShiftedBetaGeo().fit``.
     """
-    if int(n) != n or n < 1:
-        raise ValueError(f"n must be a positive whole number, got {n!r}")
+    n, (alpha, beta), rng = check_simulation_inputs(n, params, ("alpha", "beta"), seed)
     if int(n_periods) != n_periods or n_periods < 1:
         raise ValueError(f"n_periods must be a positive whole number, got {n_periods!r}")
-    missing = [k for k in ("alpha", "beta") if k not in params]
-    if missing:
-        raise ValueError(f"params lacks {missing}; expected ['alpha', 'beta']")
-    alpha, beta = float(params["alpha"]), float(params["beta"])
-    if not all(np.isfinite(v) and v > 0 for v in (alpha, beta)):
-        raise ValueError(f"params must be positive numbers, got {dict(params)}")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    theta = rng.beta(alpha, beta, int(n))
+    theta = rng.beta(alpha, beta, n)
     lifetime = rng.geometric(theta)
     periods = np.arange(int(n_periods) + 1)
     survivors = (lifetime[None, :] > periods[:, None]).sum(axis=1)

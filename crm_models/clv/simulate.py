@@ -19,20 +19,26 @@ import numpy as np
 import pandas as pd
 
 
-def _setup(n, params, names, T, seed):
+def check_simulation_inputs(n, params: Mapping[str, float], names: tuple[str, ...], seed):
+    """Validate a simulator's ``n`` and ``params`` (all positive, named as in the paper) and make
+    its random generator: returns ``(n, [param values in names order], rng)``."""
     if int(n) != n or n < 1:
         raise ValueError(f"n must be a positive whole number, got {n!r}")
-    n = int(n)
     missing = [k for k in names if k not in params]
     if missing:
         raise ValueError(f"params lacks {missing}; expected {list(names)}")
     vals = [float(params[k]) for k in names]
     if not all(np.isfinite(v) and v > 0 for v in vals):
         raise ValueError(f"params must be positive numbers, got {dict(params)}")
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    return int(n), vals, rng
+
+
+def _setup(n, params, names, T, seed):
+    n, vals, rng = check_simulation_inputs(n, params, names, seed)
     T = np.broadcast_to(np.asarray(T, dtype=float), (n,)).copy()
     if not np.all(np.isfinite(T)) or np.any(T <= 0):
         raise ValueError("T must be positive (one value, or one per customer)")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     return n, vals, T, rng
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from crm_models._validation import parse_timestamp
+from crm_models.clv.simulate import check_simulation_inputs
 
 __all__ = ["simulate_beta_geo_log"]
 
@@ -39,22 +40,12 @@ def simulate_beta_geo_log(
     Returns a DataFrame with ``customer_id`` (0..n-1) and ``timestamp``, sorted by customer and
     time, one row per purchase (first purchases included).
     """
-    if int(n) != n or n < 1:
-        raise ValueError(f"n must be a positive whole number, got {n!r}")
-    names = ("r", "alpha", "a", "b")
-    missing = [k for k in names if k not in params]
-    if missing:
-        raise ValueError(f"params lacks {missing}; expected {list(names)}")
-    r, alpha, a, b = (float(params[k]) for k in names)
-    if not all(np.isfinite(v) and v > 0 for v in (r, alpha, a, b)):
-        raise ValueError(f"params must be positive numbers, got {dict(params)}")
+    n, (r, alpha, a, b), rng = check_simulation_inputs(n, params, ("r", "alpha", "a", "b"), seed)
     t0 = parse_timestamp(start, "start")
     acq = parse_timestamp(acquisition_end, "acquisition_end")
     end = parse_timestamp(observation_end, "observation_end")
     if not (t0 <= acq <= end):
         raise ValueError("need start <= acquisition_end <= observation_end")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    n = int(n)
     day = pd.Timedelta(days=1)
     unit = float(time_unit_days)
     first = rng.uniform(0.0, (acq - t0) / day, n)  # days after start
