@@ -1,7 +1,8 @@
 """Input checks that fail early with a message a person can act on.
 
-Every error names the column, the rule that was broken, how many rows break it and shows a
-few of them, so users never meet a deep numpy traceback or a silent NaN instead.
+Every error is a :class:`~crm_models.errors.DataError` naming the column and the rule that was
+broken and carrying a few offending rows (``.rows``), so users never meet a deep numpy
+traceback or a silent NaN instead, and programs (the CLI) read the structure, never the text.
 """
 
 from __future__ import annotations
@@ -11,19 +12,22 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-#: How many offending rows an error message shows.
-N_SHOWN = 5
+from crm_models.errors import N_SHOWN, DataError
 
 
 def require_columns(df: pd.DataFrame, columns: Iterable[str], *, what: str = "data") -> None:
-    """Raise ``ValueError`` if any of ``columns`` is missing from ``df``, listing what exists."""
+    """Raise :class:`DataError` if any of ``columns`` is missing from ``df``, listing what exists."""
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"{what} must be a pandas DataFrame, got {type(df).__name__}")
     missing = [c for c in columns if c is not None and c not in df.columns]
     if missing:
-        raise ValueError(
-            f"{what} is missing column(s) {missing}; the columns present are {list(map(str, df.columns))}. "
-            "Pass the right names through the *_col arguments."
+        present = list(map(str, df.columns))
+        raise DataError(
+            missing[0],
+            "is missing",
+            what=what,
+            hint="Pass the right names through the *_col arguments.",
+            message=f"{what} is missing column(s) {missing}; the columns present are {present}.",
         )
 
 
@@ -35,15 +39,13 @@ def show_rows(df: pd.DataFrame, mask: np.ndarray | pd.Series, n: int = N_SHOWN) 
 def fail_rows(
     df: pd.DataFrame, mask: np.ndarray | pd.Series, column: str, rule: str, *, what: str = "data", hint: str = ""
 ) -> None:
-    """Raise ``ValueError`` naming ``column`` and ``rule`` if ``mask`` flags any row of ``df``."""
+    """Raise :class:`DataError` naming ``column`` and ``rule`` if ``mask`` flags any row of ``df``."""
     mask = np.asarray(mask, dtype=bool)
     k = int(mask.sum())
     if k:
-        msg = (
-            f"{what}: column '{column}' {rule}; {k:,} of {len(df):,} rows break this rule, for example:\n"
-            f"{show_rows(df, mask)}"
+        raise DataError(
+            column, rule, rows=df.loc[mask].head(N_SHOWN), n_rows=k, n_total=len(df), what=what, hint=hint
         )
-        raise ValueError(msg + (f"\n{hint}" if hint else ""))
 
 
 def parse_datetimes(
@@ -55,9 +57,14 @@ def parse_datetimes(
     if pd.api.types.is_datetime64_any_dtype(raw):
         return raw
     if pd.api.types.is_numeric_dtype(raw) and fmt is None:
-        raise ValueError(
-            f"{what}: column '{column}' holds numbers ({raw.dtype}), not dates; pass datetime_format "
-            f"(for example '%Y%m%d' for values like {raw.iloc[0]!r}) or convert the column first."
+        raise DataError(
+            column,
+            f"holds numbers ({raw.dtype}), not dates",
+            rows=df.head(N_SHOWN),
+            n_rows=len(df),
+            n_total=len(df),
+            what=what,
+            hint=f"Pass datetime_format (for example '%Y%m%d' for values like {raw.iloc[0]}) or convert the column first.",
         )
     if fmt is not None:
         parsed = pd.to_datetime(raw.astype(str), format=fmt, errors="coerce")

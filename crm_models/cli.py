@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from crm_models.errors import DataError
+
 __all__ = ["main"]
 
 NBA_RULES = (
@@ -29,6 +31,7 @@ NBA_RULES = (
 
 #: Library argument names as the command line spells them, for error messages.
 _OPTION_NAMES = {
+    "Pass datetime_format": "Pass --date-format",
     "pass datetime_format": "pass --date-format",
     "annual_discount_rate": "--discount-rate",
     "horizon_months": "--horizon-months",
@@ -46,25 +49,34 @@ class _Parser(argparse.ArgumentParser):
         raise CliError(f"{message} (see '{self.prog} --help')")
 
 
-def _one_line(message: str) -> str:
-    """Error text from the library as one line: the first line, plus the CSV lines of offending rows."""
-    text = str(message)
+def _options(text: str) -> str:
+    """Library argument names in ``text`` spelled as the command line spells them."""
     for python_name, option in _OPTION_NAMES.items():
         text = text.replace(python_name, option)
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    if not lines:
-        return "unknown error"
-    first = lines[0].rstrip()
-    if first.endswith("for example:") and len(lines) > 2:
-        labels = []
-        for ln in lines[2:]:
-            token = ln.split()[0]
-            if token.lstrip("-").isdigit():
-                labels.append(int(token) + 2)  # 0-based data row -> CSV line (header is line 1)
-        first = first[: -len("for example:")].rstrip(" ,;")
-        if labels:
-            first += f"; first offending CSV line(s): {', '.join(map(str, labels[:5]))}"
-    return first
+    return text
+
+
+def _one_line(message) -> str:
+    """An error as one line.
+
+    A :class:`~crm_models.errors.DataError` is formatted from its fields: the rule, how many rows
+    break it, the CSV lines of the first offending rows (row ``i`` of a file read with the default
+    index is on line ``i + 2``) and the hint. Other errors give their first line.
+    """
+    if isinstance(message, DataError):
+        subject = f"column '{message.column}' " if message.column is not None else ""
+        text = f"{message.what}: {subject}{message.rule}"
+        if message.n_rows:
+            of = f" of {message.n_total:,}" if message.n_total is not None else ""
+            text += f"; {message.n_rows:,}{of} rows break this rule"
+        rows = message.rows
+        if rows is not None and len(rows) and pd.api.types.is_integer_dtype(rows.index):
+            text += "; first offending CSV line(s): " + ", ".join(str(int(i) + 2) for i in rows.index[:5])
+        if message.hint:
+            text += ". " + message.hint.strip().splitlines()[0]
+        return _options(text)
+    lines = [ln for ln in _options(str(message)).splitlines() if ln.strip()]
+    return lines[0].rstrip() if lines else "unknown error"
 
 
 def _read_csv(path: str, what: str) -> pd.DataFrame:

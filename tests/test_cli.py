@@ -116,7 +116,7 @@ def test_bad_rows_name_column_and_csv_line(csv, small_log, capsys):
 
     numeric = small_log.assign(day=pd.to_datetime(small_log["day"]).dt.strftime("%Y%m%d").astype(int))
     assert main(["score", csv(numeric), *COLS]) == 2
-    assert "pass --date-format" in one_line_error(capsys)
+    assert "pass --date-format" in one_line_error(capsys).lower()
 
 
 def test_file_and_option_errors(tmp_path, csv, capsys):
