@@ -39,7 +39,7 @@ def make_log(n_customers: int, seed: int = 42) -> pd.DataFrame:
     )
     return pd.DataFrame({
         "customer_id": ids,
-        "date": pd.Timestamp("2024-01-01") + pd.to_timedelta(day, unit="D"),
+        "timestamp": pd.Timestamp("2024-01-01") + pd.to_timedelta(day, unit="D"),
         "amount": rng.gamma(2.0, 20.0, len(ids)).round(2),
     })
 
@@ -55,15 +55,15 @@ def main() -> None:
     for kind in ["int", "str"]:
         log = base if kind == "int" else base.assign(customer_id="C" + base["customer_id"].astype(str))
         t_lt, theirs = best_of(lambda: summary_data_from_transaction_data(
-            log, "customer_id", "date", "amount", observation_period_end=end, freq="D", freq_multiplier=7))
-        t_df, ours = best_of(lambda: rfm_summary(log, "customer_id", "date", "amount", observation_period_end=end,
+            log, "customer_id", "timestamp", "amount", observation_period_end=end, freq="D", freq_multiplier=7))
+        t_df, ours = best_of(lambda: rfm_summary(log, "customer_id", "timestamp", "amount", observation_period_end=end,
                                                engine="duckdb"), repeat=2)
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "log.parquet"
             log.to_parquet(path)
-            t_pq, ours_pq = best_of(lambda: rfm_summary(path, "customer_id", "date", "amount",
+            t_pq, ours_pq = best_of(lambda: rfm_summary(path, "customer_id", "timestamp", "amount",
                                                       observation_period_end=end), repeat=2)
-        t_pd, ours_pd = best_of(lambda: rfm_summary(log, "customer_id", "date", "amount", observation_period_end=end,
+        t_pd, ours_pd = best_of(lambda: rfm_summary(log, "customer_id", "timestamp", "amount", observation_period_end=end,
                                                   engine="pandas"))
         for got in (ours, ours_pq, ours_pd):
             assert got.index.equals(theirs.index.astype(got.index.dtype)) or list(got.index) == list(theirs.index)

@@ -32,7 +32,7 @@ from crm_models.strategy import score_customers  # noqa: E402
 
 
 def log(copies: int) -> pd.DataFrame:
-    base = load_cdnow(sample=False)[["customer_id", "date", "amount"]]
+    base = load_cdnow(sample=False)[["customer_id", "timestamp", "amount"]]
     step = int(base["customer_id"].max()) + 1
     return pd.concat([base.assign(customer_id=base["customer_id"] + k * step) for k in range(copies)], ignore_index=True)
 
@@ -48,7 +48,7 @@ def theirs(tx: pd.DataFrame) -> pd.DataFrame:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         # days / 7, the published convention our rfm_summary follows (freq="W" would bucket weeks)
-        s = summary_data_from_transaction_data(tx, "customer_id", "date", "amount", freq="D", freq_multiplier=7)
+        s = summary_data_from_transaction_data(tx, "customer_id", "timestamp", "amount", freq="D", freq_multiplier=7)
         bgf = BetaGeoFitter().fit(s["frequency"], s["recency"], s["T"])
         rep = s[(s["frequency"] > 0) & (s["monetary_value"] > 0)]
         ggf = GammaGammaFitter().fit(rep["frequency"], rep["monetary_value"])
@@ -69,7 +69,7 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=4, help="copies of the CDNOW master log (4)")
     args = parser.parse_args()
     tx = log(args.copies)
-    warm = load_cdnow(sample=True)[["customer_id", "date", "amount"]]
+    warm = load_cdnow(sample=True)[["customer_id", "timestamp", "amount"]]
     ours(warm), theirs(warm)  # imports and first-call set-up out of the timings
     print(f"log: {len(tx):,} transactions, {tx['customer_id'].nunique():,} customers; load {os.getloadavg()[0]:.1f}")
     t0 = time.perf_counter()

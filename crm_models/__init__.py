@@ -5,8 +5,9 @@ differentiate them by value and needs, interact with them in context, and custom
 treatment, then measure the result.
 """
 
-from crm_models.rfm import calibration_holdout_split, rfm_summary
+__version__ = "0.2.0"
 
-__version__ = "0.1.0"
+from crm_models.base import load  # noqa: E402
+from crm_models.transactions import calibration_holdout_split, rfm_summary  # noqa: E402
 
-__all__ = ["rfm_summary", "calibration_holdout_split", "__version__"]
+__all__ = ["rfm_summary", "calibration_holdout_split", "load", "__version__"]

@@ -24,7 +24,7 @@ def repeat_purchase_counts(summary: pd.DataFrame, max_count: int = 7, frequency_
 def weekly_purchases(
     transactions: pd.DataFrame,
     customer_id_col: str = "customer_id",
-    datetime_col: str = "date",
+    datetime_col: str = "timestamp",
     start=None,
 ) -> pd.DataFrame:
     """Purchases per week since ``start`` (default: the first purchase), split into first and repeat.
@@ -53,7 +53,7 @@ def weekly_purchases(
 def acquisition_cohorts(
     transactions: pd.DataFrame,
     customer_id_col: str = "customer_id",
-    datetime_col: str = "date",
+    datetime_col: str = "timestamp",
     freq: str = "M",
     active_freq: str | None = None,
 ) -> pd.DataFrame:

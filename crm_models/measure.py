@@ -141,7 +141,7 @@ def customer_movement(
     after: tuple,
     *,
     customer_id_col: str = "customer_id",
-    datetime_col: str = "date",
+    datetime_col: str = "timestamp",
     amount_col: str | None = "amount",
     lost_by: str = "inactivity",
     inactivity_days: float | None = None,
@@ -291,7 +291,7 @@ def cohort_retention(
     transactions: pd.DataFrame,
     *,
     customer_id_col: str = "customer_id",
-    datetime_col: str = "date",
+    datetime_col: str = "timestamp",
     observation_end=None,
     counts: bool = False,
 ) -> pd.DataFrame:

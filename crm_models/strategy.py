@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from crm_models._validation import parse_datetimes, parse_timestamp, require_columns
-from crm_models.rfm import rfm_summary
+from crm_models.transactions import rfm_summary
 
 __all__ = [
     "score_customers",
@@ -165,7 +165,7 @@ def score_customers(
     transactions: pd.DataFrame,
     *,
     customer_id_col: str = "customer_id",
-    datetime_col: str = "date",
+    datetime_col: str = "timestamp",
     amount_col: str = "amount",
     observation_end=None,
     datetime_format: str | None = None,

@@ -21,7 +21,7 @@ def small_log() -> pd.DataFrame:
     keep = cd["customer_id"].drop_duplicates().head(400)
     cd = cd[cd["customer_id"].isin(keep)]
     return pd.DataFrame(
-        {"cust": cd["customer_id"], "day": cd["date"].dt.strftime("%Y-%m-%d"), "cds": cd["cds"], "value": cd["amount"]}
+        {"cust": cd["customer_id"], "day": cd["timestamp"].dt.strftime("%Y-%m-%d"), "cds": cd["cds"], "value": cd["amount"]}
     ).reset_index(drop=True)
 
 

@@ -28,7 +28,7 @@ def cdnow():
 
 @pytest.fixture(scope="module")
 def cal_holdout(cdnow):
-    return calibration_holdout_split(cdnow, "customer_id", "date", calibration_period_end=CAL_END,
+    return calibration_holdout_split(cdnow, "customer_id", "timestamp", calibration_period_end=CAL_END,
                                      observation_period_end=OBS_END)
 
 
@@ -75,7 +75,7 @@ def test_histogram_on_a_repeat_pattern_table():
 
 
 def test_tracking_reproduces_published_counts(bgnbd, cdnow):
-    tr = dg.tracking_data(bgnbd, cdnow, "customer_id", "date", CAL_END, OBS_END)
+    tr = dg.tracking_data(bgnbd, cdnow, "customer_id", "timestamp", CAL_END, OBS_END)
     assert len(tr) == 78 and tr.attrs["n_customers"] == 2357
     assert (tr["phase"] == "calibration").sum() == 39
     assert tr.loc[39, "end"] == pd.Timestamp(CAL_END)
@@ -84,7 +84,7 @@ def test_tracking_reproduces_published_counts(bgnbd, cdnow):
     assert tr["actual"].iloc[39:].sum() == 1882
     np.testing.assert_allclose(tr["model"].cumsum(), tr["model_cumulative"])
     # the model's cumulative count is the cohort's sum of E[X(t)] at the period's last day
-    first = cdnow.groupby("customer_id")["date"].min()
+    first = cdnow.groupby("customer_id")["timestamp"].min()
     t_end = (pd.Timestamp(OBS_END) - first).dt.days / 7
     expected = bgnbd.expected_purchases_new_customer(t_end.to_numpy()).sum()
     assert tr["model_cumulative"].iloc[-1] == pytest.approx(expected, rel=1e-9)
@@ -99,11 +99,11 @@ def test_tracking_reproduces_published_counts(bgnbd, cdnow):
 
 def test_tracking_errors(bgnbd, cdnow):
     with pytest.raises(ValueError, match="before calibration_period_end"):
-        dg.tracking_data(bgnbd, cdnow, "customer_id", "date", OBS_END, CAL_END)
+        dg.tracking_data(bgnbd, cdnow, "customer_id", "timestamp", OBS_END, CAL_END)
     with pytest.raises(ValueError, match="missing column"):
-        dg.tracking_data(bgnbd, cdnow, "customer", "date", CAL_END, OBS_END)
+        dg.tracking_data(bgnbd, cdnow, "customer", "timestamp", CAL_END, OBS_END)
     with pytest.raises(ValueError, match="time_unit"):
-        dg.tracking_data(bgnbd, cdnow, "customer_id", "date", CAL_END, OBS_END, time_unit="fortnight")
+        dg.tracking_data(bgnbd, cdnow, "customer_id", "timestamp", CAL_END, OBS_END, time_unit="fortnight")
 
 
 def test_conditional_expectations(bgnbd, cal_holdout):
@@ -183,8 +183,8 @@ def test_simulated_log_recovers_truth_and_weekly_buckets_bias_alpha():
     log = simulate_beta_geo_log(20_000, truth, "2020-01-01", "2020-03-31", "2020-12-31", seed=42, time_unit_days=7)
     assert log.groupby("customer_id")["timestamp"].min().max() <= pd.Timestamp("2020-03-31")
     assert log["timestamp"].max() <= pd.Timestamp("2020-12-31")
-    daily = rfm_summary(log, "customer_id", "timestamp", observation_period_end="2020-12-31", time_unit="W")
-    weekly = rfm_summary(log, "customer_id", "timestamp", observation_period_end="2020-12-31", time_unit="W", grain="W")
+    daily = rfm_summary(log, "customer_id", "timestamp", None, observation_period_end="2020-12-31", time_unit="W")
+    weekly = rfm_summary(log, "customer_id", "timestamp", None, observation_period_end="2020-12-31", time_unit="W", grain="W")
     m_day, m_week = BetaGeo().fit(daily), BetaGeo().fit(weekly)
     z = (np.log(m_day.params_) - np.log(pd.Series(truth))) / np.sqrt(np.diag(m_day.covariance_log_))
     assert np.all(np.abs(z) < 4), z

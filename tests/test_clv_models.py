@@ -26,7 +26,7 @@ lifetimes = pytest.importorskip("lifetimes")
 def cdnow():
     """CDNOW sample in weeks, calibration 1997-01-01..1997-09-30 (FHL 2005)."""
     return rfm_summary(
-        load_cdnow(), "customer_id", "date", "amount", observation_period_end="1997-09-30", after_end="drop"
+        load_cdnow(), "customer_id", "timestamp", "amount", observation_period_end="1997-09-30", after_end="drop"
     )
 
 

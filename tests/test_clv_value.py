@@ -16,7 +16,7 @@ lifetimes = pytest.importorskip("lifetimes")
 @pytest.fixture(scope="module")
 def days():
     return rfm_summary(
-        load_cdnow(), "customer_id", "date", "amount", observation_period_end="1997-09-30", after_end="drop",
+        load_cdnow(), "customer_id", "timestamp", "amount", observation_period_end="1997-09-30", after_end="drop",
         time_unit="D",
     )
 

@@ -8,15 +8,15 @@ from crm_models.datasets import data_path, load_cdnow, load_donations, load_rete
 
 def test_cdnow_sample_shape_and_dtypes():
     df = load_cdnow(sample=True)
-    assert list(df.columns) == ["customer_id", "date", "cds", "amount"]
+    assert list(df.columns) == ["customer_id", "timestamp", "cds", "amount"]
     assert len(df) == 6919
     assert df["customer_id"].nunique() == 2357
-    assert pd.api.types.is_datetime64_any_dtype(df["date"])
+    assert pd.api.types.is_datetime64_any_dtype(df["timestamp"])
     assert df["cds"].dtype == "int64" and df["customer_id"].dtype == "int64"
-    assert df["date"].min() == pd.Timestamp("1997-01-01")
-    assert df["date"].max() == pd.Timestamp("1998-06-30")
+    assert df["timestamp"].min() == pd.Timestamp("1997-01-01")
+    assert df["timestamp"].max() == pd.Timestamp("1998-06-30")
     # every customer of the sample made their first purchase in the first quarter of 1997
-    assert df.groupby("customer_id")["date"].min().max() <= pd.Timestamp("1997-03-31")
+    assert df.groupby("customer_id")["timestamp"].min().max() <= pd.Timestamp("1997-03-31")
 
 
 def test_cdnow_master_shape():

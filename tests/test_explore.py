@@ -15,7 +15,7 @@ def log():
 
 
 def test_repeat_purchase_counts_bins_the_tail(log):
-    s = rfm_summary(log, "customer_id", "date", observation_period_end="1997-09-30", after_end="drop")
+    s = rfm_summary(log, "customer_id", "timestamp", observation_period_end="1997-09-30", after_end="drop")
     counts = repeat_purchase_counts(s, max_count=7)
     assert counts.index[-1] == "7+"
     assert counts.sum() == 2357 and counts["0"] == 2357 - 946
@@ -25,7 +25,7 @@ def test_weekly_purchases_add_up(log):
     w = weekly_purchases(log, start="1997-01-01")
     assert len(w) == 78
     assert w["first"].sum() == 2357  # one first purchase per customer
-    days = log[["customer_id", "date"]].drop_duplicates()
+    days = log[["customer_id", "timestamp"]].drop_duplicates()
     assert w["total"].sum() == len(days)
     assert w.loc[39, "cumulative_repeat"] == 2457  # the calibration period's repeat purchases
     assert (w.loc[13:, "first"] == 0).all()
@@ -39,7 +39,7 @@ def test_cohorts_start_at_one_and_mask_the_unobserved(log):
 
 
 def test_bad_input_is_named():
-    with pytest.raises(ValueError, match=r"missing column\(s\) \['date'\]"):
+    with pytest.raises(ValueError, match=r"missing column\(s\) \['timestamp'\]"):
         weekly_purchases(pd.DataFrame({"customer_id": [1]}))
     with pytest.raises(ValueError, match="frequency"):
         repeat_purchase_counts(pd.DataFrame({"x": [1]}))

@@ -159,7 +159,7 @@ def test_cohort_table_known_answer():
             ),
         }
     )
-    tab = cohort_retention(tx, customer_id_col="id")
+    tab = cohort_retention(tx, customer_id_col="id", datetime_col="date")
     assert list(tab.index.astype(str)) == ["2024-01", "2024-02"]
     assert tab["cohort_size"].tolist() == [2, 2]
     # January cohort (1, 2): month 1 only customer 2, month 2 only customer 1
@@ -167,16 +167,16 @@ def test_cohort_table_known_answer():
     # February cohort (3, 4): month 1 only customer 4; month 2 (April) is after the data: not observed
     feb = tab.loc[pd.Period("2024-02", "M")]
     assert feb[0] == 1.0 and feb[1] == 0.5 and np.isnan(feb[2])
-    counts = cohort_retention(tx, customer_id_col="id", counts=True)
+    counts = cohort_retention(tx, customer_id_col="id", datetime_col="date", counts=True)
     assert counts.loc[pd.Period("2024-01", "M"), 1] == 1
-    later = cohort_retention(tx, customer_id_col="id", observation_end="2024-04-15")
+    later = cohort_retention(tx, customer_id_col="id", datetime_col="date", observation_end="2024-04-15")
     assert later.loc[pd.Period("2024-02", "M"), 2] == 0.0 and later.shape[1] == 1 + 4
     with pytest.raises(ValueError, match="must not lie after observation_end"):
-        cohort_retention(tx, customer_id_col="id", observation_end="2024-02-15")
-    with pytest.raises(ValueError, match=r"missing column\(s\) \['customer_id'\]"):
+        cohort_retention(tx, customer_id_col="id", datetime_col="date", observation_end="2024-02-15")
+    with pytest.raises(ValueError, match=r"missing column\(s\) \['customer_id', 'timestamp'\]"):
         cohort_retention(tx)
     with pytest.raises(ValueError, match="empty"):
-        cohort_retention(tx.iloc[:0], customer_id_col="id")
+        cohort_retention(tx.iloc[:0], customer_id_col="id", datetime_col="date")
     ax = plot_cohort_heatmap(tab)
     assert ax.get_xlabel() == "months since first purchase"
     with pytest.raises(ValueError, match="expects shares"):

@@ -62,7 +62,7 @@ def test_purchase_horizon_days_changes_only_expected_purchases():
     from crm_models import rfm_summary
     from crm_models.clv.beta_geo import BetaGeo
 
-    summary = rfm_summary(cd, "customer_id", "date", "amount", time_unit="W")
+    summary = rfm_summary(cd, "customer_id", "timestamp", "amount", time_unit="W")
     bgf = BetaGeo().fit(summary.loc[summary["T"] > 0, ["frequency", "recency", "T"]])
     seen = summary.index[summary["T"] > 0]
     np.testing.assert_allclose(
@@ -129,8 +129,8 @@ def test_evaluate_policy_bad_input(world, perfect_crosswalk):
 
 def test_customers_acquired_at_the_end_are_scored_as_new():
     cd = load_cdnow()
-    last = cd["date"].max()
-    newcomers = pd.DataFrame({"customer_id": [-1, -2], "date": [last, last], "cds": [1, 1], "amount": [20.0, 30.0]})
+    last = cd["timestamp"].max()
+    newcomers = pd.DataFrame({"customer_id": [-1, -2], "timestamp": [last, last], "cds": [1, 1], "amount": [20.0, 30.0]})
     scores = score_customers(pd.concat([cd, newcomers], ignore_index=True))
     assert (scores.loc[[-1, -2], "T"] == 0).all()
     assert (scores.loc[[-1, -2], "p_alive"] == 1).all()

@@ -210,7 +210,7 @@ class BetaGeo(_BetaGeoFamily):
     --------
     >>> from crm_models import rfm_summary
     >>> from crm_models.datasets import load_cdnow
-    >>> rfm = rfm_summary(load_cdnow(), "customer_id", "date", "amount",
+    >>> rfm = rfm_summary(load_cdnow(), "customer_id", "timestamp", "amount",
     ...                   observation_period_end="1997-09-30", after_end="drop")
     >>> model = BetaGeo().fit(rfm)
     >>> model.params_.round(3).to_dict()

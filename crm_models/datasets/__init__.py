@@ -34,24 +34,24 @@ def load_cdnow(sample: bool = True) -> pd.DataFrame:
     """CDNOW purchase log (Fader, Hardie & Lee 2005): one row per transaction line.
 
     ``sample=True`` gives the 1/10 sample (2,357 customers, 6,919 lines); ``sample=False`` the
-    full master log (23,570 customers, 69,659 lines). Columns: ``customer_id`` (int), ``date``
-    (datetime, day resolution, 1997-01-01 to 1998-06-30), ``cds`` (number of CDs, int) and
-    ``amount`` (US dollars, float). The sample keeps its master-file id in ``customer_id``.
+    full master log (23,570 customers, 69,659 lines). Columns: ``customer_id`` (int),
+    ``timestamp`` (datetime, day resolution, 1997-01-01 to 1998-06-30), ``cds`` (number of CDs,
+    int) and ``amount`` (US dollars, float). The sample keeps its master-file id in ``customer_id``.
     """
-    names = ["customer_id", "date", "cds", "amount"]
+    names = ["customer_id", "timestamp", "cds", "amount"]
     if sample:
         df = pd.read_csv(
             data_path("cdnow", "CDNOW_sample.txt"),
             sep=r"\s+",
             header=None,
-            names=["customer_id", "sample_id", "date", "cds", "amount"],
-            dtype={"date": str},
+            names=["customer_id", "sample_id", "timestamp", "cds", "amount"],
+            dtype={"timestamp": str},
         ).drop(columns="sample_id")
     else:
         df = pd.read_csv(
-            data_path("cdnow", "CDNOW_master.txt"), sep=r"\s+", header=0, names=names, dtype={"date": str}
+            data_path("cdnow", "CDNOW_master.txt"), sep=r"\s+", header=0, names=names, dtype={"timestamp": str}
         )
-    df["date"] = pd.to_datetime(df["date"], format="%Y%m%d")
+    df["timestamp"] = pd.to_datetime(df["timestamp"], format="%Y%m%d")
     return df.astype({"customer_id": "int64", "cds": "int64", "amount": "float64"})[names]
 
 

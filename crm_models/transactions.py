@@ -43,15 +43,8 @@ from crm_models._validation import (
     parse_timestamp,
     require_columns,
 )
-
-#: Length of each ``time_unit``.
-TIME_UNITS: dict[str, pd.Timedelta] = {
-    "h": pd.Timedelta(hours=1),
-    "D": pd.Timedelta(days=1),
-    "W": pd.Timedelta(days=7),
-    "M": pd.Timedelta(days=365.25 / 12),
-    "Y": pd.Timedelta(days=365.25),
-}
+from crm_models.errors import N_SHOWN, DataError
+from crm_models.units import TIME_UNITS, check_time_unit
 #: De-duplication grains: pandas ``floor``/``to_period`` code and DuckDB ``date_trunc`` part.
 GRAINS: dict[str, str] = {"h": "hour", "D": "day", "W": "week"}
 #: DataFrames at least this long are aggregated in DuckDB when ``engine="auto"``.
@@ -61,9 +54,13 @@ Engine = Literal["auto", "pandas", "duckdb"]
 AfterEnd = Literal["raise", "drop"]
 
 
+def _unit(time_unit: str) -> pd.Timedelta:
+    """The length of ``time_unit`` (a code of :data:`crm_models.units.TIME_UNITS`) as a Timedelta."""
+    return pd.Timedelta(days=TIME_UNITS[check_time_unit(time_unit)])
+
+
 def _check_units(time_unit: str, grain: str | None) -> str:
-    if time_unit not in TIME_UNITS:
-        raise ValueError(f"time_unit must be one of {list(TIME_UNITS)}, got {time_unit!r}")
+    check_time_unit(time_unit)
     grain = grain or ("h" if time_unit == "h" else "D")
     if grain not in GRAINS:
         raise ValueError(f"grain must be one of {list(GRAINS)}, got {grain!r}")
@@ -96,7 +93,8 @@ def _periods_pandas(
     grain: str,
     datetime_format: str | None,
 ) -> pd.DataFrame:
-    """Validated log collapsed to one row per (customer, grain period): columns id, period, amount."""
+    """Validated log collapsed to one row per (customer, grain period): columns id, period, amount;
+    and each input row's grain period (a Series indexed like ``transactions``)."""
     require_columns(transactions, [customer_id_col, datetime_col, monetary_value_col], what="transactions")
     what = "transactions"
     fail_rows(transactions, transactions[customer_id_col].isna(), customer_id_col, "must not be missing", what=what)
@@ -108,26 +106,33 @@ def _periods_pandas(
         if monetary_value_col
         else pd.Series(0.0, index=transactions.index)
     )
-    log = pd.DataFrame(
-        {"id": transactions[customer_id_col].to_numpy(), "period": _floor(when, grain), "amount": amount.to_numpy()}
-    )
-    return log.groupby(["id", "period"], sort=True, as_index=False)["amount"].sum()
+    period = _floor(when, grain)
+    log = pd.DataFrame({"id": transactions[customer_id_col].to_numpy(), "period": period.to_numpy(),
+                        "amount": amount.to_numpy()})
+    return log.groupby(["id", "period"], sort=True, as_index=False)["amount"].sum(), period
 
 
-def _check_end(periods_min, n_after: int, end_label: str, end, after_end: str, show) -> None:
-    """Refuse an end of observation before all purchases, and purchases after it unless dropped."""
+def _check_end(periods_min, n_after: int, end, after_end: str, late_rows, datetime_col: str, n_total=None) -> None:
+    """Refuse an end of observation before all purchases, and purchases after it unless dropped.
+
+    ``late_rows()`` gives a few of the input rows after the end (a DataFrame)."""
+    if after_end not in ("raise", "drop"):
+        raise ValueError(f"after_end must be 'raise' or 'drop', got {after_end!r}")
     if periods_min is not None and end < periods_min:
         raise ValueError(
-            f"{end_label}={end.date()} is before the first purchase in the data ({periods_min.date()}); "
+            f"observation_period_end={end.date()} is before the first purchase in the data ({periods_min.date()}); "
             "every customer would be unobserved."
         )
     if n_after and after_end == "raise":
-        raise ValueError(
-            f"{n_after:,} transaction(s) fall after {end_label}={end.date()}, for example:\n{show()}\n"
-            "Pass after_end='drop' to leave them out explicitly, or move the end of observation."
+        raise DataError(
+            datetime_col,
+            f"must not lie after observation_period_end={end.date()}",
+            rows=late_rows(),
+            n_rows=n_after,
+            n_total=n_total,
+            what="transactions",
+            hint="Pass after_end='drop' to leave them out explicitly, or move the end of observation.",
         )
-    if after_end not in ("raise", "drop"):
-        raise ValueError(f"after_end must be 'raise' or 'drop', got {after_end!r}")
 
 
 def _summarise(
@@ -214,9 +219,12 @@ def _scan_duckdb(
     columns = list(rel.columns)
     missing = [c for c in (customer_id_col, datetime_col, monetary_value_col) if c is not None and c not in columns]
     if missing:
-        raise ValueError(
-            f"transactions is missing column(s) {missing}; the columns present are {columns}. "
-            "Pass the right names through the *_col arguments."
+        raise DataError(
+            missing[0],
+            "is missing",
+            what="transactions",
+            message=f"transactions is missing column(s) {missing}; the columns present are {columns}.",
+            hint=_MISSING_HINT,
         )
     types = dict(zip(columns, (str(t) for t in rel.types)))
     cid, dt = _quote(customer_id_col), _quote(datetime_col)
@@ -229,9 +237,11 @@ def _scan_duckdb(
     elif dtype == "VARCHAR":
         when = f"TRY_CAST({dt} AS TIMESTAMP)"
     else:
-        raise ValueError(
-            f"transactions: column '{datetime_col}' holds {dtype} values, not dates; pass datetime_format "
-            "(for example '%Y%m%d') or convert the column first."
+        raise DataError(
+            datetime_col,
+            f"holds {dtype} values, not dates",
+            what="transactions",
+            hint="Pass datetime_format (for example '%Y%m%d') or convert the column first.",
         )
     if monetary_value_col:
         mv = _quote(monetary_value_col)
@@ -258,10 +268,8 @@ def _scan_duckdb(
     ).fetchall()[0]
     for (col, rule, cond), k in zip(checks, counts):
         if k:
-            example = rel.query("src", f"SELECT * FROM src WHERE {cond} LIMIT 5").df().to_string()
-            raise ValueError(
-                f"transactions: column '{col}' {rule}; {k:,} of {total:,} rows break this rule, for example:\n{example}"
-            )
+            example = rel.query("src", f"SELECT * FROM src WHERE {cond} LIMIT {N_SHOWN}").df()
+            raise DataError(col, rule, rows=example, n_rows=k, n_total=total, what="transactions")
     rows_sql = f"SELECT {cid} AS id, {period} AS period, {amount} AS amount FROM src"
     bounds = [None if b is None else pd.Timestamp(b) for b in (lo, hi)]
     return rows_sql, period, *bounds, n_after
@@ -299,11 +307,18 @@ def _summary_duckdb(
 # ---------------------------------------------------------------------------------------------
 
 
+#: Appended to a missing-column error.
+_MISSING_HINT = (
+    "Pass the right names through customer_id_col, datetime_col and monetary_value_col "
+    "(monetary_value_col=None for a log without amounts)."
+)
+
+
 def rfm_summary(
     transactions,
     customer_id_col: str = "customer_id",
-    datetime_col: str = "date",
-    monetary_value_col: str | None = None,
+    datetime_col: str = "timestamp",
+    monetary_value_col: str | None = "amount",
     observation_period_end=None,
     time_unit: str = "W",
     include_first_transaction: bool = False,
@@ -321,7 +336,9 @@ def rfm_summary(
         A DataFrame with one row per purchase, a path to a Parquet or CSV file, or a DuckDB
         relation. Files and relations are aggregated inside DuckDB.
     customer_id_col, datetime_col, monetary_value_col
-        Column names. ``monetary_value_col`` is optional; amounts must be non-negative.
+        Column names (defaults ``customer_id``, ``timestamp``, ``amount``, as in the shipped
+        datasets). ``monetary_value_col=None`` summarises a log without amounts; amounts must be
+        non-negative.
     observation_period_end
         End of observation (a date). Defaults to the last purchase in the data.
     time_unit
@@ -349,16 +366,16 @@ def rfm_summary(
     Examples
     --------
     >>> log = pd.DataFrame({"customer_id": [1, 1, 1, 2],
-    ...                     "date": ["2024-01-01", "2024-01-01", "2024-01-15", "2024-01-08"],
+    ...                     "timestamp": ["2024-01-01", "2024-01-01", "2024-01-15", "2024-01-08"],
     ...                     "amount": [10.0, 5.0, 20.0, 7.0]})
-    >>> rfm_summary(log, "customer_id", "date", "amount", observation_period_end="2024-01-29")
+    >>> rfm_summary(log, observation_period_end="2024-01-29")
                  frequency  recency    T  monetary_value
     customer_id
     1                    1      2.0  4.0            20.0
     2                    0      0.0  3.0             0.0
     """
     grain = _check_units(time_unit, grain)
-    unit = TIME_UNITS[time_unit]
+    unit = _unit(time_unit)
     monetary = monetary_value_col is not None
     end = None if observation_period_end is None else _floor(
         parse_timestamp(observation_period_end, "observation_period_end", fmt=datetime_format), grain
@@ -373,13 +390,15 @@ def rfm_summary(
     if not use_duckdb:
         if not isinstance(transactions, pd.DataFrame):
             raise TypeError("engine='pandas' needs a DataFrame; use engine='duckdb' for files and relations")
-        per = _periods_pandas(transactions, customer_id_col, datetime_col, monetary_value_col, grain, datetime_format)
+        per, row_period = _periods_pandas(
+            transactions, customer_id_col, datetime_col, monetary_value_col, grain, datetime_format
+        )
         _empty_check(len(per))
         end = per["period"].max() if end is None else end
         late = per["period"] > end
         _check_end(
-            per["period"].min(), int(late.sum()), "observation_period_end", end, after_end,
-            lambda: per.loc[late].head(5).rename(columns={"id": customer_id_col, "period": datetime_col}).to_string(),
+            per["period"].min(), int((row_period > end).sum()), end, after_end,
+            lambda: transactions.loc[(row_period > end).to_numpy()].head(N_SHOWN), datetime_col, len(transactions),
         )
         out = _summarise(per.loc[~late], end, unit, include_first_transaction, monetary)
         out.index.name = customer_id_col
@@ -398,10 +417,11 @@ def rfm_summary(
     _empty_check(0 if lo is None else 1)
     end = hi if end is None else end
     _check_end(
-        lo, n_after, "observation_period_end", end, after_end,
+        lo, n_after, end, after_end,
         lambda: rel.query(
-            "src", f"SELECT * FROM src WHERE {period} > {_time_literal(end, grain)} LIMIT 5"
-        ).df().to_string(),
+            "src", f"SELECT * FROM src WHERE {period} > {_time_literal(end, grain)} LIMIT {N_SHOWN}"
+        ).df(),
+        datetime_col,
     )
     out = _summary_duckdb(rel, rows_sql, end, unit, grain, include_first_transaction, monetary)
     out.index.name = customer_id_col
@@ -410,16 +430,16 @@ def rfm_summary(
 
 def _empty_check(n: int) -> None:
     if n == 0:
-        raise ValueError("transactions is empty: there is no purchase to summarise")
+        raise DataError(None, "is empty: there is no purchase to summarise", what="transactions")
 
 
 def calibration_holdout_split(
     transactions: pd.DataFrame,
     customer_id_col: str = "customer_id",
-    datetime_col: str = "date",
+    datetime_col: str = "timestamp",
     calibration_period_end=None,
     observation_period_end=None,
-    monetary_value_col: str | None = None,
+    monetary_value_col: str | None = "amount",
     time_unit: str = "W",
     include_first_transaction: bool = False,
     *,
@@ -443,9 +463,11 @@ def calibration_holdout_split(
     if calibration_period_end is None:
         raise ValueError("calibration_period_end is required (the last date of the calibration period)")
     grain = _check_units(time_unit, grain)
-    unit = TIME_UNITS[time_unit]
+    unit = _unit(time_unit)
     cal_end = _floor(parse_timestamp(calibration_period_end, "calibration_period_end", fmt=datetime_format), grain)
-    per = _periods_pandas(transactions, customer_id_col, datetime_col, monetary_value_col, grain, datetime_format)
+    per, row_period = _periods_pandas(
+        transactions, customer_id_col, datetime_col, monetary_value_col, grain, datetime_format
+    )
     _empty_check(len(per))
     obs_end = per["period"].max() if observation_period_end is None else _floor(
         parse_timestamp(observation_period_end, "observation_period_end", fmt=datetime_format), grain
@@ -456,8 +478,8 @@ def calibration_holdout_split(
         )
     late = per["period"] > obs_end
     _check_end(
-        per["period"].min(), int(late.sum()), "observation_period_end", obs_end, after_end,
-        lambda: per.loc[late].head(5).rename(columns={"id": customer_id_col, "period": datetime_col}).to_string(),
+        per["period"].min(), int((row_period > obs_end).sum()), obs_end, after_end,
+        lambda: transactions.loc[(row_period > obs_end).to_numpy()].head(N_SHOWN), datetime_col, len(transactions),
     )
     if cal_end < per["period"].min():
         raise ValueError(
