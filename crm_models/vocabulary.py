@@ -85,7 +85,7 @@ COLUMNS: dict[str, Term] = {
 NAMES: dict[str, Term] = {
     "observation_period_end": Term(None, "end of observation (a date); default the last date in the data"),
     "calibration_period_end": Term(None, "last date of the calibration period"),
-    "random_state": Term(None, "seed or numpy Generator of every random draw (scikit-learn semantics)"),
+    "random_state": Term(0, "seed (int), numpy Generator or None for fresh entropy, as in scikit-learn; default 0"),
     "time_unit": Term("W", "unit of recency and T, a code of crm_models.units.TIME_UNITS"),
     "horizon": Term(None, "a (length, unit) pair, e.g. (12, 'M'); crm_models.units.as_duration"),
     "discount_rate": Term(None, "a (rate, unit) pair, e.g. (0.10, 'Y'); crm_models.units.as_discount_rate"),
