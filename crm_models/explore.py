@@ -12,7 +12,28 @@ from crm_models._validation import parse_datetimes, require_columns
 
 
 def repeat_purchase_counts(summary: pd.DataFrame, max_count: int = 7, frequency_col: str = "frequency") -> pd.Series:
-    """Number of customers by repeat purchases, the last bin holding ``max_count`` or more ("7+")."""
+    """Number of customers by repeat purchases, the last bin holding ``max_count`` or more ("7+").
+
+    Parameters
+    ----------
+    summary : DataFrame
+        One row per customer with a repeat-purchase count (from :func:`crm_models.rfm_summary`).
+    max_count : int
+        The last bin pools this many repeat purchases or more.
+    frequency_col : str
+        Column of repeat purchases.
+
+    Returns
+    -------
+    Series
+        Customers per bin ``"0"``, ``"1"``, ..., ``"<max_count>+"``, named ``customers``.
+
+    Examples
+    --------
+    >>> summary = pd.DataFrame({"frequency": [0, 0, 1, 3, 9]})
+    >>> repeat_purchase_counts(summary, max_count=3).to_dict()
+    {'0': 2, '1': 1, '2': 0, '3+': 2}
+    """
     require_columns(summary, [frequency_col], what="summary")
     f = summary[frequency_col].clip(upper=max_count)
     counts = f.value_counts().reindex(range(max_count + 1), fill_value=0)
@@ -31,7 +52,31 @@ def weekly_purchases(
 
     A purchase is a customer-day (several lines on one day count once), the convention of
     :func:`crm_models.rfm_summary`. Weeks are numbered from 1 and run for 7 days from ``start``.
-    Columns: ``week_start`` (date), ``first``, ``repeat``, ``total`` (purchases), ``cumulative_repeat``.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        One row per purchase.
+    customer_id_col, datetime_col : str
+        Column names.
+    start : date-like, optional
+        First day of week 1 (default the first purchase day).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by week (1, 2, ...): ``week_start`` (date), ``first``, ``repeat``, ``total``
+        (purchases that week) and ``cumulative_repeat``.
+
+    Examples
+    --------
+    >>> log = pd.DataFrame({"customer_id": [1, 1, 2, 1],
+    ...                     "timestamp": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-01-03", "2024-01-09"])})
+    >>> weekly_purchases(log)[["first", "repeat", "cumulative_repeat"]]
+          first  repeat  cumulative_repeat
+    week
+    1         2       0                  0
+    2         0       1                  1
     """
     require_columns(transactions, [customer_id_col, datetime_col], what="transactions")
     day = parse_datetimes(transactions, datetime_col, what="transactions").dt.floor("D")

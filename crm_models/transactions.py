@@ -332,36 +332,37 @@ def rfm_summary(
 
     Parameters
     ----------
-    transactions
-        A DataFrame with one row per purchase, a path to a Parquet or CSV file, or a DuckDB
+    transactions : DataFrame, str, os.PathLike or duckdb.DuckDBPyRelation
+        One row per purchase: a DataFrame, a path to a Parquet or CSV file, or a DuckDB
         relation. Files and relations are aggregated inside DuckDB.
-    customer_id_col, datetime_col, monetary_value_col
+    customer_id_col, datetime_col, monetary_value_col : str
         Column names (defaults ``customer_id``, ``timestamp``, ``amount``, as in the shipped
         datasets). ``monetary_value_col=None`` summarises a log without amounts; amounts must be
-        non-negative.
-    observation_period_end
+        non-negative (money, any currency).
+    observation_period_end : date-like, optional
         End of observation (a date). Defaults to the last purchase in the data.
-    time_unit
-        Unit of ``recency`` and ``T``: ``"h"``, ``"D"`` (days), ``"W"`` (weeks of 7 days, the
-        default), ``"M"`` (months of 365.25/12 days) or ``"Y"`` (years of 365.25 days).
-    include_first_transaction
+    time_unit : str
+        Unit of ``recency`` and ``T``: a code of :data:`crm_models.units.TIME_UNITS` (``"W"``,
+        weeks of 7 days, by default; ``"D"``, ``"M"`` = 365.25/12 days, ``"Y"``, ``"h"``...).
+    include_first_transaction : bool
         Count the first purchase in ``frequency`` and ``monetary_value`` (BTYD models need False).
-    grain
+    grain : {"D", "h", "W"}, optional
         De-duplication grain: purchases in the same calendar day (``"D"``, default), hour
         (``"h"``, the default when ``time_unit="h"``) or Monday-start week (``"W"``) count once.
-    datetime_format
+    datetime_format : str, optional
         ``strptime`` format of the date column when it is text or numbers (e.g. ``"%Y%m%d"``).
-    after_end
-        Purchases after ``observation_period_end`` raise (default) or, with ``"drop"``, are left out.
-    engine
-        ``"pandas"``, ``"duckdb"`` or ``"auto"`` (DuckDB for files, relations and logs of
-        200,000 rows or more).
+    after_end : {"raise", "drop"}
+        Purchases after ``observation_period_end`` raise a :class:`~crm_models.errors.DataError`
+        (default) or, with ``"drop"``, are left out.
+    engine : {"auto", "pandas", "duckdb"}
+        ``"auto"`` uses DuckDB for files, relations and logs of 200,000 rows or more.
 
     Returns
     -------
-    DataFrame indexed by customer id with ``frequency`` (int), ``recency`` and ``T`` (float, in
-    ``time_unit``) and, with a monetary column, ``monetary_value`` (mean per repeat period, 0 for
-    customers without repeat purchases).
+    DataFrame
+        Indexed by customer id: ``frequency`` (int, repeat purchase periods), ``recency`` and
+        ``T`` (float, in ``time_unit``) and, with a monetary column, ``monetary_value`` (mean
+        spend per repeat period, 0 for customers without repeat purchases).
 
     Examples
     --------
@@ -449,16 +450,54 @@ def calibration_holdout_split(
 ) -> pd.DataFrame:
     """Calibration-period summary plus what each customer did in the holdout period.
 
-    Columns ``frequency_cal``, ``recency_cal``, ``T_cal`` (and ``monetary_value_cal``) as in
-    :func:`rfm_summary` over purchases up to ``calibration_period_end``; ``frequency_holdout``
-    (purchase periods after it, up to ``observation_period_end``), ``monetary_value_holdout``
-    (mean spend per holdout purchase period, 0 if none) and ``duration_holdout`` (length of the
-    holdout in ``time_unit``). One row per customer who bought in the calibration period;
-    customers first seen in the holdout are counted in ``result.attrs["new_in_holdout"]``.
-
     A purchase on the calibration end date belongs to the calibration period. Unlike lifetimes'
     ``calibration_and_holdout_data``, which averages raw transaction lines in the holdout, the
     holdout monetary value averages per-period totals, exactly as the calibration value does.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        One row per purchase.
+    customer_id_col, datetime_col : str
+        Column names (defaults ``customer_id``, ``timestamp``).
+    calibration_period_end : date-like
+        Last date of the calibration period (required).
+    observation_period_end : date-like, optional
+        Last date of the holdout period; default the last purchase in the data.
+    monetary_value_col : str or None
+        Amount column (default ``amount``); ``None`` for a log without amounts.
+    time_unit : str
+        Unit of recency, T and the holdout duration (a code of :data:`crm_models.units.TIME_UNITS`).
+    include_first_transaction : bool
+        As in :func:`rfm_summary`.
+    grain, datetime_format, after_end
+        As in :func:`rfm_summary`.
+
+    Returns
+    -------
+    DataFrame
+        One row per customer who bought in the calibration period, indexed by customer id:
+        ``frequency_cal``, ``recency_cal``, ``T_cal`` (and ``monetary_value_cal``) as in
+        :func:`rfm_summary` over purchases up to ``calibration_period_end``;
+        ``frequency_holdout`` (purchase periods after it, up to ``observation_period_end``),
+        ``monetary_value_holdout`` (mean spend per holdout purchase period, 0 if none) and
+        ``duration_holdout`` (length of the holdout in ``time_unit``). Customers first seen in
+        the holdout are counted in ``result.attrs["new_in_holdout"]``.
+
+    Examples
+    --------
+    >>> log = pd.DataFrame({"customer_id": [1, 1, 2, 1, 3],
+    ...                     "timestamp": ["2024-01-01", "2024-01-08", "2024-01-03", "2024-02-05", "2024-02-01"],
+    ...                     "amount": [10.0, 12.0, 5.0, 20.0, 9.0]})
+    >>> split = calibration_holdout_split(log, calibration_period_end="2024-01-31",
+    ...                                   observation_period_end="2024-02-28")
+    >>> split[["frequency_cal", "T_cal", "frequency_holdout", "duration_holdout"]]
+                 frequency_cal     T_cal  frequency_holdout  duration_holdout
+    customer_id
+    1                        1  4.285714                  1               4.0
+    2                        0  4.000000                  0               4.0
+    >>> split.attrs["new_in_holdout"]
+    1
     """
     if calibration_period_end is None:
         raise ValueError("calibration_period_end is required (the last date of the calibration period)")
