@@ -149,6 +149,15 @@ def test_no_scikit_learn_object_is_kept_or_written(tmp_path):
         assert "_n_threads" not in text and "precisions_cholesky" not in text
 
 
+def test_a_refit_with_another_method_keeps_only_its_own_arrays(tmp_path):
+    seg = NeedsSegmenter(n_segments=2, n_init=2).fit(needs_data())
+    assert hasattr(seg, "kmeans_centers_")
+    seg.set_params(method="gmm").fit(needs_data())
+    assert not hasattr(seg, "kmeans_centers_") and seg.mixture_weights_.shape == (2,)
+    again = NeedsSegmenter.load(seg.save(tmp_path / "gmm.json"))
+    pd.testing.assert_series_equal(again.predict(needs_data()), seg.predict(needs_data()))
+
+
 # ------------------------------------------------------------------------------- tampered files
 def tampered(path, edit):
     """A copy of the saved file ``path`` with ``edit`` applied to its fitted state."""

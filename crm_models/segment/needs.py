@@ -211,6 +211,10 @@ def _example_features() -> pd.DataFrame:
                         index=pd.Index([f"c{i:02d}" for i in range(60)], name="customer_id"))
 
 
+#: The fitted arrays of the clustering methods.
+_CLUSTERING = ("kmeans_centers_", "mixture_weights_", "mixture_means_", "mixture_variances_")
+
+
 class NeedsSegmenter(CRMEstimator):
     """Cluster customers on behaviour features into needs segments, seeded and reusable.
 
@@ -373,7 +377,8 @@ class NeedsSegmenter(CRMEstimator):
                                random_state=seed)
 
     # -- data ---------------------------------------------------------------------------------
-    def _matrix(self, X: pd.DataFrame, fitting: bool) -> np.ndarray:
+    def _matrix(self, X: pd.DataFrame, fitting: bool) -> tuple[np.ndarray, list[str], list[str]]:
+        """The checked feature matrix (log columns transformed), the features and the log columns."""
         what = "needs features"
         if not isinstance(X, pd.DataFrame):
             raise DataError(None, f"must be a pandas DataFrame (one row per customer), got {type(X).__name__}",
@@ -389,9 +394,7 @@ class NeedsSegmenter(CRMEstimator):
         for c in logs:
             fail_rows(data, data[c].to_numpy() < 0, c, "must not be negative (it is log-transformed)", what=what)
             data[c] = np.log1p(data[c])
-        if fitting:
-            self.features_, self.log_columns_ = list(cols), list(logs)
-        return data.to_numpy()
+        return data.to_numpy(), list(cols), list(logs)
 
     def _logs(self, cols: list[str]) -> list[str]:
         if self.log_columns == "auto":
@@ -460,7 +463,7 @@ class NeedsSegmenter(CRMEstimator):
         from sklearn.preprocessing import StandardScaler
 
         crit = self._criterion()
-        M = self._matrix(X, fitting=True)
+        M, features, logs = self._matrix(X, fitting=True)
         ks = self._candidates()
         if len(M) < max(ks) + 1:
             raise DataError(None, f"have {len(M)} customer(s), too few for {max(ks)} segments", what="needs features",
@@ -482,13 +485,17 @@ class NeedsSegmenter(CRMEstimator):
                 score = model.bic(Z)
             rows.append({"k": k, crit: float(score)})
         if self.n_segments is None:
-            self.selection_ = pd.DataFrame(rows).set_index("k")
-            s = self.selection_[crit]
+            selection = pd.DataFrame(rows).set_index("k")
+            s = selection[crit]
             best = int(s.idxmax() if crit == "silhouette" else s.idxmin())
         else:
-            self.selection_ = None
+            selection = None
             best = ks[0]
         model = models[best]
+        for name in _CLUSTERING:  # a refit may switch method: no array of the other one stays behind
+            self.__dict__.pop(name, None)
+        self.features_, self.log_columns_ = features, logs
+        self.selection_ = selection
         self.criterion_ = crit
         self.n_segments_ = best
         self.feature_means_ = np.array(scaler.mean_, dtype=float)
@@ -541,7 +548,7 @@ class NeedsSegmenter(CRMEstimator):
         {'x': 'N1', 'y': 'N3'}
         """
         self._check_fitted()
-        Z = self._scaled(self._matrix(X, fitting=False))
+        Z = self._scaled(self._matrix(X, fitting=False)[0])
         lab = self.relabel_[self._clusters(Z)]
         return pd.Series(np.array(self.segments_)[lab], index=X.index, name="needs_segment")
 
