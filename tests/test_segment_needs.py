@@ -4,8 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sklearn.cluster import KMeans
+from sklearn.mixture import GaussianMixture
+from threadpoolctl import threadpool_limits
+
 from crm_models.datasets import make_crm_world
-from crm_models.segment import NeedsSegmenter, NotFittedError, behaviour_features, needs_agreement
+from crm_models.errors import DataError, NotFittedError
+from crm_models.segment import NeedsSegmenter, behaviour_features, needs_agreement
 
 
 def hand_made():
@@ -36,26 +41,65 @@ def test_behaviour_features_by_hand():
     # b's first purchase is under 4 weeks before the end: the rate uses the 4-week floor
     assert X.loc["b", "web_visit_per_year"] == pytest.approx(52 / 4)
     assert X.attrs["customers_without_transactions"] == 1  # "zz" has touchpoints only
-    assert list(X.index) == ["a", "b"]
+    assert list(X.index) == ["a", "b"] and X.index.name == "customer_id"
+    # the floor is a (length, unit) pair: 28 days is 4 weeks; 2 weeks doubles b's rate
+    pd.testing.assert_frame_equal(behaviour_features(tx, it, observation_period_end="2024-12-30",
+                                                     min_tenure=(28, "D")), X)
+    short = behaviour_features(tx, it, observation_period_end="2024-12-30", min_tenure=(2, "W"))
+    weeks_b = (pd.Timestamp("2024-12-30") - pd.Timestamp("2024-12-04")) / pd.Timedelta(weeks=1)
+    assert short.loc["b", "web_visit_per_year"] == pytest.approx(52 / weeks_b)
+
+
+def test_behaviour_features_column_names_are_configurable():
+    tx, it = hand_made()
+    names = {"customer_id": "person", "timestamp": "when", "amount": "spend", "category": "cat", "channel": "via"}
+    renamed = behaviour_features(
+        tx.rename(columns=names), it.rename(columns={"customer_id": "person", "timestamp": "when", "type": "kind"}),
+        customer_id_col="person", datetime_col="when", monetary_value_col="spend", category_col="cat",
+        channel_col="via", type_col="kind", observation_period_end="2024-12-30")
+    expected = behaviour_features(tx, it, observation_period_end="2024-12-30")
+    pd.testing.assert_frame_equal(renamed, expected.rename_axis("person"))
 
 
 def test_bad_input_gets_clear_errors():
     tx, it = hand_made()
-    with pytest.raises(ValueError, match=r"missing column\(s\) \['channel'\]"):
+    with pytest.raises(DataError, match=r"missing column\(s\) \['channel'\]") as err:
         behaviour_features(tx.drop(columns="channel"))
-    with pytest.raises(ValueError, match="'amount' must hold an amount"):
+    assert err.value.column == "channel"
+    with pytest.raises(DataError, match="'amount' must hold an amount") as err:
         behaviour_features(tx.assign(amount=[1.0, np.nan, 2.0, 3.0]))
-    with pytest.raises(ValueError, match="'timestamp' must not be after observation_period_end"):
+    assert err.value.column == "amount" and err.value.rows.index.tolist() == [1]
+    with pytest.raises(DataError, match="'timestamp' must not be after observation_period_end") as err:
         behaviour_features(tx, it, observation_period_end="2024-12-06")
+    assert err.value.rows.index.tolist() == [2]
+    with pytest.raises(DataError, match="interactions is missing column"):
+        behaviour_features(tx, it.drop(columns="type"))
+    with pytest.raises(DataError, match="has no rows"):
+        behaviour_features(tx.iloc[:0])
+    with pytest.raises(ValueError, match=r"min_tenure must be a \(length, unit\) pair"):
+        behaviour_features(tx, it, min_tenure=4)
     X = behaviour_features(tx, it)
-    with pytest.raises(ValueError, match="too few for 3 segments"):
+    with pytest.raises(DataError, match="too few for 3 segments"):
         NeedsSegmenter(n_segments=3).fit(X)
-    with pytest.raises(ValueError, match="'avg_ticket' must not be missing"):
+    with pytest.raises(DataError, match="'avg_ticket' must not be missing") as err:
         NeedsSegmenter(n_segments=1).fit(X.assign(avg_ticket=[np.nan, 1.0]))
+    assert err.value.column == "avg_ticket" and err.value.rows.index.tolist() == ["a"]
+    with pytest.raises(DataError, match="'avg_ticket' must not be negative") as err:
+        NeedsSegmenter(n_segments=1).fit(X.assign(avg_ticket=[-1.0, 1.0]))
+    assert err.value.rows.index.tolist() == ["a"]
+    with pytest.raises(DataError, match="'cat_books' must be numeric"):
+        NeedsSegmenter(n_segments=1).fit(X.assign(cat_books=["most", "none"]))
     with pytest.raises(NotFittedError):
         NeedsSegmenter().predict(X)
     with pytest.raises(ValueError, match="criterion='bic' needs method='gmm'"):
         NeedsSegmenter(criterion="bic").fit(X)
+    for params, message in (({"method": "dbscan"}, "method must be"), ({"k_range": []}, "k_range must hold"),
+                            ({"k_range": "2-8"}, "k_range must be"), ({"n_segments": 0}, "n_segments must be"),
+                            ({"random_state": "seven"}, "random_state must be"),
+                            ({"features": "avg_ticket"}, "features must be a list"),
+                            ({"log_columns": ["nowhere"]}, "not among the features")):
+        with pytest.raises(ValueError, match=message):
+            NeedsSegmenter(**params).fit(X)
 
 
 @pytest.fixture(scope="module")
@@ -101,11 +145,52 @@ def test_number_of_segments_chosen_by_stated_criterion_and_reused(small_world):
 
 def test_segmenters_round_trip_through_json(small_world, tmp_path):
     X, _ = small_world
-    fitted = {}
     for method in ("kmeans", "gmm"):
-        seg = fitted[method] = NeedsSegmenter(n_segments=3, method=method, n_init=5).fit(X)
+        seg = NeedsSegmenter(n_segments=3, method=method, n_init=5).fit(X)
         seg.save(tmp_path / f"{method}.json")
         again = NeedsSegmenter.load(tmp_path / f"{method}.json")
         pd.testing.assert_series_equal(again.predict(X), seg.predict(X))
         pd.testing.assert_frame_equal(again.profile(), seg.profile())
-    assert not hasattr(fitted["kmeans"].model_, "labels_")  # no per-row training labels kept
+        pd.testing.assert_frame_equal(again.scaled_centers_, seg.scaled_centers_)
+        pd.testing.assert_series_equal(again.sizes_, seg.sizes_)
+
+
+def scaled(seg: NeedsSegmenter, X: pd.DataFrame) -> np.ndarray:
+    """The scaled features scikit-learn clusters (log1p of the skewed columns, then standardised)."""
+    M = X[seg.features_].astype(float).copy()
+    for c in seg.log_columns_:
+        M[c] = np.log1p(M[c])
+    return (M.to_numpy() - seg.feature_means_) / seg.feature_scales_
+
+
+@pytest.mark.parametrize("method", ["kmeans", "gmm"])
+def test_own_prediction_gives_scikit_learns_labels(small_world, method):
+    X, _ = small_world
+    seg = NeedsSegmenter(n_segments=5, method=method, n_init=5).fit(X)
+    Z = scaled(seg, X)
+    np.testing.assert_allclose(Z.mean(axis=0), 0.0, atol=1e-12)  # the scaling is the training scaling
+    with threadpool_limits(limits=1):  # the same fit scikit-learn ran inside NeedsSegmenter.fit
+        if method == "kmeans":
+            model = KMeans(n_clusters=5, n_init=5, random_state=0).fit(Z)
+            np.testing.assert_array_equal(model.cluster_centers_, seg.kmeans_centers_)
+        else:
+            model = GaussianMixture(n_components=5, covariance_type="diag", n_init=1, random_state=0).fit(Z)
+            np.testing.assert_array_equal(model.weights_, seg.mixture_weights_)
+            np.testing.assert_array_equal(model.covariances_, seg.mixture_variances_)
+    rng = np.random.default_rng(1)
+    shaken = X * rng.uniform(0.5, 1.5, X.shape)  # other customers than the training ones
+    for data in (X, shaken):
+        expected = np.array(seg.segments_)[seg.relabel_[model.predict(scaled(seg, data))]]
+        np.testing.assert_array_equal(seg.predict(data).to_numpy(), expected)
+    assert len(set(seg.predict(X))) == 5
+
+
+def test_random_state_default_and_generator(small_world):
+    X, _ = small_world
+    a = NeedsSegmenter(n_segments=4, n_init=3).fit(X)
+    b = NeedsSegmenter(n_segments=4, n_init=3, random_state=0).fit(X)
+    pd.testing.assert_series_equal(a.predict(X), b.predict(X))
+    g1 = NeedsSegmenter(k_range=[2, 3], n_init=2, random_state=np.random.default_rng(3)).fit(X)
+    g2 = NeedsSegmenter(k_range=[2, 3], n_init=2, random_state=np.random.default_rng(3)).fit(X)
+    pd.testing.assert_frame_equal(g1.selection_, g2.selection_)
+    pd.testing.assert_series_equal(g1.predict(X), g2.predict(X))

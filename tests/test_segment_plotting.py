@@ -9,6 +9,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
+from crm_models.errors import DataError, NotFittedError  # noqa: E402
 from crm_models.segment import (  # noqa: E402
     NeedsSegmenter,
     RFMScorer,
@@ -47,5 +48,20 @@ def test_plots_draw():
         plotting.plot_migration(migration_matrix(scores["segment"], needs)),
     ]
     assert all(isinstance(ax, matplotlib.axes.Axes) for ax in axes)
+    assert [t.get_text() for t in axes[4].get_xticklabels()] == seg.segments_
+    assert len(axes[0].texts) == 25  # one label per R x FM cell
     with pytest.raises(ValueError, match="nothing to plot"):
         plotting.plot_selection(NeedsSegmenter(n_segments=2, n_init=2).fit(X))
+
+
+def test_plots_refuse_bad_input():
+    with pytest.raises(NotFittedError):
+        plotting.plot_profiles(NeedsSegmenter())
+    with pytest.raises(NotFittedError):
+        plotting.plot_selection(NeedsSegmenter())
+    with pytest.raises(DataError, match=r"missing column\(s\) \['fm'\]"):
+        plotting.plot_rfm_grid(pd.DataFrame({"r": [1, 2]}))
+    labels = pd.Series(["A", "B"], index=["x", "y"])
+    with pytest.raises(DataError, match="'value' has no value for 1 customer") as err:
+        plotting.plot_segment_sizes(labels, pd.Series([1.0], index=["x"]))
+    assert err.value.rows.index.tolist() == ["y"]

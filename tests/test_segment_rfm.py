@@ -6,7 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crm_models.segment import NotFittedError, RFMScorer, assign_segments, check_segment_rules, default_segment_rules
+from crm_models import rfm_summary
+from crm_models.base import Summary
+from crm_models.datasets import load_cdnow
+from crm_models.errors import DataError, NotFittedError
+from crm_models.segment import RFMScorer, assign_segments, check_segment_rules, default_segment_rules
 
 
 def summary(frequency, recency, T, monetary, index=None):
@@ -96,6 +100,7 @@ def test_transform_on_a_new_period_uses_edges_learned_at_fit(tmp_path):
     scorer.save(tmp_path / "rfm.json")
     again = RFMScorer.load(tmp_path / "rfm.json")
     pd.testing.assert_frame_equal(again.transform(s2), out2)
+    assert all(np.array_equal(again.edges_[k], edges[k]) for k in edges)
 
 
 def test_total_versus_mean_monetary():
@@ -110,16 +115,91 @@ def test_bad_input_gets_clear_errors():
     s = summary([1.0, 2.0, 3.0], [1.0, 2.0, 3.0], [4.0, 4.0, 4.0], [5.0, 6.0, 7.0])
     with pytest.raises(NotFittedError, match="not fitted"):
         RFMScorer().transform(s)
-    with pytest.raises(ValueError, match="too few for n_groups=5"):
+    with pytest.raises(DataError, match="too few for n_groups=5"):
         RFMScorer().fit(s)
-    with pytest.raises(ValueError, match=r"missing column\(s\) \['monetary_value'\]"):
+    with pytest.raises(DataError, match=r"missing column\(s\) \['monetary_value'\]") as err:
         RFMScorer().fit(s.drop(columns="monetary_value"))
-    with pytest.raises(ValueError, match="'frequency' must not be missing"):
+    assert err.value.column == "monetary_value"
+    with pytest.raises(DataError, match="'frequency' must not be missing") as err:
         RFMScorer(n_groups=2, rules=False).fit(s.assign(frequency=[1.0, np.nan, 3.0]))
-    with pytest.raises(ValueError, match="'recency' must not exceed 'T'"):
+    assert err.value.column == "frequency" and err.value.rows.index.tolist() == ["c1"]
+    with pytest.raises(DataError, match="'recency' must not exceed 'T'") as err:
         RFMScorer(n_groups=2, rules=False).fit(s.assign(recency=[1.0, 9.0, 3.0]))
+    assert err.value.column == "recency" and err.value.rows.index.tolist() == ["c1"]
+    with pytest.raises(DataError, match="'monetary_value' must be numeric") as err:
+        RFMScorer(n_groups=2, rules=False).fit(s.assign(monetary_value=["5", "six", "7"]))
+    assert err.value.rows.index.tolist() == ["c1"]
+    with pytest.raises(DataError, match="'T' must be finite"):
+        RFMScorer(n_groups=2, rules=False).fit(s.assign(T=[4.0, np.inf, 4.0]))
+    with pytest.raises(DataError, match="repeated customer ids") as err:
+        RFMScorer(n_groups=2, rules=False).fit(s.set_axis(["a", "a", "b"]))
+    assert err.value.rows.index.tolist() == ["a", "a"]
     # configurable column names
     renamed = s.rename(columns={"frequency": "n", "recency": "last", "T": "age", "monetary_value": "avg"})
     out = RFMScorer(n_groups=2, rules=False, frequency_col="n", recency_col="last", T_col="age",
-                    monetary_col="avg").fit_transform(renamed)
+                    monetary_value_col="avg").fit_transform(renamed)
     assert out["f"].tolist() == [1, 1, 2]  # min-rank: 1 + floor(2 * share below) = 1, 1, 2
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"n_groups": 1, "rules": False}, "n_groups must be an integer >= 2"),
+        ({"n_groups": 2.0, "rules": False}, "n_groups must be an integer >= 2"),
+        ({"monetary": "median"}, "monetary must be 'total' or 'mean'"),
+        ({"rules": True}, "rules must be a DataFrame"),
+        ({"rules": "default"}, "rules must be a DataFrame"),
+        ({"rules": pd.DataFrame({"segment": ["All"], "r_min": ["one"]})}, "'r_min' must hold numbers"),
+    ],
+)
+def test_bad_hyper_parameters_are_refused_at_fit(params, message):
+    s = summary([1.0, 2.0, 3.0], [1.0, 2.0, 3.0], [4.0, 4.0, 4.0], [5.0, 6.0, 7.0])
+    scorer = RFMScorer(**params)  # __init__ only stores
+    assert scorer.get_params()[next(iter(params))] is params[next(iter(params))]
+    with pytest.raises(ValueError, match=message):
+        scorer.fit(s)
+
+
+def test_assign_segments_refuses_bad_scores_with_rows():
+    scores = pd.DataFrame({"r": [5, 0, 1], "f": [5, 1, 1], "m": [5, 1, 1]}, index=["a", "b", "c"])
+    with pytest.raises(DataError, match="'r' must hold whole numbers >= 1") as err:
+        assign_segments(scores)
+    assert err.value.column == "r" and err.value.rows.index.tolist() == ["b"]
+    with pytest.raises(DataError, match="missing column"):
+        assign_segments(scores.drop(columns="m"))
+    partial = pd.DataFrame({"segment": ["Top"], "r_min": [5]})
+    with pytest.raises(DataError, match="match no segment") as err:
+        assign_segments(scores.assign(r=[5, 1, 1]), partial)
+    assert err.value.rows.index.tolist() == ["b", "c"]
+
+
+def test_summary_is_a_summary_with_the_segment_table():
+    rng = np.random.default_rng(2)
+    n = 300
+    s = summary(rng.poisson(2, n).astype(float), rng.uniform(0, 20, n), np.full(n, 20.0), rng.gamma(2, 20, n))
+    scorer = RFMScorer().fit(s)
+    scores = scorer.transform(s)
+    result = scorer.summary(scores)
+    assert isinstance(result, Summary)
+    table = result.to_frame()
+    assert table["customers"].sum() == n and np.isclose(table["share"].sum(), 1.0)
+    assert list(table.index) == [seg for seg in default_segment_rules()["segment"] if seg in table.index]
+    assert table.loc["Champions", "mean_recency"] == scores.loc[scores["segment"] == "Champions", "recency"].mean()
+    assert "RFM segments" in repr(result) and "<table>" in result._repr_html_()
+    with pytest.raises(DataError, match="'segment' is missing"):
+        RFMScorer(rules=False).fit(s).summary(RFMScorer(rules=False).fit_transform(s))
+
+
+def test_cdnow_scores_are_unchanged():
+    """CDNOW calibration period (to 1997-09-30): the numbers the course notebook reads."""
+    tx = load_cdnow()
+    cal = rfm_summary(tx[tx["timestamp"] <= "1997-09-30"], observation_period_end="1997-09-30")
+    scorer = RFMScorer().fit(cal)
+    scores = scorer.transform(cal)
+    assert sorted(scores["f"].unique()) == [1, 3, 4, 5]  # the big tie at frequency 0 empties score 2
+    np.testing.assert_allclose(scorer.edges_["f"], [1.0, 1.0, 2.0, 3.0])
+    np.testing.assert_allclose(scorer.edges_["m"], [2.99, 2.99, 5.78, 49.89])
+    np.testing.assert_allclose(scorer.edges_["r"], [34.428571, 31.285714, 28.142857, 14.142857], rtol=1e-6)
+    assert scores["segment"].value_counts().to_dict() == {
+        "Champions": 468, "Lost": 458, "Hibernating": 416, "Loyal Customers": 391, "About to Sleep": 390,
+        "Promising": 147, "At Risk": 74, "Can't Lose Them": 9, "Potential Loyalist": 4}

@@ -10,7 +10,6 @@
 - :mod:`~crm_models.segment.plotting`: the pictures.
 """
 
-from crm_models.segment._base import NotFittedError
 from crm_models.segment.matrix import SegmentMatrix, segment_matrix
 from crm_models.segment.migration import Migration, migration_matrix
 from crm_models.segment.needs import NeedsSegmenter, behaviour_features, needs_agreement
@@ -18,7 +17,6 @@ from crm_models.segment.rfm import RFMScorer, assign_segments, check_segment_rul
 from crm_models.segment.value import TIER_STRATEGIES, ValueTiers, concentration_curve, concentration_table
 
 __all__ = [
-    "NotFittedError",
     "RFMScorer",
     "assign_segments",
     "check_segment_rules",

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from crm_models.segment._base import as_series
+from crm_models.errors import N_SHOWN, DataError
+from crm_models.segment._base import align, as_series, numeric_series
 
 __all__ = ["SegmentMatrix", "segment_matrix"]
 
@@ -16,9 +17,28 @@ __all__ = ["SegmentMatrix", "segment_matrix"]
 class SegmentMatrix:
     """Cross-tabulation of two segmentations (rows x columns), with value.
 
-    ``counts``: customers per cell; ``value``: total value per cell; ``mean_value``: value per
-    customer (NaN for empty cells); ``value_share``: share of all value (cells sum to 1).
     Every table has row and column totals in ``"All"``.
+
+    Attributes
+    ----------
+    counts : pandas.DataFrame
+        Customers per cell.
+    value : pandas.DataFrame
+        Total value per cell (money, or customers when no value was given).
+    mean_value : pandas.DataFrame
+        Value per customer (NaN for empty cells).
+    value_share : pandas.DataFrame
+        Share of all value (0-1; the cells without the totals sum to 1).
+
+    Examples
+    --------
+    >>> m = segment_matrix(pd.Series(["hi", "lo"], index=["a", "b"]), pd.Series(["N1", "N1"], index=["a", "b"]))
+    >>> m.counts  # doctest: +NORMALIZE_WHITESPACE
+    col_0  N1  All
+    row_0
+    hi      1    1
+    lo      1    1
+    All     2    2
     """
 
     counts: pd.DataFrame
@@ -27,7 +47,21 @@ class SegmentMatrix:
     value_share: pd.DataFrame
 
     def table(self) -> pd.DataFrame:
-        """One long table: one row per cell with customers, value, mean value and value share."""
+        """One long table: one row per cell.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by (row segment, column segment), totals included: ``customers``, ``value``,
+            ``mean_value`` and ``value_share``.
+
+        Examples
+        --------
+        >>> rows = pd.Series(["hi", "lo", "lo"], index=list("abc"), name="tier")
+        >>> cols = pd.Series(["N1", "N1", "N2"], index=list("abc"), name="needs")
+        >>> segment_matrix(rows, cols).table().loc[("lo", "N1")].tolist()
+        [1.0, 1.0, 1.0, 0.3333333333333333]
+        """
         parts = {"customers": self.counts, "value": self.value, "mean_value": self.mean_value,
                  "value_share": self.value_share}
         long = pd.concat({k: v.stack(future_stack=True) for k, v in parts.items()}, axis=1)
@@ -46,31 +80,56 @@ def segment_matrix(rows: pd.Series, columns: pd.Series, value: pd.Series | None 
 
     Parameters
     ----------
-    rows, columns
-        Segment of every customer (e.g. value tier and needs segment), Series indexed by
-        customer id covering the same customers. Categorical Series keep their category order.
-    value
-        Value of every customer (e.g. CLV); ``None`` counts only (value = customers).
+    rows, columns : pandas.Series
+        Segment of every customer (e.g. value tier and needs segment), indexed by customer id
+        and covering the same customers. Categorical Series keep their category order; the
+        Series' names label the table's axes.
+    value : pandas.Series, optional
+        Value of every customer of ``rows`` (e.g. CLV, money); ``None`` counts only (every
+        customer is worth 1).
+
+    Returns
+    -------
+    SegmentMatrix
+
+    Raises
+    ------
+    crm_models.errors.DataError
+        If a customer appears in only one of ``rows`` and ``columns``, or lacks a finite value.
+
+    Examples
+    --------
+    >>> tier = pd.Series(["hi", "hi", "lo", "lo", "lo"], index=list("abcde"), name="tier")
+    >>> needs = pd.Series(["N1", "N2", "N1", "N1", "N2"], index=list("abcde"), name="needs")
+    >>> value = pd.Series([10.0, 20, 1, 2, 3], index=list("abcde"))
+    >>> m = segment_matrix(tier, needs, value)
+    >>> m.value  # doctest: +NORMALIZE_WHITESPACE
+    needs    N1    N2   All
+    tier
+    hi     10.0  20.0  30.0
+    lo      3.0   3.0   6.0
+    All    13.0  23.0  36.0
     """
     what = "segment_matrix"
-    rows = as_series(rows, name=rows.name or "rows", what=what)
-    columns = as_series(columns, name=columns.name or "columns", what=what)
+    rows = as_series(rows, name="rows", what=what)
+    columns = as_series(columns, name="columns", what=what)
     only = rows.index.symmetric_difference(columns.index)
     if len(only):
-        raise ValueError(f"{what}: {len(only):,} customer(s) appear in only one of rows/columns, for example "
-                         f"{sorted(map(str, only[:5]))}")
+        where = pd.DataFrame({"rows": rows.reindex(only[:N_SHOWN]), "columns": columns.reindex(only[:N_SHOWN])})
+        raise DataError(
+            None,
+            "must hold the same customers: these appear in only one of them",
+            rows=where,
+            n_rows=len(only),
+            what="rows and columns",
+            hint="Align the two segmentations on the same customers first.",
+        )
     columns = columns.reindex(rows.index)
     if value is None:
         value = pd.Series(1.0, index=rows.index)
     else:
-        value = as_series(value, name="value", what=what).astype("float64")
-        missing = rows.index.difference(value.index)
-        if len(missing):
-            raise ValueError(f"{what}: value is missing for {len(missing):,} customer(s), for example "
-                             f"{sorted(map(str, missing[:5]))}")
-        value = value.reindex(rows.index)
-        if not np.isfinite(value.to_numpy()).all():
-            raise ValueError(f"{what}: value must be finite")
+        value = numeric_series(value, name="value", what=what)
+        value = align(value, rows.index, name="value", of="rows", what=what)
     counts = pd.crosstab(rows, columns, margins=True, margins_name="All", dropna=False)
     total = pd.crosstab(rows, columns, values=value, aggfunc="sum", margins=True, margins_name="All",
                         dropna=False).reindex_like(counts).fillna(0.0)
