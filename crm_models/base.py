@@ -23,7 +23,8 @@ The JSON format (``format_version`` :data:`FORMAT_VERSION`)::
     Nothing is unpickled, nothing runs, and no third-party private state is written.
     pandas objects, numpy arrays, tuples and ranges are written as tagged JSON objects
     (``{"$frame": ...}``, ``{"$series": ...}``, ``{"$ndarray": ...}``, ``{"$tuple": [...]}``,
-    ``{"$range": [...]}``) and non-finite numbers as the strings ``"inf"``, ``"-inf"``, ``"nan"``.
+    ``{"$range": [...]}``) and non-finite numbers as ``{"$float": "inf"}`` (or ``"-inf"``, ``"nan"``),
+    so a string that happens to read "inf" stays a string.
 
 A subclass supplies ``_fitted_attribute`` (an attribute that exists once fitted),
 ``_fitted_state()`` (a dict of what it learned) and ``_restore(reader)`` (the inverse, reading
@@ -202,11 +203,14 @@ class Summary:
 # ----------------------------------------------------------------------------------------------
 
 
+_NONFINITE = ("inf", "-inf", "nan")
+
+
 def _float_out(v: float):
     v = float(v)
     if math.isfinite(v):
         return v
-    return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
+    return {"$float": "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")}
 
 
 def _scalar_out(v):
@@ -248,7 +252,7 @@ def encode(value, path: str = "value"):
     >>> encode((12, "M"))
     {'$tuple': [12, 'M']}
     >>> encode(float("inf"))
-    'inf'
+    {'$float': 'inf'}
     """
     try:
         if isinstance(value, pd.DataFrame):
@@ -289,11 +293,15 @@ def encode(value, path: str = "value"):
         raise TypeError(f"{path}: cannot be saved as JSON ({exc})") from None
 
 
+def _is_nonfinite_tag(v) -> bool:
+    return isinstance(v, Mapping) and len(v) == 1 and v.get("$float") in _NONFINITE
+
+
 def _scalar_in(v, where: str, source: str, *, allow_nonfinite: bool = True):
-    if isinstance(v, str) and v in ("inf", "-inf", "nan"):
+    if _is_nonfinite_tag(v):
         if not allow_nonfinite:
-            raise ModelFileError(where, f"must be finite, got {v!r}", source=source)
-        return float(v)
+            raise ModelFileError(where, f"must be finite, got {v['$float']!r}", source=source)
+        return float(v["$float"])
     if v is None or isinstance(v, (str, bool, int, float)):
         return v
     raise ModelFileError(where, f"must be a plain value (number, string, true/false or null), got {v!r}", source=source)
@@ -303,6 +311,8 @@ def _decode(value, where: str, source: str):
     """Inverse of :func:`encode` for hyper-parameters and generic fields (structure checked)."""
     if isinstance(value, list):
         return [_decode(v, f"{where}[{i}]", source) for i, v in enumerate(value)]
+    if _is_nonfinite_tag(value):
+        return float(value["$float"])
     if isinstance(value, Mapping):
         if len(value) == 1:
             (tag, body), = value.items()
@@ -459,8 +469,8 @@ class FieldReader:
         v = self.raw(key)
         if v is None and allow_none:
             return None
-        if allow_inf and v in ("inf", "-inf"):
-            v = float(v)
+        if allow_inf and _is_nonfinite_tag(v) and v["$float"] != "nan":
+            v = float(v["$float"])
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             self.fail(key, f"must be a number, got {v!r}")
         if integer and not (isinstance(v, int) or (math.isfinite(v) and float(v).is_integer())):

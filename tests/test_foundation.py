@@ -129,7 +129,7 @@ def test_encode_round_trips_tagged_values():
 
 def test_field_reader_checks_every_rule():
     r = FieldReader({"x": -1, "s": "a", "cov": [[1.0, 2.0], [2.0, 1.0]], "asym": [[1.0, 0.5], [0.0, 1.0]],
-                     "arr": [1.0, "inf"]}, "fitted", source="f.json")
+                     "arr": [1.0, {"$float": "inf"}], "word": "inf"}, "fitted", source="f.json")
     with pytest.raises(ModelFileError, match=r"f.json: field fitted.x must be >= 0"):
         r.number("x", low=0)
     with pytest.raises(ModelFileError, match="must be a number"):
@@ -145,6 +145,9 @@ def test_field_reader_checks_every_rule():
     assert np.isinf(r.array("arr", finite=False)[1])
     with pytest.raises(ModelFileError, match="one of"):
         r.string("s", choices=["b"])
+    assert r.string("word") == "inf" and r.value("word") == "inf"  # a string that reads "inf" stays a string
+    with pytest.raises(ModelFileError, match="must be a number"):
+        r.number("word", allow_inf=True)
 
 
 # ---------------------------------------------------------------------- estimator contract
@@ -205,6 +208,7 @@ def _tamper(path, edit):
         (lambda d: d.update({"class": "Nope"}), "field class must name a crm_models estimator"),
         (lambda d: d["fitted"].update(mean="7"), "field fitted.mean must be a number"),
         (lambda d: d["fitted"].update(mean="inf"), "field fitted.mean must be a number"),
+        (lambda d: d["fitted"].update(mean={"$float": "inf"}), "field fitted.mean must be a number"),
         (lambda d: d["fitted"].update(cov=[[1.0, 3.0], [3.0, 1.0]]), "fitted.cov must be positive semi-definite"),
         (lambda d: d["hyper_parameters"].update(scale=-1), "hyper_parameters are not valid for _Toy: scale must be"),
         (lambda d: d["hyper_parameters"].update(evil="x"), "hyper_parameters.evil is not a parameter of _Toy"),

@@ -13,7 +13,7 @@ from sklearn.base import clone
 
 import crm_models
 import crm_models.segment as segment
-from crm_models.base import CRMEstimator
+from crm_models.base import encode, CRMEstimator
 from crm_models.errors import ModelFileError, NotFittedError
 from crm_models.segment import NeedsSegmenter, RFMScorer, ValueTiers, plotting
 from crm_models.vocabulary import COLUMNS, RETIRED
@@ -169,8 +169,7 @@ def tampered(path, edit):
 
 
 def nd(values):
-    arr = np.asarray(values, dtype=float)
-    return {"$ndarray": {"shape": list(arr.shape), "data": [v if np.isfinite(v) else str(v) for v in arr.ravel()]}}
+    return encode(np.asarray(values, dtype=float))
 
 
 def test_tampered_rfm_files_are_refused(tmp_path):
@@ -207,7 +206,7 @@ def test_tampered_value_tier_files_are_refused(tmp_path):
         (lambda f: f.update(potential=[1.0, "lots", 3.0]), "fitted.potential must be a list"),
         (lambda f: f.update(groups=["odd", "even", "odd"]), "fitted.groups must not repeat"),
         (lambda f: f.update(groups=["odd", "even", "everyone"]), "fitted.groups must include '__all__'"),
-        (lambda f: f.update(mvc_threshold="-inf"), "fitted.mvc_threshold must be a number or inf"),
+        (lambda f: f.update(mvc_threshold={"$float": "-inf"}), "fitted.mvc_threshold must be a number or inf"),
         (lambda f: f.update(mvc_threshold="high"), "fitted.mvc_threshold must be a number"),
         (lambda f: f.update(growth_threshold=-1.0), "fitted.growth_threshold must be >= 0"),
     ]
