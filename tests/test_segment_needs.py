@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from crm_models.datasets import make_crm_world
-from crm_models.segment import NeedsSegmenter, NotFittedError, behaviour_features, needs_agreement
+from crm_models.segment import NeedsSegmenter, NotFittedError, behaviour_features
+from crm_models.truth import needs_agreement
 
 
 def hand_made():
