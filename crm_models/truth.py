@@ -254,8 +254,9 @@ def evaluate_policy(
     if isinstance(margin, bool) or not isinstance(margin, (int, float, np.integer, np.floating)) or not 0 < margin <= 1:
         raise ValueError(f"margin must lie in (0, 1], got {margin!r}")
     cc = world.config["campaign"]
-    cost_per_contact = cc["cost_per_contact"] if cost_per_contact is None else float(cost_per_contact)
-    if not np.isfinite(cost_per_contact) or cost_per_contact < 0:
+    cost_per_contact = cc["cost_per_contact"] if cost_per_contact is None else cost_per_contact
+    if (isinstance(cost_per_contact, bool) or not isinstance(cost_per_contact, (int, float, np.integer, np.floating))
+            or not np.isfinite(cost_per_contact) or cost_per_contact < 0):
         raise ValueError(f"cost_per_contact must be a finite number >= 0 (USD), got {cost_per_contact!r}")
     contacted = pd.Index(pd.unique(pd.Index(contacted)))
     pairs = _record_people(world, crosswalk)
@@ -290,7 +291,7 @@ def evaluate_policy(
     mv = customer_movement(tx, (end - length, end), (end, hold), customer_id_col="person_id")
     counts = mv.counts
     exp_rev = float(effect.loc[reached, "extra_revenue"].sum())
-    cost = len(contacted) * cost_per_contact
+    cost = len(contacted) * float(cost_per_contact)
     return pd.Series(
         {
             "contacts": len(contacted),

@@ -160,6 +160,10 @@ def test_movement_p_alive_errors_carry_the_rows(tx):
         customer_movement(tx, BEFORE, AFTER, p_alive=pd.Series({"grow": 1.5, "keep": 0.5, "drop": -0.1, "gone": 0.5}),
                           **kw)
     assert sorted(err.value.rows.index) == ["drop", "grow"] and err.value.n_rows == 2
+    with pytest.raises(DataError, match="each customer id once"):
+        customer_movement(tx, BEFORE, AFTER, p_alive=pd.Series([0.5, 0.6], index=["grow", "grow"]), **kw)
+    with pytest.raises(TypeError, match="Series"):
+        customer_movement(tx, BEFORE, AFTER, p_alive={"grow": 0.5}, **kw)
 
 
 def test_movement_bad_periods_and_rows(tx):
@@ -178,8 +182,10 @@ def test_movement_bad_periods_and_rows(tx):
     bad.loc[3, "when"] = "31/31/2024"
     with pytest.raises(ValueError, match="'when' must hold parseable dates"):
         customer_movement(bad, BEFORE, AFTER, **kw)
-    with pytest.raises(ValueError, match="retention is undefined"):
+    with pytest.raises(DataError, match="retention is undefined"):
         customer_movement(tx, ("2020-01-01", "2020-02-01"), AFTER, **kw).retention_rate
+    with pytest.raises(DataError, match="retention is undefined"):
+        churn_rate(tx, ("2020-01-01", "2020-02-01"), AFTER, **kw)
 
 
 def test_cohort_table_known_answer():
@@ -319,6 +325,8 @@ def test_satisfaction_by_segment():
     with pytest.raises(DataError, match="with a segment") as err:
         satisfaction_by_segment(surveys, seg.drop("d"))
     assert err.value.rows["customer_id"].tolist() == ["d"]
+    with pytest.raises(DataError, match="each customer id once"):
+        satisfaction_by_segment(surveys, pd.concat([seg, seg.iloc[[0]]]))
     with pytest.raises(ValueError, match=r"missing column\(s\) \['nps'\]"):
         satisfaction_by_segment(surveys, seg, recommend_col="nps")
     bad = surveys.assign(recommend=[0, 10, 12, 3, 7])

@@ -118,6 +118,8 @@ def test_evaluate_policy_bad_input(world, perfect_crosswalk):
         evaluate_policy(world, perfect_crosswalk, [], margin=2)
     with pytest.raises(ValueError, match="cost_per_contact"):
         evaluate_policy(world, perfect_crosswalk, [], cost_per_contact=-1)
+    with pytest.raises(ValueError, match="cost_per_contact"):
+        evaluate_policy(world, perfect_crosswalk, [], cost_per_contact="1.5")
     with pytest.raises(DataError, match=r"missing column\(s\) \['customer_id'\]"):
         evaluate_policy(world, perfect_crosswalk.rename(columns={"customer_id": "cid"}), [])
     # a crosswalk that misses records of the world would grade a different company: refused

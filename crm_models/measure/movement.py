@@ -13,7 +13,8 @@ import pandas as pd
 
 from crm_models._validation import fail_rows
 from crm_models.base import Summary
-from crm_models.measure._common import period, transactions_frame
+from crm_models.errors import DataError
+from crm_models.measure._common import period, series_of, transactions_frame
 from crm_models.units import as_duration
 
 __all__ = ["STATUSES", "CustomerMovement", "customer_movement", "retention_rate", "churn_rate"]
@@ -64,9 +65,10 @@ class CustomerMovement:
 
     @property
     def retention_rate(self) -> float:
-        """retained / base (0-1); raises ``ValueError`` if the base is empty rather than return NaN."""
+        """retained / base (0-1); raises :class:`~crm_models.errors.DataError` if the base is empty rather than return NaN."""
         if self.base == 0:
-            raise ValueError("no customer was active in the first period, so retention is undefined")
+            raise DataError(None, "has no customer active in the first period, so retention is undefined",
+                            what="transactions")
         return self.retained / self.base
 
     @property
@@ -233,8 +235,7 @@ def customer_movement(
     if lost_by == "p_alive":
         if p_alive is None:
             raise ValueError("lost_by='p_alive' needs p_alive: a Series of P(alive) indexed by customer id")
-        if not isinstance(p_alive, pd.Series):
-            raise TypeError(f"p_alive must be a pandas Series indexed by customer id, got {type(p_alive).__name__}")
+        series_of(p_alive, "p_alive", "p_alive")
         if not 0 < p_alive_threshold < 1:
             raise ValueError(f"p_alive_threshold must lie in (0, 1), got {p_alive_threshold}")
     tx = transactions_frame(transactions, customer_id_col, datetime_col, monetary_value_col, what)
@@ -322,7 +323,7 @@ def retention_rate(transactions: pd.DataFrame, before: tuple, after: tuple, **kw
 
     Raises
     ------
-    ValueError
+    crm_models.errors.DataError
         If no customer was active in ``before`` (retention is undefined).
 
     Examples
@@ -353,7 +354,7 @@ def churn_rate(transactions: pd.DataFrame, before: tuple, after: tuple, **kwargs
 
     Raises
     ------
-    ValueError
+    crm_models.errors.DataError
         If no customer was active in ``before`` (churn is undefined).
 
     Examples

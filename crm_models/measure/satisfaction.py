@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from crm_models._validation import fail_rows, parse_datetimes, require_columns
-from crm_models.measure._common import nonempty, numeric
+from crm_models.measure._common import nonempty, numeric, series_of
 
 __all__ = ["net_promoter_score", "satisfaction_by_segment"]
 
@@ -92,8 +92,8 @@ def satisfaction_by_segment(
     Raises
     ------
     crm_models.errors.DataError
-        If a column is missing, an answer is missing or out of range, or an answering customer
-        has no segment.
+        If a column is missing, an answer is missing or out of range, ``segments`` repeats a
+        customer id, or an answering customer has no segment.
 
     Examples
     --------
@@ -113,8 +113,7 @@ def satisfaction_by_segment(
     if latest_only:
         cols.append(datetime_col)
     require_columns(surveys, cols, what="surveys")
-    if not isinstance(segments, pd.Series):
-        raise TypeError(f"segments must be a pandas Series indexed by customer id, got {type(segments).__name__}")
+    series_of(segments, "segments", "segments")
     df = surveys[cols].copy()
     if latest_only:
         df[datetime_col] = parse_datetimes(surveys, datetime_col, what="surveys")
