@@ -1,4 +1,4 @@
-"""From a transaction log to a customer strategy: score every customer, then grade a policy.
+"""From a transaction log to a customer strategy: score every customer.
 
 :func:`score_customers` is the analyst's one call (and the ``crm-models score`` command): RFM
 scores and segment, P(alive), expected purchases, expected spend, CLV and a next best action for
@@ -16,17 +16,7 @@ import pandas as pd
 from crm_models._validation import parse_datetimes, parse_timestamp, require_columns
 from crm_models.transactions import rfm_summary
 
-__all__ = [
-    "score_customers",
-    "SCORE_COLUMNS",
-    "rfm_scores",
-    "true_contact_effect",
-    "evaluate_policy",
-    "compare_policies",
-    "plot_policy_comparison",
-    "customer_truth",
-    "best_possible_contacts",
-]
+__all__ = ["score_customers", "SCORE_COLUMNS", "rfm_scores"]
 
 #: Columns of :func:`score_customers`' output, in order.
 SCORE_COLUMNS = [
@@ -205,7 +195,7 @@ def score_customers(
     purchase_horizon_days : float, optional
         Horizon of ``expected_purchases`` in days, when it should differ from the CLV horizon
         (e.g. 91 for the next quarter on an agent's card,
-        :func:`crm_models.interact.customer_context` with ``horizon_days=91``). ``clv`` and the
+        :func:`crm_models.interact.customer_context` with ``horizon=(91, "D")``). ``clv`` and the
         next best action keep ``horizon_months``.
     progress : bool
         Show a tqdm progress bar on stderr.
@@ -278,197 +268,3 @@ def score_customers(
         info["observation_end"] = str(end.date())
         return out, info
     return out
-
-
-# ----------------------------------------------------------------------------------------------
-# grading a targeting policy against the simulated company's truth
-# ----------------------------------------------------------------------------------------------
-
-
-def true_contact_effect(world) -> pd.DataFrame:
-    """The true effect, per person, of a retention contact sent at the world's ``end`` (truth).
-
-    Read from the simulated company's truth (see ``datasets/crm_world/README.md``): a contacted
-    person who is still alive makes one extra purchase within the response window with
-    probability ``people.campaign_response_prob``, at the campaign discount. Returns, indexed by
-    ``person_id``: ``alive_at_end``, ``uplift`` (``future.treatment_extra_purchase_prob``: that
-    probability, 0 if not alive), ``extra_revenue`` (``future.treatment_extra_revenue``, expected
-    extra revenue in USD) and ``spend_level`` (USD per purchase).
-    """
-    future = world.future.set_index("person_id")
-    people = world.people.set_index("person_id")
-    require_columns(
-        future, ["alive_at_end", "treatment_extra_purchase_prob", "treatment_extra_revenue"], what="world.future"
-    )
-    return pd.DataFrame(
-        {
-            "alive_at_end": future["alive_at_end"].astype(bool),
-            "spend_level": people["spend_level"].reindex(future.index),
-            "uplift": future["treatment_extra_purchase_prob"].astype(float),
-            "extra_revenue": future["treatment_extra_revenue"].astype(float),
-        }
-    )
-
-
-def _persons_of(world, crosswalk: pd.DataFrame, customers) -> pd.Index:
-    cw = crosswalk.reset_index() if "record_id" not in crosswalk.columns else crosswalk
-    require_columns(cw, ["record_id", "customer_id"], what="crosswalk")
-    rec = cw.loc[cw["customer_id"].isin(pd.Index(customers)), "record_id"]
-    truth = world.record_truth.set_index("record_id")["person_id"]
-    return pd.Index(truth.reindex(rec).dropna().unique(), name="person_id")
-
-
-def evaluate_policy(
-    world,
-    crosswalk: pd.DataFrame,
-    contacted,
-    *,
-    name: str = "policy",
-    margin: float = 0.3,
-    cost_per_contact: float | None = None,
-    seed: int = 42,
-) -> pd.Series:
-    """Run a contact policy against the simulated company's future and grade it with the truth.
-
-    The company contacts the resolved customers in ``contacted`` (ids of ``crosswalk``'s
-    ``customer_id``) at the world's ``end``. Each contact costs ``cost_per_contact`` (default the
-    world's campaign cost); a resolved customer that is really a duplicate of another is paid for
-    twice. Every real person behind a contacted customer is reached once. The future is the
-    world's own holdout (``future_transactions``, what happens when nobody is contacted) plus, for
-    reached persons alive at ``end``, the extra campaign purchase drawn with their true uplift
-    (:func:`true_contact_effect`); the draws use common random numbers (``seed``), so two policies
-    reaching the same person give them the same outcome.
-
-    Measured per real person with :func:`crm_models.measure.customer_movement`, comparing the
-    holdout (``end`` to ``holdout_end``) with the period of equal length before ``end``; lost =
-    no purchase in the holdout.
-
-    Returns a Series: ``contacts``, ``persons_reached``, ``cost``, ``expected_extra_revenue``
-    (truth, USD), ``expected_value_created`` (margin x extra revenue - cost), simulated
-    ``extra_purchases`` and ``holdout_revenue``, and the movement counts ``won back``, ``grown``,
-    ``stable``, ``declined``, ``lost`` and the ``retention_rate``.
-    """
-    from crm_models.measure import customer_movement
-
-    if not 0 < margin <= 1:
-        raise ValueError(f"margin must lie in (0, 1], got {margin}")
-    cc = world.config["campaign"]
-    cost_per_contact = cc["cost_per_contact"] if cost_per_contact is None else float(cost_per_contact)
-    contacted = pd.Index(pd.unique(pd.Index(contacted)))
-    cw = crosswalk.reset_index() if "record_id" not in crosswalk.columns else crosswalk
-    require_columns(cw, ["record_id", "customer_id"], what="crosswalk")
-    unknown = contacted.difference(pd.Index(cw["customer_id"].unique()))
-    if len(unknown):
-        raise ValueError(f"{len(unknown)} contacted id(s) are not customers of the crosswalk, e.g. {list(unknown[:5])}")
-    effect = true_contact_effect(world)
-    reached = _persons_of(world, cw, contacted)
-
-    end, hold = pd.Timestamp(world.config["end"]), pd.Timestamp(world.config["holdout_end"])
-    end = end + pd.Timedelta(days=1) if end == end.normalize() else end  # end is a whole day: purchases on it count
-    hold = hold + pd.Timedelta(days=1) if hold == hold.normalize() else hold
-    rng = np.random.default_rng(seed)
-    draw = pd.Series(rng.random(len(effect)), index=effect.index)  # common random numbers
-    when = pd.Series(rng.random(len(effect)), index=effect.index)
-    hit = effect.index.isin(reached) & (draw < effect["uplift"]).to_numpy()
-    people = effect.index[hit]
-    window = pd.Timedelta(weeks=cc["response_window_weeks"])
-    extra = pd.DataFrame(
-        {
-            "person_id": people,
-            "timestamp": end + when[people].to_numpy() * min(window, hold - end - pd.Timedelta(seconds=1)),
-            "amount": (effect.loc[people, "spend_level"] * (1 - cc["discount"])).to_numpy(),
-        }
-    )
-    past = world.transactions_by_person()[["person_id", "timestamp", "amount"]]
-    fut = world.transactions_by_person(future=True)[["person_id", "timestamp", "amount"]]
-    tx = pd.concat([past, fut, extra], ignore_index=True)
-    length = hold - end
-    mv = customer_movement(
-        tx, (end - length, end), (end, hold), customer_id_col="person_id", datetime_col="timestamp", amount_col="amount"
-    )
-    counts = mv.counts
-    exp_rev = float(effect.loc[reached, "extra_revenue"].sum())
-    cost = len(contacted) * cost_per_contact
-    return pd.Series(
-        {
-            "contacts": len(contacted),
-            "persons_reached": len(reached),
-            "cost": cost,
-            "expected_extra_revenue": exp_rev,
-            "expected_value_created": margin * exp_rev - cost,
-            "extra_purchases": len(people),
-            "holdout_revenue": float(tx.loc[tx["timestamp"] >= end, "amount"].sum()),
-            "won back": int(counts["won back"]),
-            "grown": int(counts["grown"]),
-            "stable": int(counts["stable"]),
-            "declined": int(counts["declined"]),
-            "lost": int(counts["lost"]),
-            "retention_rate": mv.retention_rate,
-        },
-        name=name,
-    )
-
-
-def customer_truth(world, crosswalk: pd.DataFrame) -> pd.DataFrame:
-    """What really happened to each resolved customer (truth; simulated company only).
-
-    Indexed by ``customer_id``: ``person_id`` (the real person behind most of the customer's
-    records), ``alive_at_end`` (that person had not dropped out at the world's ``end``),
-    ``holdout_purchases`` (distinct purchase days in the holdout on the customer's records, the
-    unit BG/NBD predicts) and ``holdout_spend`` (USD).
-    """
-    cw = crosswalk.reset_index() if "record_id" not in crosswalk.columns else crosswalk
-    require_columns(cw, ["record_id", "customer_id"], what="crosswalk")
-    person = cw["record_id"].map(world.record_truth.set_index("record_id")["person_id"])
-    pairs = pd.DataFrame({"customer_id": cw["customer_id"].to_numpy(), "person_id": person.to_numpy()})
-    counts = pairs.groupby(["customer_id", "person_id"]).size().rename("n").reset_index()
-    main = (  # the person behind most records; ties to the smallest person id
-        counts.sort_values(["customer_id", "n", "person_id"], ascending=[True, False, True], kind="stable")
-        .drop_duplicates("customer_id")
-        .set_index("customer_id")["person_id"]
-    )
-    alive = main.map(world.future.set_index("person_id")["alive_at_end"]).astype(bool)
-    fut = world.future_transactions.merge(cw[["record_id", "customer_id"]], on="record_id", how="inner")
-    days = fut.assign(day=fut["timestamp"].dt.normalize()).groupby("customer_id")["day"].nunique()
-    spend = fut.groupby("customer_id")["amount"].sum()
-    out = pd.DataFrame({"person_id": main, "alive_at_end": alive})
-    out["holdout_purchases"] = days.reindex(out.index, fill_value=0).astype("int64")
-    out["holdout_spend"] = spend.reindex(out.index, fill_value=0.0)
-    return out
-
-
-def best_possible_contacts(world, crosswalk: pd.DataFrame, n: int) -> pd.Index:
-    """The ``n`` resolved customers whose real persons have the largest true extra revenue from a
-    contact (truth; the ceiling no model can beat)."""
-    effect = true_contact_effect(world)["extra_revenue"]
-    truth = customer_truth(world, crosswalk)
-    ranked = truth["person_id"].map(effect).sort_values(ascending=False, kind="stable")
-    return ranked.index[: int(n)]
-
-
-def compare_policies(world, crosswalk: pd.DataFrame, policies: dict, **kwargs) -> pd.DataFrame:
-    """:func:`evaluate_policy` for each ``name -> contacted customer ids``; one row per policy."""
-    if not policies:
-        raise ValueError("policies is empty: give at least one name -> contacted customer ids")
-    return pd.DataFrame([evaluate_policy(world, crosswalk, ids, name=name, **kwargs) for name, ids in policies.items()])
-
-
-def plot_policy_comparison(table: pd.DataFrame, axes=None):
-    """Two panels from :func:`compare_policies`: value created (USD) and customers lost, per policy."""
-    import matplotlib.pyplot as plt
-
-    require_columns(table, ["expected_value_created", "lost", "cost"], what="table")
-    if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-    names = list(table.index.astype(str))
-    colors = ["#999999" if v == 0 else ("#4c9a5b" if v > 0 else "#c44e52") for v in table["expected_value_created"]]
-    axes[0].barh(names, table["expected_value_created"], color=colors)
-    axes[0].axvline(0, color="black", lw=0.8)
-    axes[0].set_xlabel("value created: margin x extra revenue - contact cost (USD)")
-    axes[0].invert_yaxis()
-    axes[1].barh(names, table["lost"], color="#2a6fb0")
-    axes[1].set_xlabel("real customers lost in the holdout (no purchase)")
-    axes[1].invert_yaxis()
-    axes[1].set_yticklabels([])
-    axes[0].figure.suptitle("Running each policy against the simulated future")
-    return axes

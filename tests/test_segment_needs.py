@@ -10,7 +10,8 @@ from threadpoolctl import threadpool_limits
 
 from crm_models.datasets import make_crm_world
 from crm_models.errors import DataError, NotFittedError
-from crm_models.segment import NeedsSegmenter, behaviour_features, needs_agreement
+from crm_models.segment import NeedsSegmenter, behaviour_features
+from crm_models.truth import needs_agreement
 
 
 def hand_made():

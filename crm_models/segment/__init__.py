@@ -12,7 +12,7 @@
 
 from crm_models.segment.matrix import SegmentMatrix, segment_matrix
 from crm_models.segment.migration import Migration, migration_matrix
-from crm_models.segment.needs import NeedsSegmenter, behaviour_features, needs_agreement
+from crm_models.segment.needs import NeedsSegmenter, behaviour_features
 from crm_models.segment.rfm import RFMScorer, assign_segments, check_segment_rules, default_segment_rules
 from crm_models.segment.value import TIER_STRATEGIES, ValueTiers, concentration_curve, concentration_table
 
@@ -27,7 +27,6 @@ __all__ = [
     "concentration_table",
     "behaviour_features",
     "NeedsSegmenter",
-    "needs_agreement",
     "segment_matrix",
     "SegmentMatrix",
     "migration_matrix",

@@ -34,7 +34,7 @@ from crm_models.errors import DataError
 from crm_models.segment._base import as_series, numeric_frame
 from crm_models.units import as_duration
 
-__all__ = ["behaviour_features", "NeedsSegmenter", "needs_agreement"]
+__all__ = ["behaviour_features", "NeedsSegmenter"]
 
 _WEEKS_PER_YEAR = 52.0
 
@@ -708,25 +708,3 @@ class NeedsSegmenter(CRMEstimator):
         self.overall_ = pd.Series(overall, index=features)
         self.sizes_ = pd.Series(sizes.astype(int), index=segments, name="customers")
         self.segments_ = segments
-
-
-def needs_agreement(found: pd.Series, truth: pd.Series) -> pd.Series:
-    """Agreement of found segments with true ones: adjusted Rand index and adjusted mutual information.
-
-    Both Series are indexed by customer id; customers present in only one are refused (align
-    them first). ARI is 0 for a random labelling and 1 for perfect agreement, whatever the labels.
-    """
-    from sklearn.metrics import adjusted_mutual_info_score, adjusted_rand_score
-
-    found = as_series(found, name="found", what="needs_agreement")
-    truth = as_series(truth, name="truth", what="needs_agreement")
-    only = found.index.symmetric_difference(truth.index)
-    if len(only):
-        raise ValueError(f"needs_agreement: {len(only):,} customer(s) appear in only one of found/truth, for example "
-                         f"{sorted(map(str, only[:5]))}")
-    truth = truth.reindex(found.index)
-    return pd.Series({
-        "customers": float(len(found)),
-        "adjusted_rand_index": float(adjusted_rand_score(truth.astype(str), found.astype(str))),
-        "adjusted_mutual_info": float(adjusted_mutual_info_score(truth.astype(str), found.astype(str))),
-    })

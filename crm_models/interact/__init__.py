@@ -1,0 +1,38 @@
+"""Interact: the single customer view, the agent's context card and service-queue priority (the I of IDIC).
+
+"Each successive interaction with a customer should take place in the context of all previous
+interactions" (Peppers & Rogers). Three tools make that concrete:
+
+- :mod:`~crm_models.interact.timeline`: :func:`customer_timeline` puts every transaction and
+  touchpoint of one resolved customer, from all source systems, on one time-ordered table;
+  :func:`plot_timeline` draws it; :func:`attach_customer` adds the resolved customer id to a log.
+- :mod:`~crm_models.interact.context`: :func:`customer_context` is the card a call-centre agent
+  sees when the customer calls (value tier, segment, P(alive), expected next purchase, last
+  contact and its reason, open complaints, satisfaction trend); it renders as HTML in Jupyter.
+- :mod:`~crm_models.interact.queue`: :class:`QueuePriority` states a rule for ordering waiting
+  callers by value and risk, :func:`prioritise_queue` applies it, and :func:`simulate_queue`
+  measures, with a seeded discrete-event simulation, what it does to each tier's waiting time
+  compared with first come, first served.
+
+Every function takes plain DataFrames: a crosswalk ``record_id -> customer_id`` (from
+:func:`crm_models.identify.resolve_customers`), the transaction and interaction logs keyed by
+``record_id``, and a per-customer ``scores`` table indexed by customer id (CLV in USD, P(alive),
+tiers, segments: from :mod:`crm_models.clv` and :mod:`crm_models.segment`, or from anywhere else).
+Nothing here reads the simulated company's truth.
+"""
+
+from crm_models.interact.context import CustomerContext, customer_context
+from crm_models.interact.queue import QueuePriority, prioritise_queue, simulate_queue
+from crm_models.interact.timeline import TIMELINE_COLUMNS, attach_customer, customer_timeline, plot_timeline
+
+__all__ = [
+    "TIMELINE_COLUMNS",
+    "attach_customer",
+    "customer_timeline",
+    "plot_timeline",
+    "CustomerContext",
+    "customer_context",
+    "QueuePriority",
+    "prioritise_queue",
+    "simulate_queue",
+]
