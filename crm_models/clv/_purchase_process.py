@@ -76,10 +76,15 @@ def beta_geo_purchase_times(lam, p, window, rng: np.random.Generator) -> Purchas
 
     Examples
     --------
+    Two customers buying about every other week for 10 weeks; the first always leaves after
+    a repeat purchase (p = 1), the second practically never:
+
     >>> rng = np.random.default_rng(0)
-    >>> draws = beta_geo_purchase_times([0.5, 2.0], [0.3, 0.05], [10.0, 10.0], rng)
-    >>> bool((draws.time < 10.0).all()), draws.dropped.tolist()
-    (True, [True, False])
+    >>> draws = beta_geo_purchase_times([0.5, 0.5], [1.0, 1e-9], [10.0, 10.0], rng)
+    >>> np.bincount(draws.owner).tolist(), draws.dropped.tolist()
+    ([1, 7], [True, False])
+    >>> bool(draws.dropout_time[0] == draws.time[0]), bool((draws.time < 10.0).all())
+    (True, True)
     """
     lam, p, window = (np.asarray(x, dtype=float) for x in (lam, p, window))
     if not lam.ndim == 1 or lam.shape != p.shape or lam.shape != window.shape:
