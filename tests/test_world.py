@@ -370,27 +370,6 @@ def test_dates_are_keyword_only_and_named_as_in_the_vocabulary():
     assert "random_state=0" in repr(w) and "2022-03-01..2022-12-31" in repr(w)
 
 
-def test_public_signatures_follow_the_vocabulary():
-    import crm_models.datasets as ds
-    import crm_models.datasets.world as world_pkg
-    from crm_models.vocabulary import COLUMNS, RETIRED
-
-    seen = 0
-    for module in (ds, world_pkg):
-        for name in module.__all__:
-            obj = getattr(module, name)
-            if not callable(obj):
-                continue
-            members = [obj] + [m for k, m in vars(obj).items() if inspect.isfunction(m) and not k.startswith("_")] \
-                if inspect.isclass(obj) else [obj]
-            for f in members:
-                for param in inspect.signature(f).parameters:
-                    seen += 1
-                    assert param not in RETIRED, f"{name}: {param} -> {RETIRED.get(param)}"
-                    assert not param.endswith("_col") or param in COLUMNS, f"{name}: {param}"
-    assert seen > 10
-
-
 # -- saving and loading ----------------------------------------------------------------------
 
 

@@ -30,7 +30,18 @@ _CONFIG_KEYS = ("n_customers", "start", "observation_period_end", "holdout_perio
 
 _DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 
-#: The column dtypes of the CSV tables (the tests check them against the generator).
+_TRANSACTIONS = {
+    'transaction_id': 'str',
+    'record_id': 'str',
+    'timestamp': 'datetime64[ns]',
+    'channel': 'str',
+    'category': 'str',
+    'amount': 'float64',
+    'discount': 'float64',
+}
+
+#: The column dtypes of the CSV tables (the tests check them against the generator); the
+#: observed and the future transactions share one layout.
 CSV_SCHEMA: dict[str, dict[str, str]] = {
     'people': {
         'person_id': 'str',
@@ -92,15 +103,7 @@ CSV_SCHEMA: dict[str, dict[str, str]] = {
         'street_typo': 'bool',
         'postcode_typo': 'bool',
     },
-    'transactions': {
-        'transaction_id': 'str',
-        'record_id': 'str',
-        'timestamp': 'datetime64[ns]',
-        'channel': 'str',
-        'category': 'str',
-        'amount': 'float64',
-        'discount': 'float64',
-    },
+    'transactions': _TRANSACTIONS,
     'interactions': {
         'interaction_id': 'str',
         'record_id': 'str',
@@ -137,15 +140,7 @@ CSV_SCHEMA: dict[str, dict[str, str]] = {
         'treatment_extra_purchase_prob': 'float64',
         'treatment_extra_revenue': 'float64',
     },
-    'future_transactions': {
-        'transaction_id': 'str',
-        'record_id': 'str',
-        'timestamp': 'datetime64[ns]',
-        'channel': 'str',
-        'category': 'str',
-        'amount': 'float64',
-        'discount': 'float64',
-    },
+    'future_transactions': _TRANSACTIONS,
 }
 
 
