@@ -58,7 +58,7 @@ def main() -> None:
     from crm_models.datasets import make_crm_world
 
     t = time.perf_counter()
-    world = make_crm_world(n_customers=args.customers, seed=args.seed)
+    world = make_crm_world(n_customers=args.customers, random_state=args.seed)
     truth = world.record_truth[["record_id", "person_id"]]
     print(f"world: {len(world.records):,} records of {truth['person_id'].nunique():,} people "
           f"(generated in {time.perf_counter() - t:.1f} s)")

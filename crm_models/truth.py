@@ -268,7 +268,7 @@ def evaluate_policy(
     effect = true_contact_effect(world)
     reached = pd.Index(pairs.loc[pairs["customer_id"].isin(contacted), "person_id"].unique(), name="person_id")
 
-    end, hold = pd.Timestamp(world.config["end"]), pd.Timestamp(world.config["holdout_end"])
+    end, hold = pd.Timestamp(world.config["observation_period_end"]), pd.Timestamp(world.config["holdout_period_end"])
     end = end + pd.Timedelta(days=1) if end == end.normalize() else end  # end is a whole day: purchases on it count
     hold = hold + pd.Timedelta(days=1) if hold == hold.normalize() else hold
     rng = as_generator(random_state)

@@ -74,3 +74,64 @@ def test_every_data_file_is_shipped_in_the_wheel():
     stray = [p for p in (root / "datasets").rglob("*") if p.is_file() and "__pycache__" not in p.parts
              and p.suffix.lstrip(".") not in suffixes]
     assert not stray, f"add these suffixes to package-data in pyproject.toml: {stray}"
+
+
+def test_crm_world_readme_documents_every_table_and_the_new_names():
+    text = data_path("crm_world", "README.md").read_text()
+    assert "The generative story" in text and "make_crm_world(random_state=42)" in text
+    for name in ["people", "records", "record_truth", "transactions", "interactions", "campaign", "future",
+                 "future_transactions", "truth_params"]:
+        assert f"### `{name}.csv`" in text, name
+    assert "observation_period_end" in text and "holdout_period_end" in text and "seed" not in text
+
+
+def _public_callables():
+    """Every public function, class and public method of crm_models.datasets and its world package."""
+    import inspect
+
+    import crm_models.datasets as ds
+    from crm_models.datasets import world
+
+    for module in (ds, world):
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if inspect.isclass(obj):
+                yield obj
+                yield from (m for k, m in vars(obj).items() if inspect.isfunction(m) and not k.startswith("_"))
+            elif callable(obj):
+                yield obj
+
+
+def test_every_public_callable_has_a_numpydoc_docstring_with_examples():
+    import inspect
+
+    checked = []
+    for f in _public_callables():
+        doc = inspect.getdoc(f) or ""
+        assert "Examples\n--------\n>>> " in doc, f"{f.__qualname__} lacks a runnable Examples section"
+        if inspect.signature(f).parameters and not inspect.isclass(f):
+            assert "Parameters\n----------" in doc, f.__qualname__
+        checked.append(f.__qualname__)
+    assert {"make_crm_world", "load_crm_world", "save_crm_world", "CRMWorld.transactions_by_person",
+            "load_cdnow", "default_world_config", "nickname_table"} <= set(checked)
+
+
+def test_public_signatures_follow_the_vocabulary():
+    import inspect
+
+    from crm_models.vocabulary import COLUMNS, RETIRED
+
+    params = [(f.__qualname__, p) for f in _public_callables() for p in inspect.signature(f).parameters]
+    assert len(params) > 10
+    for name, param in params:
+        assert param not in RETIRED, f"{name}: {param} -> {RETIRED.get(param)}"
+        assert not param.endswith("_col") or param in COLUMNS, f"{name}: {param}"
+
+
+def test_simulated_company_is_importable_where_it_always_was():
+    from crm_models.datasets import CRMWorld, load_crm_world, make_crm_world
+    from crm_models.datasets.world import CATEGORIES, SOURCES, default_world_config, nickname_table
+
+    assert isinstance(load_crm_world(), CRMWorld) and callable(make_crm_world)
+    assert SOURCES == ("web", "store", "call_centre", "mail") and len(CATEGORIES) == 8
+    assert "segments" in default_world_config() and "Robert" in nickname_table()

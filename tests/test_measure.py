@@ -386,7 +386,7 @@ def test_uplift_intervals_cover_the_simulated_companys_true_effect():
     """On a generated company (8,000 people) the test's intervals cover the true mean uplift."""
     from crm_models.datasets import make_crm_world
 
-    camp = make_crm_world(8000, seed=1).campaign
+    camp = make_crm_world(8000, random_state=1).campaign
     res = evaluate_campaign(camp, segment_col="needs_segment")
     truth = camp.groupby("needs_segment")["true_uplift"].mean()
     truth["all"] = camp["true_uplift"].mean()

@@ -105,7 +105,7 @@ def test_bad_input_gets_clear_errors():
 
 @pytest.fixture(scope="module")
 def small_world():
-    w = make_crm_world(600, seed=4, campaign={"enabled": False})
+    w = make_crm_world(600, random_state=4, campaign={"enabled": False})
     rt = w.record_truth[["record_id", "person_id"]]
     tx = w.transactions.merge(rt, on="record_id")
     it = w.interactions.merge(rt, on="record_id")

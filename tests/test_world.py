@@ -1,7 +1,15 @@
 """The simulated company keeps its promises: distributions, corruption rates, the BTYD process,
-the campaign effect, determinism and the frozen default world."""
+the campaign effect, determinism, its arguments, saving and loading, and the frozen default world."""
 
 from __future__ import annotations
+
+import inspect
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -9,10 +17,21 @@ import pytest
 from scipy import stats
 
 from crm_models import rfm_summary
-from crm_models.datasets import CRMWorld, load_crm_world, make_crm_world
-from crm_models.datasets.world import _CSV_SCHEMA, SOURCES, _nickname_table, _schema_of, default_world_config
+from crm_models.clv._purchase_process import beta_geo_purchase_times
+from crm_models.datasets import (
+    CRMWorld,
+    data_path,
+    default_world_config,
+    load_crm_world,
+    make_crm_world,
+    save_crm_world,
+)
+from crm_models.datasets.world import FROZEN_RANDOM_STATE, SOURCES, nickname_table
+from crm_models.datasets.world.storage import CSV_SCHEMA, schema_of
+from crm_models.errors import DataError
 
 CFG = default_world_config()
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def within(observed_rate: float, expected: float, n: int, k: float = 4.0) -> bool:
@@ -24,7 +43,7 @@ def within(observed_rate: float, expected: float, n: int, k: float = 4.0) -> boo
 @pytest.fixture(scope="module")
 def world() -> CRMWorld:
     # large enough for the statistical checks, small enough to build in a few seconds
-    return make_crm_world(20_000, seed=7)
+    return make_crm_world(20_000, random_state=7)
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +94,8 @@ def test_promotions_reveal_price_sensitivity(world):
 
 
 def test_future_holds_the_same_people_after_end(world):
-    end = pd.Timestamp(world.config["end"]) + pd.Timedelta(days=1)
-    hold = pd.Timestamp(world.config["holdout_end"]) + pd.Timedelta(days=1)
+    end = pd.Timestamp(world.config["observation_period_end"]) + pd.Timedelta(days=1)
+    hold = pd.Timestamp(world.config["holdout_period_end"]) + pd.Timedelta(days=1)
     assert world.transactions.timestamp.max() < end <= world.future_transactions.timestamp.min()
     assert world.future_transactions.timestamp.max() < hold
     fut = world.transactions_by_person(future=True).groupby("person_id").size()
@@ -136,7 +155,7 @@ def test_corruption_rates_are_as_configured(world, records):
     c = CFG["corruption"]
     r = records
     n = len(r)
-    nick_able = r.first_name_true.isin(list(_nickname_table()))
+    nick_able = r.first_name_true.isin(list(nickname_table()))
     assert within((r.first_name_variant[nick_able] == "nickname").mean(), c["nickname"], nick_able.sum())
     assert within((r.first_name_variant == "initial").mean(), c["initial"], n)
     assert within((r.first_name_variant == "typo").mean(), c["first_name_typo"], n)
@@ -167,7 +186,7 @@ def test_corruption_flags_explain_every_difference(records):
     clean = normal & (r.first_name_variant == "none")
     assert (r.first_name[clean].str.lower() == r.first_name_true[clean].str.lower()).all()
     nick = normal & (r.first_name_variant == "nickname")
-    table = _nickname_table()
+    table = nickname_table()
     assert all(a.lower() in {x.lower() for x in table[b]} for a, b in zip(r.first_name[nick], r.first_name_true[nick]))
     ini = normal & (r.first_name_variant == "initial")
     assert (r.first_name[ini].str.rstrip(".").str.len() == 1).all()
@@ -201,8 +220,8 @@ def test_bad_configuration_is_refused():
         make_crm_world(10, corruption={"nick": 0.1})
     with pytest.raises(ValueError, match="shares"):
         make_crm_world(10, segments={"value_seekers": {"share": 0.9}})
-    with pytest.raises(ValueError, match="start < end"):
-        make_crm_world(10, start="2024-01-01", end="2023-01-01")
+    with pytest.raises(ValueError, match="start < observation_period_end < holdout_period_end"):
+        make_crm_world(10, start="2024-01-01", observation_period_end="2023-01-01")
     with pytest.raises(ValueError, match="n_customers"):
         make_crm_world(0)
     with pytest.raises(ValueError, match="missing.web.email"):
@@ -212,7 +231,7 @@ def test_bad_configuration_is_refused():
 
 
 def test_configured_rates_change_the_world():
-    w = make_crm_world(1500, seed=3, corruption={"nickname": 0.0, "initial": 0.5}, duplicate_account_rate=0.0)
+    w = make_crm_world(1500, random_state=3, corruption={"nickname": 0.0, "initial": 0.5}, duplicate_account_rate=0.0)
     assert (w.record_truth.first_name_variant != "nickname").all()
     assert within((w.record_truth.first_name_variant == "initial").mean(), 0.5, len(w.record_truth))
     assert not w.record_truth.is_duplicate_account.any()
@@ -223,7 +242,7 @@ def test_configured_rates_change_the_world():
 
 def test_transactions_lie_inside_each_active_life(world):
     tx = world.transactions_by_person().merge(world.people, on="person_id")
-    end = pd.Timestamp(world.config["end"]) + pd.Timedelta(days=1)
+    end = pd.Timestamp(world.config["observation_period_end"]) + pd.Timedelta(days=1)
     last = tx.dropout_date.fillna(end)
     assert (tx.timestamp >= tx.acquisition_date).all() and (tx.timestamp <= last).all()
     created = world.records.set_index("record_id").created_at
@@ -250,7 +269,7 @@ def test_bgnbd_and_gamma_gamma_fits_recover_the_true_segment_parameters(world):
     induced = set(world.campaign.induced_transaction_id.dropna())
     tx = world.transactions_by_person()
     tx = tx[~tx.transaction_id.isin(induced)]  # the campaign's extra purchases are not BG/NBD
-    rfm = rfm_summary(tx, "person_id", "timestamp", "amount", observation_period_end=world.config["end"])
+    rfm = rfm_summary(tx, "person_id", "timestamp", "amount", observation_period_end=world.config["observation_period_end"])
     rfm = rfm[rfm["T"] > 0]  # acquired on the last day: no information, and BG/NBD needs T > 0
     segment = world.people.set_index("person_id").needs_segment.reindex(rfm.index)
     for name, truth in world.truth_params.iterrows():
@@ -295,35 +314,233 @@ def test_campaign_is_randomised_and_its_measured_effect_matches_the_truth(world)
         by_seg["value_seekers"][1], by_seg["premium_loyalists"][1])
 
 
-# -- determinism and the frozen world --------------------------------------------------------
+# -- arguments and determinism ---------------------------------------------------------------
 
 
-def test_same_seed_same_world_other_seed_other_world():
-    a, b, c = make_crm_world(400, seed=11), make_crm_world(400, seed=11), make_crm_world(400, seed=12)
+def test_same_random_state_same_world_other_random_state_other_world():
+    a, b, c = (make_crm_world(400, random_state=s) for s in (11, 11, 12))
     for table in a.TABLES:
         pd.testing.assert_frame_equal(getattr(a, table), getattr(b, table))
-    assert a.config == b.config
+    assert a.config == b.config and a.config["random_state"] == 11
     assert not a.people.first_name.equals(c.people.first_name)
     assert not a.transactions.amount.equals(c.transactions.amount)
 
 
+def test_random_state_default_and_generator_semantics():
+    assert inspect.signature(make_crm_world).parameters["random_state"].default == 0
+    pd.testing.assert_frame_equal(make_crm_world(60).people, make_crm_world(60, random_state=0).people)
+    # a Generator (or None) yields an int seed that is stored and reproduces the world
+    g1 = make_crm_world(60, random_state=np.random.default_rng(5))
+    g2 = make_crm_world(60, random_state=np.random.default_rng(5))
+    seed = g1.config["random_state"]
+    assert isinstance(seed, int) and seed == g2.config["random_state"]
+    pd.testing.assert_frame_equal(g1.records, make_crm_world(60, random_state=seed).records)
+    fresh = make_crm_world(60, random_state=None)
+    pd.testing.assert_frame_equal(fresh.transactions,
+                                  make_crm_world(60, random_state=fresh.config["random_state"]).transactions)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"n_customers": 0}, "n_customers must be a positive integer"),
+    ({"n_customers": True}, "n_customers must be a positive integer"),
+    ({"n_customers": 2.5}, "n_customers must be a positive integer"),
+    ({"random_state": -1}, "random_state must be a non-negative int"),
+    ({"random_state": "a"}, "random_state must be None, an int or a numpy Generator"),
+    ({"random_state": True}, "random_state must be None, an int or a numpy Generator"),
+    ({"start": "not a date"}, "start='not a date' is not a date"),
+    ({"observation_period_end": "2024-12-31 12:00"}, "observation_period_end must be a date"),
+    ({"holdout_period_end": "2024-06-30"}, "start < observation_period_end < holdout_period_end"),
+])
+def test_bad_arguments_are_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        make_crm_world(**{"n_customers": 10, **kwargs})
+
+
+def test_dates_are_keyword_only_and_named_as_in_the_vocabulary():
+    params = inspect.signature(make_crm_world).parameters
+    assert [p for p in params if params[p].kind is inspect.Parameter.KEYWORD_ONLY] == [
+        "start", "observation_period_end", "holdout_period_end", "random_state"]
+    with pytest.raises(TypeError):
+        make_crm_world(10, "2023-01-01")  # a date passed by position is ambiguous
+    w = make_crm_world(30, start="2022-03-01", observation_period_end="2022-12-31", holdout_period_end="2023-03-31")
+    assert (w.config["start"], w.config["observation_period_end"], w.config["holdout_period_end"]) == (
+        "2022-03-01", "2022-12-31", "2023-03-31")
+    assert w.transactions.timestamp.min() >= pd.Timestamp("2022-03-01")
+    assert w.transactions.timestamp.max() < pd.Timestamp("2023-01-01") <= w.future_transactions.timestamp.min()
+    assert "random_state=0" in repr(w) and "2022-03-01..2022-12-31" in repr(w)
+
+
+# -- saving and loading ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_world() -> CRMWorld:
+    return make_crm_world(120, random_state=3)
+
+
+def test_save_and_load_round_trip(small_world, tmp_path):
+    folder = save_crm_world(small_world, tmp_path / "w")
+    assert folder == tmp_path / "w"
+    back = load_crm_world(folder)
+    for table in small_world.TABLES:
+        pd.testing.assert_frame_equal(getattr(back, table), getattr(small_world, table), check_exact=True)
+    assert back.config == small_world.config
+
+
+def test_save_refuses_to_overwrite_unless_asked(small_world, tmp_path):
+    save_crm_world(small_world, tmp_path)
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        save_crm_world(small_world, tmp_path)
+    save_crm_world(small_world, tmp_path, overwrite=True)
+    with pytest.raises(TypeError, match="CRMWorld"):
+        save_crm_world(small_world.people, tmp_path / "x")
+
+
+def test_load_names_what_is_wrong_with_a_folder(small_world, tmp_path):
+    save_crm_world(small_world, tmp_path)
+    (tmp_path / "future.csv").unlink()
+    with pytest.raises(FileNotFoundError, match="future.csv"):
+        load_crm_world(tmp_path)
+    save_crm_world(small_world, tmp_path, overwrite=True)
+    pd.read_csv(tmp_path / "transactions.csv").drop(columns="amount").to_csv(tmp_path / "transactions.csv",
+                                                                              index=False)
+    with pytest.raises(DataError) as err:
+        load_crm_world(tmp_path)
+    assert err.value.column == "amount" and "transactions.csv" in str(err.value)
+    save_crm_world(small_world, tmp_path, overwrite=True)
+    cfg = dict(small_world.config)
+    cfg["seed"] = cfg.pop("random_state")
+    (tmp_path / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(DataError, match="lacks the setting 'random_state'") as err:
+        load_crm_world(tmp_path)
+    assert err.value.column == "random_state"
+
+
+# -- the frozen world ------------------------------------------------------------------------
+
+
 def test_frozen_world_loads_with_the_documented_dtypes():
     w = load_crm_world()
-    for table, schema in _CSV_SCHEMA.items():
-        assert _schema_of(getattr(w, table)) == schema, table
+    for table, schema in CSV_SCHEMA.items():
+        assert schema_of(getattr(w, table)) == schema, table
     assert len(w.people) == w.config["n_customers"] == 3000
+    assert w.config["random_state"] == FROZEN_RANDOM_STATE
     assert w.records.postcode.dropna().str.fullmatch(r"\d{5}").all()
     assert list(w.truth_params.index) == list(CFG["segments"])
 
 
-def test_frozen_world_is_the_default_world():
+def _skip_unless_frozen_faker(config: dict) -> None:
     import faker
 
-    w = load_crm_world()
-    if w.config["faker_version"] != faker.VERSION:
-        pytest.skip(f"frozen with Faker {w.config['faker_version']}, installed {faker.VERSION}: "
+    if config["faker_version"] != faker.VERSION:
+        pytest.skip(f"frozen with Faker {config['faker_version']}, installed {faker.VERSION}: "
                     "names may differ; re-freeze with scripts/freeze_crm_world.py")
-    fresh = make_crm_world()
+
+
+def test_frozen_world_is_make_crm_world_with_the_frozen_random_state():
+    w = load_crm_world()
+    _skip_unless_frozen_faker(w.config)
+    fresh = make_crm_world(random_state=FROZEN_RANDOM_STATE)
     assert fresh.config == w.config
     for table in w.TABLES:
         pd.testing.assert_frame_equal(getattr(w, table), getattr(fresh, table))
+
+
+def test_freeze_script_regenerates_every_frozen_file_byte_for_byte(tmp_path):
+    """scripts/freeze_crm_world.py writes exactly the shipped files (it pins numpy's non-AVX-512 code
+    paths, whose exp and power round the last bit differently, so x86-64 machines agree bit for bit;
+    elsewhere float cells may differ in the last digits and are compared to 1e-6)."""
+    frozen = data_path("crm_world")
+    _skip_unless_frozen_faker(json.loads((frozen / "config.json").read_text()))
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "freeze_crm_world.py"), "--folder", str(tmp_path)],
+                   check=True, capture_output=True, env=env)
+    names = sorted(p.name for p in frozen.iterdir() if p.is_file())
+    assert names == sorted(p.name for p in tmp_path.iterdir())
+    strict = platform.machine().lower() in ("x86_64", "amd64")
+    for name in names:
+        mine, shipped = (tmp_path / name).read_bytes(), (frozen / name).read_bytes()
+        if mine == shipped:
+            continue
+        assert not strict and name.endswith(".csv"), f"{name} differs from the shipped file"
+        a, b = (pd.read_csv(f, dtype=str, keep_default_na=False) for f in (tmp_path / name, frozen / name))
+        assert a.shape == b.shape and list(a.columns) == list(b.columns), name
+        for col in a.columns:
+            if not a[col].equals(b[col]):
+                np.testing.assert_allclose(pd.to_numeric(a[col]), pd.to_numeric(b[col]), rtol=1e-6,
+                                           err_msg=f"{name}: {col}")
+
+
+# -- the shared BG/NBD purchase process ------------------------------------------------------
+
+
+def _simulate_beta_geo_log(n, params, start, acquisition_end, observation_period_end, random_state):
+    """simulate_beta_geo_log through its public import path: the one place to update if it moves."""
+    from crm_models.clv.transactions import simulate_beta_geo_log
+
+    names = inspect.signature(simulate_beta_geo_log).parameters
+    end_name = "observation_period_end" if "observation_period_end" in names else "observation_end"
+    seed_name = "random_state" if "random_state" in names else "seed"
+    return simulate_beta_geo_log(n, params, start, acquisition_end,
+                                 **{end_name: observation_period_end, seed_name: random_state})
+
+
+@pytest.mark.parametrize("random_state", [0, 7])
+def test_purchase_process_reproduces_simulate_beta_geo_log(random_state):
+    """The same draws in the same order: the log simulator's purchases are the shared core's, exactly."""
+    n, params = 3000, {"r": 0.6, "alpha": 8.0, "a": 0.8, "b": 2.5}
+    start, acq_end, obs_end = pd.Timestamp("2021-01-01"), pd.Timestamp("2021-03-31"), pd.Timestamp("2021-12-31")
+    reference = _simulate_beta_geo_log(n, params, start, acq_end, obs_end, random_state)
+
+    day = pd.Timedelta(days=1)
+    rng = np.random.default_rng(random_state)
+    first = rng.uniform(0.0, (acq_end - start) / day, n)  # days after start
+    window = (obs_end - start) / day - first  # days after each first purchase
+    lam = rng.gamma(params["r"], 1.0 / params["alpha"], n)
+    p = rng.beta(params["a"], params["b"], n)
+    draws = beta_geo_purchase_times(lam, p, window, rng)
+    days = np.concatenate([first, first[draws.owner] + draws.time])
+    expected = pd.DataFrame({"customer_id": np.concatenate([np.arange(n), draws.owner]),
+                             "timestamp": start + pd.to_timedelta(days, unit="D")})
+    expected = expected.sort_values(["customer_id", "timestamp"], kind="stable").reset_index(drop=True)
+    pd.testing.assert_frame_equal(reference, expected, check_exact=True)
+    assert len(reference) > 1.5 * n and 0.1 < draws.dropped.mean() < 0.9  # a non-trivial log
+
+
+def test_purchase_process_follows_the_bg_nbd_story():
+    rng = np.random.default_rng(1)
+    n = 20_000
+    lam, window = np.full(n, 0.5), np.full(n, 10.0)
+    # p = 1: everyone who buys again drops out right after that first repeat purchase
+    d = beta_geo_purchase_times(lam, np.ones(n), window, rng)
+    counts = np.bincount(d.owner, minlength=n)
+    assert counts.max() == 1 and (d.dropped == (counts == 1)).all()
+    assert np.array_equal(d.dropout_time[d.owner], d.time)
+    # p -> 0: nobody leaves, purchases are Poisson(lambda * window), times uniform in the window
+    d = beta_geo_purchase_times(lam, np.full(n, 1e-12), window, rng)
+    counts = np.bincount(d.owner, minlength=n)
+    assert not d.dropped.any() and np.isinf(d.dropout_time).all()
+    assert abs(counts.mean() - 5.0) < 4 * np.sqrt(5.0 / n) and abs(counts.var() - 5.0) < 0.3
+    assert abs(d.time.mean() - 5.0) < 4 * 10 / np.sqrt(12 * d.time.size)
+    # sorted by owner, then time; every time inside the window
+    key = d.owner * 100.0 + d.time
+    assert (np.diff(key) >= 0).all() and (d.time >= 0).all() and (d.time < 10.0).all()
+    # in between: each customer keeps min(N, J) purchases and drops out after the last one kept
+    d = beta_geo_purchase_times(lam, np.full(n, 0.3), window, rng)
+    last = pd.Series(d.time).groupby(d.owner).max()
+    dropped = np.flatnonzero(d.dropped)
+    assert np.array_equal(d.dropout_time[dropped], last.reindex(dropped).to_numpy())
+    with pytest.raises(ValueError, match="one length"):
+        beta_geo_purchase_times(lam, np.full(3, 0.5), window, rng)
+
+
+def test_dropout_follows_the_last_purchase_in_the_holdout_too(world):
+    """Dropping out happens right after a repeat purchase (BG/NBD), whether before or after the
+    end of observation, and nobody buys after it."""
+    tx = pd.concat([world.transactions_by_person(), world.transactions_by_person(future=True)])
+    f = world.future.set_index("person_id")
+    last = tx.groupby("person_id").timestamp.max()
+    dropped = f.dropout_date.notna()
+    in_holdout = dropped & ~f.alive_at_holdout_end & f.alive_at_end
+    assert in_holdout.sum() > 100 and (dropped == ~f.alive_at_holdout_end).all()
+    assert (last.reindex(f.index[dropped]) == f.dropout_date[dropped]).all()

@@ -1,7 +1,14 @@
-"""Datasets shipped with crm_models, loaded as tidy DataFrames.
+"""Datasets shipped with crm_models, loaded as tidy DataFrames, and the simulated company.
 
-The files live in the repository's ``datasets/`` folder and are installed with the package as
-``crm_models._data``; each folder there has a README with source, citation, columns and units.
+Real data: :func:`load_cdnow` (CDNOW purchase log), :func:`load_donations` (BG/BB repeat
+patterns), :func:`load_retention_cohorts` (contract cohorts). The files live in the repository's
+``datasets/`` folder and are installed with the package as ``crm_models._data``; each folder
+there has a README with source, citation, columns and units.
+
+Simulated data with ground truth: :func:`make_crm_world` builds a multi-channel company
+(:class:`CRMWorld`), :func:`load_crm_world` loads the frozen default one and
+:func:`save_crm_world` writes one to disk; :func:`default_world_config` lists every setting.
+The generator lives in :mod:`crm_models.datasets.world`.
 """
 
 from __future__ import annotations
@@ -19,11 +26,33 @@ __all__ = [
     "CRMWorld",
     "make_crm_world",
     "load_crm_world",
+    "save_crm_world",
+    "default_world_config",
 ]
 
 
 def data_path(*parts: str) -> Path:
-    """Path of a shipped data file, e.g. ``data_path("cdnow", "CDNOW_sample.txt")``."""
+    """Path of a data file or folder shipped with crm_models.
+
+    Parameters
+    ----------
+    *parts : str
+        The path inside the ``datasets/`` folder, one part per argument.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    FileNotFoundError
+        If nothing is shipped under that path.
+
+    Examples
+    --------
+    >>> data_path("cdnow", "CDNOW_sample.txt").name
+    'CDNOW_sample.txt'
+    """
     path = Path(str(resources.files("crm_models._data").joinpath(*parts)))
     if not path.exists():
         raise FileNotFoundError(f"data file {'/'.join(parts)} is not shipped with crm_models ({path})")
@@ -33,10 +62,24 @@ def data_path(*parts: str) -> Path:
 def load_cdnow(sample: bool = True) -> pd.DataFrame:
     """CDNOW purchase log (Fader, Hardie & Lee 2005): one row per transaction line.
 
-    ``sample=True`` gives the 1/10 sample (2,357 customers, 6,919 lines); ``sample=False`` the
-    full master log (23,570 customers, 69,659 lines). Columns: ``customer_id`` (int),
-    ``timestamp`` (datetime, day resolution, 1997-01-01 to 1998-06-30), ``cds`` (number of CDs,
-    int) and ``amount`` (US dollars, float). The sample keeps its master-file id in ``customer_id``.
+    Parameters
+    ----------
+    sample : bool
+        ``True`` gives the 1/10 sample (2,357 customers, 6,919 lines); ``False`` the full master
+        log (23,570 customers, 69,659 lines).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_id`` (int; the sample keeps its master-file id), ``timestamp`` (datetime, day
+        resolution, 1997-01-01 to 1998-06-30), ``cds`` (number of CDs, int) and ``amount`` (US
+        dollars, float).
+
+    Examples
+    --------
+    >>> df = load_cdnow()
+    >>> df.shape, df["customer_id"].nunique()
+    ((6919, 4), 2357)
     """
     names = ["customer_id", "timestamp", "cds", "amount"]
     if sample:
@@ -59,9 +102,19 @@ def load_donations() -> pd.DataFrame:
     """Donations to a US non-profit (Fader, Hardie & Shang 2010) as BG/BB's repeat-pattern table.
 
     11,104 first-time supporters of 1995 observed over the six annual opportunities 1996-2001.
-    One row per (frequency, recency) pattern: ``frequency`` (repeat donations, 0-6),
-    ``recency`` (year of the last donation, 0 = none after the first), ``n_opportunities``
-    (6) and ``n_donors`` (how many donors share the pattern); all int.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (frequency, recency) pattern: ``frequency`` (repeat donations, 0-6),
+        ``recency`` (year of the last donation, 0 = none after the first), ``n_opportunities``
+        (6) and ``n_donors`` (how many donors share the pattern); all int.
+
+    Examples
+    --------
+    >>> df = load_donations()
+    >>> int(df["n_donors"].sum()), int(df["n_opportunities"].max())
+    (11104, 6)
     """
     df = pd.read_csv(data_path("donations", "donations_repeat_patterns.csv"))
     df = df.rename(columns={"periods": "n_opportunities", "weights": "n_donors"})
@@ -71,12 +124,26 @@ def load_donations() -> pd.DataFrame:
 def load_retention_cohorts() -> pd.DataFrame:
     """Percentage of a contract cohort still active, years 0-12 (Fader & Hardie 2007, Table 1).
 
-    Columns: ``year`` (int, 0-12), ``regular`` and ``high_end`` (percent of the starting cohort
-    surviving, float). Both cohorts start at 100%.
+    Returns
+    -------
+    pandas.DataFrame
+        ``year`` (int, 0-12), ``regular`` and ``high_end`` (percent of the starting cohort
+        surviving, float). Both cohorts start at 100%.
+
+    Examples
+    --------
+    >>> load_retention_cohorts().loc[7, ["regular", "high_end"]].tolist()
+    [24.1, 49.1]
     """
     return pd.read_csv(data_path("retention", "retention_cohorts.csv")).astype(
         {"year": "int64", "regular": "float64", "high_end": "float64"}
     )
 
 
-from crm_models.datasets.world import CRMWorld, load_crm_world, make_crm_world  # noqa: E402
+from crm_models.datasets.world import (  # noqa: E402
+    CRMWorld,
+    default_world_config,
+    load_crm_world,
+    make_crm_world,
+    save_crm_world,
+)

@@ -1,4 +1,9 @@
-"""The data dictionary of the simulated company (``make_crm_world``): every table and column."""
+"""The data dictionary of the simulated company: every table and column, its kind, unit and meaning.
+
+The dates the meanings call ``start``, ``end`` and ``holdout_end`` are the arguments ``start``,
+``observation_period_end`` and ``holdout_period_end`` of
+:func:`~crm_models.datasets.make_crm_world`.
+"""
 
 from __future__ import annotations
 
@@ -132,5 +137,19 @@ _ROWS: list[tuple[str, str, str, str, str]] = [
 
 
 def data_dictionary() -> pd.DataFrame:
-    """Every column of every table of a ``CRMWorld``: table, column, kind, unit, meaning."""
+    """Every column of every table of a :class:`~crm_models.datasets.CRMWorld`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``table``, ``column``, ``kind`` (``observed``: what the company's systems hold;
+        ``truth``: known only because the world is simulated), ``unit`` (e.g. ``USD``,
+        ``purchases per week``, ``0-1``; empty when none) and ``meaning``, all strings.
+
+    Examples
+    --------
+    >>> dd = data_dictionary()
+    >>> dd.loc[(dd["table"] == "transactions") & (dd["column"] == "amount"), ["kind", "unit"]].values.tolist()
+    [['observed', 'USD']]
+    """
     return pd.DataFrame(_ROWS, columns=["table", "column", "kind", "unit", "meaning"]).astype("str")
