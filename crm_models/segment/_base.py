@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from crm_models._validation import fail_rows, require_columns
-from crm_models.clv.base import NotFittedError  # one "not fitted" error across the package
+from crm_models.errors import NotFittedError  # one "not fitted" error across the package
 
 __all__ = ["NotFittedError", "check_fitted", "numeric_frame", "as_series"]
 
