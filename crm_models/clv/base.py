@@ -718,6 +718,18 @@ class RepeatPurchaseModel(BaseModel):
         Returns
         -------
         self
+
+        Examples
+        --------
+        >>> from crm_models.clv import BetaGeo, simulate_beta_geo
+        >>> data = simulate_beta_geo(2000, {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}, T=39.0)
+        >>> model = BetaGeo().fit(data)
+        >>> truth = pd.Series({"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5})
+        >>> model.n_obs_, bool(((model.params_ - truth).abs() < 3 * model.standard_errors_).all())
+        (2000, True)
+        >>> grouped = data.groupby(["frequency", "recency", "T"]).size().rename("n").reset_index()
+        >>> bool(np.allclose(BetaGeo().fit(grouped, weights_col="n").params_, model.params_))
+        True
         """
         self._check_params()
         x, t_x, T = self._validate(data)
@@ -766,6 +778,13 @@ class RepeatPurchaseModel(BaseModel):
         -------
         pandas.Series
             ``expected_purchases`` indexed like ``data``.
+
+        Examples
+        --------
+        >>> from crm_models.clv import BetaGeo, simulate_beta_geo
+        >>> data = simulate_beta_geo(2000, {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}, T=39.0)
+        >>> BetaGeo().fit(data).expected_purchases(data.head(3), 10).round(3).tolist()
+        [0.383, 0.059, 1.486]
         """
         self._check_fitted()
         t = self._check_time(t)
@@ -784,6 +803,13 @@ class RepeatPurchaseModel(BaseModel):
         -------
         pandas.Series
             ``p_alive`` (0-1) indexed like ``data``.
+
+        Examples
+        --------
+        >>> from crm_models.clv import BetaGeo, simulate_beta_geo
+        >>> data = simulate_beta_geo(2000, {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}, T=39.0)
+        >>> BetaGeo().fit(data).probability_alive(data.head(3)).round(3).tolist()
+        [0.782, 1.0, 0.851]
         """
         self._check_fitted()
         pdata = self._prediction_data(data)
@@ -802,6 +828,13 @@ class RepeatPurchaseModel(BaseModel):
         -------
         pandas.Series
             ``expected_purchases`` indexed by ``t`` (one entry for a single ``t``).
+
+        Examples
+        --------
+        >>> from crm_models.clv import BetaGeo, simulate_beta_geo
+        >>> data = simulate_beta_geo(2000, {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}, T=39.0)
+        >>> BetaGeo().fit(data).expected_purchases_new_customer([10, 39]).round(3).to_dict()
+        {10.0: 0.447, 39.0: 1.259}
         """
         self._check_fitted()
         ts = np.array([self._check_time(v) for v in np.atleast_1d(np.asarray(t, dtype=object))])
@@ -824,6 +857,16 @@ class RepeatPurchaseModel(BaseModel):
         -------
         pandas.Series
             ``probability`` (0-1) indexed by ``n`` (one entry for a single ``n``).
+
+        Examples
+        --------
+        >>> from crm_models.clv import BetaGeo, simulate_beta_geo
+        >>> data = simulate_beta_geo(2000, {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}, T=39.0)
+        >>> model = BetaGeo().fit(data)
+        >>> model.probability_of_n_purchases(39, [0, 1, 2]).round(3).tolist()
+        [0.557, 0.198, 0.091]
+        >>> model.probability_of_n_purchases(0, [0, 1]).tolist()    # nothing happens in no time
+        [1.0, 0.0]
         """
         self._check_fitted()
         t = self._check_time(t)

@@ -190,6 +190,13 @@ class BetaGeoBetaBinom(DiscreteTimeModel, RepeatPurchaseModel):
         Returns
         -------
         self
+
+        Examples
+        --------
+        >>> from crm_models.clv import simulate_beta_geo_beta_binom
+        >>> sim = simulate_beta_geo_beta_binom(5000, {"alpha": 1.2, "beta": 0.75, "gamma": 0.66, "delta": 2.8}, 6)
+        >>> BetaGeoBetaBinom().fit(sim).params_.round(2).tolist()
+        [1.27, 0.78, 0.64, 2.58]
         """
         return super().fit(data, weights_col=weights_col, initial_params=initial_params)
 

@@ -119,6 +119,14 @@ class GammaGamma(BaseModel):
         Returns
         -------
         self
+
+        Examples
+        --------
+        >>> from crm_models.clv import simulate_beta_geo, simulate_gamma_gamma
+        >>> x = simulate_beta_geo(5000, {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}, T=39.0)["frequency"]
+        >>> data = x.to_frame().assign(monetary_value=simulate_gamma_gamma(x, {"p": 6, "q": 4, "gamma": 15}))
+        >>> GammaGamma().fit(data).n_obs_ == int((x > 0).sum())
+        True
         """
         self._check_params()
         x, m = self._validate(data)

@@ -185,6 +185,14 @@ class ShiftedBetaGeo(DiscreteTimeModel):
         Returns
         -------
         self
+
+        Examples
+        --------
+        >>> from crm_models.clv import simulate_shifted_beta_geo
+        >>> cohort = simulate_shifted_beta_geo(5000, {"alpha": 0.7, "beta": 1.2}, 7)
+        >>> m = ShiftedBetaGeo().fit(cohort)
+        >>> m.params_.round(2).tolist(), m.n_periods_
+        ([0.71, 1.21], 7)
         """
         self._check_params()
         s = self._survivors(data, unit, cohort_size)
