@@ -659,9 +659,6 @@ class RepeatPurchaseModel(BaseModel):
         "probability_of_n_purchases",
     )
 
-    frequency_col: str = "frequency"
-    recency_col: str = "recency"
-
     @property
     def length_col(self) -> str:
         """Name of the column holding each customer's length of observation since the first purchase."""
