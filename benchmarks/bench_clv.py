@@ -1,7 +1,8 @@
 """Benchmark crm_models.clv against lifetimes on a simulated customer base in daily units.
 
-Run:  python benchmarks/bench_clv.py            (1,000,000 customers; several minutes)
-      python benchmarks/bench_clv.py --quick    (100,000 customers)
+Run:  python benchmarks/bench_clv.py                    (1,000,000 customers; several minutes)
+      python benchmarks/bench_clv.py --quick            (100,000 customers)
+      python benchmarks/bench_clv.py --customers 5000   (a smoke test)
 
 The summary (frequency, recency, T in whole days) is simulated directly from BG/NBD with
 CDNOW-like parameters (alpha in days), customers acquired over a year and observed for 6 to
@@ -40,8 +41,8 @@ BG_DAYS = {"r": 0.243, "alpha": 4.414 * 7, "a": 0.793, "b": 2.426}
 GG = {"p": 6.25, "q": 3.74, "gamma": 15.44}
 
 
-def simulate(n: int, seed: int = 42) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
+def simulate(n: int, random_state: int = 42) -> pd.DataFrame:
+    rng = np.random.default_rng(random_state)
     T = rng.integers(182, 548, n).astype(float)  # days since first purchase
     data = simulate_beta_geo(n, BG_DAYS, T, rng, time_grid=1.0)
     data["monetary_value"] = simulate_gamma_gamma(data["frequency"], GG, rng)
@@ -58,12 +59,13 @@ def row(label: str, ours: float, theirs: float, target: float, note: str = "") -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="100,000 customers instead of 1,000,000")
+    parser.add_argument("--customers", type=int, default=None, help="number of customers (overrides --quick)")
     args = parser.parse_args()
     import lifetimes
 
     warnings.simplefilter("ignore")
-    n = 100_000 if args.quick else 1_000_000
-    n_pareto = 20_000 if args.quick else 100_000
+    n = args.customers or (100_000 if args.quick else 1_000_000)
+    n_pareto = min(n, 20_000 if args.quick or args.customers else 100_000)
 
     data = simulate(n)
     n_tx = int(len(data) + data["frequency"].sum())
@@ -114,7 +116,7 @@ def main() -> None:
     lbg.params_ = pd.Series(bg.params_.to_numpy(), index=lbg.params_.index)
     t_clv, clv = best_of(
         lambda: customer_lifetime_value(
-            bg, gg, data, 12, horizon_unit="M", time_unit="D", discount_rate=0.01, discount_rate_unit="M"
+            bg, gg, data, horizon=(12, "M"), time_unit="D", discount_rate=(0.01, "M")
         )
     )
     t_lt_clv, lclv = best_of(

@@ -38,8 +38,8 @@ def timed(fn):
     return out, time.perf_counter() - t0
 
 
-def run(label: str, n: int, n_opp: int, seed: int) -> None:
-    data = simulate_beta_geo_beta_binom(n, PARAMS, n_opp, seed=seed)
+def run(label: str, n: int, n_opp: int, random_state: int) -> None:
+    data = simulate_beta_geo_beta_binom(n, PARAMS, n_opp, random_state=random_state)
     patterns = data.groupby(["frequency", "recency", "n_opportunities"]).size().rename("n").reset_index()
     ours, t_ours = timed(lambda: BetaGeoBetaBinom().fit(data))
     print(f"{label}: {n:,} customers, {n_opp} opportunities, {len(patterns):,} distinct patterns")
@@ -71,8 +71,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--customers", type=int, default=100_000)
     args = ap.parse_args()
-    run("annual", args.customers, 6, seed=1)
-    run("weekly", max(1000, args.customers // 10), 52, seed=2)
+    run("annual", args.customers, 6, random_state=1)
+    run("weekly", max(1000, args.customers // 10), 52, random_state=2)
 
 
 if __name__ == "__main__":

@@ -104,11 +104,9 @@ class _ValueModels:
             self.bgf,
             self.expected_spend(s),
             s[["frequency", "recency", "T"]],
-            months,
-            horizon_unit="M",
+            horizon=(months, "M"),
             time_unit="W",
-            discount_rate=annual_discount_rate,
-            discount_rate_unit="Y",
+            discount_rate=(annual_discount_rate, "Y"),
             margin=margin,
         ).astype(float)
 

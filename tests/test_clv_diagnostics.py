@@ -12,10 +12,18 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from crm_models import calibration_holdout_split  # noqa: E402
-from crm_models.clv import BetaGeoBetaBinom, ShiftedBetaGeo, compare_models  # noqa: E402
+from crm_models.clv import (  # noqa: E402
+    BetaGeo,
+    BetaGeoBetaBinom,
+    GammaGamma,
+    ModifiedBetaGeo,
+    ShiftedBetaGeo,
+    compare_models,
+    simulate_beta_geo_log,
+)
 from crm_models.clv import diagnostics as dg  # noqa: E402
 from crm_models.clv import plotting as pl  # noqa: E402
-from crm_models.clv import BetaGeo, ModifiedBetaGeo  # noqa: E402
+from crm_models.errors import DataError, NotFittedError  # noqa: E402
 from crm_models.datasets import load_cdnow, load_donations, load_retention_cohorts  # noqa: E402
 
 CAL_END, OBS_END = "1997-09-30", "1998-06-30"
@@ -28,8 +36,7 @@ def cdnow():
 
 @pytest.fixture(scope="module")
 def cal_holdout(cdnow):
-    return calibration_holdout_split(cdnow, "customer_id", "timestamp", calibration_period_end=CAL_END,
-                                     observation_period_end=OBS_END)
+    return calibration_holdout_split(cdnow, calibration_period_end=CAL_END, observation_period_end=OBS_END)
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +82,11 @@ def test_histogram_on_a_repeat_pattern_table():
 
 
 def test_tracking_reproduces_published_counts(bgnbd, cdnow):
-    tr = dg.tracking_data(bgnbd, cdnow, "customer_id", "timestamp", CAL_END, OBS_END)
+    tr = dg.tracking_data(bgnbd, cdnow, calibration_period_end=CAL_END, observation_period_end=OBS_END)
+    positional = dg.tracking_data(bgnbd, cdnow, "customer_id", "timestamp", CAL_END, OBS_END)
+    pd.testing.assert_frame_equal(tr, positional)
+    # the default end of observation is the last date in the log, here the holdout's end
+    pd.testing.assert_frame_equal(dg.tracking_data(bgnbd, cdnow, calibration_period_end=CAL_END), tr)
     assert len(tr) == 78 and tr.attrs["n_customers"] == 2357
     assert (tr["phase"] == "calibration").sum() == 39
     assert tr.loc[39, "end"] == pd.Timestamp(CAL_END)
@@ -97,13 +108,39 @@ def test_tracking_reproduces_published_counts(bgnbd, cdnow):
     np.testing.assert_allclose(ax.lines[1].get_ydata(), tr["model"])
 
 
+def test_tracking_in_other_periods_and_units(bgnbd, cdnow, cal):
+    weekly = dg.tracking_data(bgnbd, cdnow, calibration_period_end=CAL_END, observation_period_end=OBS_END)
+    four_weeks = dg.tracking_data(bgnbd, cdnow, calibration_period_end=CAL_END, observation_period_end=OBS_END,
+                                  period=(4, "W"))
+    assert len(four_weeks) == 20 and four_weeks.attrs["period_days"] == 28
+    assert four_weeks["actual_cumulative"].iloc[-1] == weekly["actual_cumulative"].iloc[-1]
+    assert four_weeks["model_cumulative"].iloc[-1] == pytest.approx(weekly["model_cumulative"].iloc[-1])
+    # a model fitted in days, told so, tracks the same
+    days = cal.assign(recency=cal["recency"] * 7, T=cal["T"] * 7)
+    in_days = dg.tracking_data(BetaGeo().fit(days), cdnow, calibration_period_end=CAL_END,
+                               observation_period_end=OBS_END, time_unit="D")
+    np.testing.assert_allclose(in_days["model_cumulative"], weekly["model_cumulative"], rtol=1e-4)
+
+
 def test_tracking_errors(bgnbd, cdnow):
+    kw = dict(calibration_period_end=CAL_END, observation_period_end=OBS_END)
     with pytest.raises(ValueError, match="before calibration_period_end"):
-        dg.tracking_data(bgnbd, cdnow, "customer_id", "timestamp", OBS_END, CAL_END)
-    with pytest.raises(ValueError, match="missing column"):
-        dg.tracking_data(bgnbd, cdnow, "customer", "timestamp", CAL_END, OBS_END)
-    with pytest.raises(ValueError, match="time_unit"):
-        dg.tracking_data(bgnbd, cdnow, "customer_id", "timestamp", CAL_END, OBS_END, time_unit="fortnight")
+        dg.tracking_data(bgnbd, cdnow, calibration_period_end=OBS_END, observation_period_end=CAL_END)
+    with pytest.raises(ValueError, match="calibration_period_end is required"):
+        dg.tracking_data(bgnbd, cdnow)
+    with pytest.raises(DataError, match="missing column"):
+        dg.tracking_data(bgnbd, cdnow, "customer", **kw)
+    with pytest.raises(ValueError, match="time_unit must be one of"):
+        dg.tracking_data(bgnbd, cdnow, **kw, time_unit="fortnight")
+    with pytest.raises(ValueError, match="time_unit must be one of"):
+        dg.tracking_data(bgnbd, cdnow, **kw, time_unit=7)
+    with pytest.raises(ValueError, match="period must be a whole number of days"):
+        dg.tracking_data(bgnbd, cdnow, **kw, period=(1, "M"))
+    with pytest.raises(ValueError, match=r"period must be a \(length, unit\) pair"):
+        dg.tracking_data(bgnbd, cdnow, **kw, period=7)
+    bgbb = BetaGeoBetaBinom().fit(load_donations(), weights_col="n_donors")
+    with pytest.raises(TypeError, match="continuous-time model"):
+        dg.tracking_data(bgbb, cdnow, **kw)
 
 
 def test_conditional_expectations(bgnbd, cal_holdout):
@@ -116,6 +153,17 @@ def test_conditional_expectations(bgnbd, cal_holdout):
     frame = cal_holdout.loc[sel].rename(columns={"frequency_cal": "frequency", "recency_cal": "recency", "T_cal": "T"})
     assert ce.loc["7+", "model"] == pytest.approx(bgnbd.expected_purchases(frame, 39).mean())
     assert np.all(np.diff(ce["model"].to_numpy()) > 0)
+    renamed = cal_holdout.rename(columns={"frequency_holdout": "fh", "duration_holdout": "dh"})
+    pd.testing.assert_frame_equal(
+        dg.conditional_expectations(bgnbd, renamed, frequency_holdout_col="fh", duration_holdout_col="dh"), ce)
+    with pytest.raises(DataError, match="missing column"):
+        dg.conditional_expectations(bgnbd, cal_holdout.drop(columns="frequency_holdout"))
+    with pytest.raises(ValueError, match="max_frequency must be a whole number"):
+        dg.conditional_expectations(bgnbd, cal_holdout, max_frequency=0)
+    with pytest.raises(TypeError, match="repeat-purchase model"):
+        dg.conditional_expectations(
+            GammaGamma(frequency_col="frequency_cal", monetary_value_col="monetary_value_cal").fit(cal_holdout),
+            cal_holdout)
     ax = pl.plot_conditional_expectations(ce)
     np.testing.assert_allclose(ax.lines[0].get_ydata(), ce["actual"])
     np.testing.assert_allclose(ax.lines[1].get_ydata(), ce["model"])
@@ -150,6 +198,10 @@ def test_retention_table_and_plot():
                                                                         cohort_size=1000)
     tab = dg.retention_table(m, c[["year", "regular"]], unit="percent")
     assert tab.index.tolist() == list(range(13))
+    longer = dg.retention_table(m, c[["year", "regular"]], unit="percent", n_periods=20)
+    assert longer.index.max() == 20 and longer["actual_survival"].iloc[13:].isna().all()
+    with pytest.raises(TypeError, match="ShiftedBetaGeo"):
+        dg.retention_table(BetaGeo(), c)
     assert (tab["phase"] == "fitted").sum() == 8
     np.testing.assert_allclose(tab["actual_survival"], c["regular"] / 100)
     np.testing.assert_allclose(tab["model_survival"], m.survival(range(13)))
@@ -171,16 +223,26 @@ def test_compare_models(bgnbd, cal, cal_holdout):
     assert table.loc["BG/NBD", "holdout_rmse"] == pytest.approx(np.sqrt((err**2).mean()))
     only_fit = compare_models([bgnbd])
     assert "holdout_mae" not in only_fit.columns and only_fit.index.tolist() == ["BetaGeo"]
-    with pytest.raises(ValueError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         compare_models([BetaGeo()])
+    with pytest.raises(ValueError, match="at least one fitted model"):
+        compare_models({})
+    renamed = cal_holdout.rename(columns={"frequency_holdout": "fh", "duration_holdout": "dh"})
+    again = compare_models({"BG/NBD": bgnbd}, renamed, frequency_holdout_col="fh", duration_holdout_col="dh")
+    assert again.loc["BG/NBD", "holdout_mae"] == table.loc["BG/NBD", "holdout_mae"]
+    # a spend model has fit statistics but no holdout purchases to predict
+    gg = GammaGamma(monetary_value_col="monetary_value_cal").fit(cal)
+    assert compare_models([gg]).loc["GammaGamma", "n_params"] == 3
+    with pytest.raises(TypeError, match="repeat-purchase model"):
+        compare_models([gg], cal_holdout)
 
 
 def test_simulated_log_recovers_truth_and_weekly_buckets_bias_alpha():
     from crm_models import rfm_summary
-    from crm_models.clv.transactions import simulate_beta_geo_log
 
     truth = {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}
-    log = simulate_beta_geo_log(20_000, truth, "2020-01-01", "2020-03-31", "2020-12-31", seed=42, time_unit_days=7)
+    log = simulate_beta_geo_log(20_000, truth, "2020-01-01", "2020-03-31", "2020-12-31", random_state=42,
+                                time_unit="W")
     assert log.groupby("customer_id")["timestamp"].min().max() <= pd.Timestamp("2020-03-31")
     assert log["timestamp"].max() <= pd.Timestamp("2020-12-31")
     daily = rfm_summary(log, "customer_id", "timestamp", None, observation_period_end="2020-12-31", time_unit="W")
@@ -191,3 +253,17 @@ def test_simulated_log_recovers_truth_and_weekly_buckets_bias_alpha():
     # bucketing purchases into calendar weeks merges some of them and inflates alpha by far more than its error
     assert m_week.params_["alpha"] / truth["alpha"] > 1.25
     assert weekly["frequency"].sum() < daily["frequency"].sum()
+
+
+def test_diagnostics_refuse_models_outside_their_contract(bgnbd, cal):
+    with pytest.raises(TypeError, match="repeat-purchase model"):
+        dg.repeat_purchase_histogram(object(), cal)
+    with pytest.raises(NotFittedError):
+        dg.probability_alive_matrix(BetaGeo(), 10)
+    with pytest.raises(ValueError, match="T must be a positive length"):
+        dg.probability_alive_matrix(bgnbd, 0)
+    with pytest.raises(ValueError, match="recency values must lie in"):
+        dg.expected_purchases_matrix(bgnbd, 10, 5, recency=[11.0])
+    bgbb = BetaGeoBetaBinom().fit(load_donations(), weights_col="n_donors")
+    with pytest.raises(ValueError, match="whole number of opportunities"):
+        dg.probability_alive_matrix(bgbb, 6.5)

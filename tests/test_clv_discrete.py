@@ -12,12 +12,12 @@ from hypothesis import strategies as st
 
 from crm_models.clv import (
     BetaGeoBetaBinom,
-    NotFittedError,
     ShiftedBetaGeo,
     simulate_beta_geo_beta_binom,
     simulate_shifted_beta_geo,
 )
 from crm_models.datasets import load_donations, load_retention_cohorts
+from crm_models.errors import DataError, ModelFileError, NotFittedError
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +85,7 @@ def test_bgbb_new_customer_identities(bgbb):
     n = 6
     pmf = bgbb.probability_of_n_purchases(n, np.arange(n + 1))
     assert pmf.sum() == pytest.approx(1.0, abs=1e-12)
-    assert (pmf.index.to_numpy() * pmf.to_numpy()).sum() == pytest.approx(bgbb.expected_purchases_new_customer(n))
+    assert (pmf.index.to_numpy() * pmf.to_numpy()).sum() == pytest.approx(bgbb.expected_purchases_new_customer(n).iloc[0])
     # E[X(n)] of a new customer is the conditional expectation at x = t_x = n = 0 ... built up opportunity by opportunity
     e = bgbb.expected_purchases_new_customer(np.arange(0, 30))
     assert e.iloc[0] == 0 and np.all(np.diff(e.to_numpy()) > 0)
@@ -105,7 +105,7 @@ def test_bgbb_gamma_near_one_is_continuous():
 
 def test_bgbb_recovers_simulated_parameters():
     truth = {"alpha": 1.2, "beta": 0.75, "gamma": 0.66, "delta": 2.8}
-    sim = simulate_beta_geo_beta_binom(20_000, truth, 6, seed=42, latent=True)
+    sim = simulate_beta_geo_beta_binom(20_000, truth, 6, random_state=42, latent=True)
     m = BetaGeoBetaBinom().fit(sim)
     z = (np.log(m.params_) - np.log(pd.Series(truth))) / np.sqrt(np.diag(m.covariance_log_))
     assert np.all(np.abs(z) < 4), z
@@ -122,7 +122,7 @@ def test_bgbb_column_names_and_index(bgbb, donations):
     np.testing.assert_allclose(m.params_, bgbb.params_, rtol=1e-6)
     pred = m.expected_purchases(renamed, 5)
     assert pred.index.equals(renamed.index)
-    ci = m.probability_alive(renamed, interval=0.9, n_samples=50)
+    ci = m.interval("probability_alive", renamed, alpha=0.1, n_draws=50)
     assert list(ci.columns) == ["estimate", "lower", "upper"]
     assert np.all(ci["lower"] <= ci["estimate"]) and np.all(ci["estimate"] <= ci["upper"])
 
@@ -144,21 +144,26 @@ def test_bgbb_column_names_and_index(bgbb, donations):
 def test_bgbb_validation_names_column_rule_and_rows(row, column, rule):
     good = pd.DataFrame({"frequency": [1, 0], "recency": [3, 0], "n_opportunities": [6, 6]})
     bad = pd.concat([good, pd.DataFrame([row])], ignore_index=True)
-    with pytest.raises(ValueError) as err:
+    with pytest.raises(DataError) as err:
         BetaGeoBetaBinom().fit(bad)
     msg = str(err.value)
     assert f"'{column}'" in msg and rule in msg and "1 of 3 rows" in msg
+    assert err.value.column == column and err.value.rows.index.tolist() == [2]
 
 
 def test_bgbb_missing_column_empty_and_bad_horizon(bgbb, donations):
-    with pytest.raises(ValueError, match="missing column"):
+    with pytest.raises(DataError, match="missing column"):
         BetaGeoBetaBinom().fit(donations.drop(columns="recency"))
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(DataError, match="empty"):
         BetaGeoBetaBinom().fit(donations.iloc[:0])
     with pytest.raises(ValueError, match="whole number of opportunities"):
         bgbb.expected_purchases(donations, 2.5)
     with pytest.raises(ValueError, match="whole number"):
         bgbb.probability_of_n_purchases(6.5, 1)
+    with pytest.raises(ValueError, match="whole number of opportunities"):
+        bgbb.expected_purchases_new_customer([1, 2.5])
+    with pytest.raises(ValueError, match="opportunities_ahead must be a whole number"):
+        bgbb.probability_alive(donations, opportunities_ahead=-1)
 
 
 def test_bgbb_unfitted_raises_one_clear_error(donations):
@@ -171,12 +176,12 @@ def test_bgbb_unfitted_raises_one_clear_error(donations):
 def test_bgbb_json_round_trip(bgbb, donations, tmp_path):
     path = bgbb.save(tmp_path / "bgbb.json")
     doc = json.loads(path.read_text())
-    assert doc["model"] == "BetaGeoBetaBinom" and doc["hyper_parameters"]["n_opportunities_col"] == "n_opportunities"
+    assert doc["class"] == "BetaGeoBetaBinom" and doc["hyper_parameters"]["n_opportunities_col"] == "n_opportunities"
     back = BetaGeoBetaBinom.load(path)
     pd.testing.assert_series_equal(back.params_, bgbb.params_)
     pd.testing.assert_series_equal(back.expected_purchases(donations, 5), bgbb.expected_purchases(donations, 5))
     assert "n_donors" not in path.read_text()  # the training data is not stored
-    with pytest.raises(ValueError, match="not a ShiftedBetaGeo"):
+    with pytest.raises(ModelFileError, match="not a ShiftedBetaGeo"):
         ShiftedBetaGeo.load(path)
 
 
@@ -241,14 +246,16 @@ def test_sbg_retention_rises_and_formulas_agree(cohorts):
     d = 0.1
     t = np.arange(0, 4000)
     S = m.survival(t).to_numpy()
-    assert m.discounted_expected_lifetime(d) == pytest.approx((S / (1 + d) ** t).sum(), rel=1e-9)
+    assert m.discounted_expected_lifetime((d, "Y")) == pytest.approx((S / (1 + d) ** t).sum(), rel=1e-9)
     for k in (0, 4):
         direct = (S[k + 1 :] / S[k] / (1 + d) ** np.arange(len(S) - k - 1)).sum()
-        assert m.discounted_expected_residual_lifetime(d, k) == pytest.approx(direct, rel=1e-9)
+        derl = m.discounted_expected_residual_lifetime((d, "Y"), k)
+        assert isinstance(derl, pd.Series) and derl.index.tolist() == [k]
+        assert derl.iloc[0] == pytest.approx(direct, rel=1e-9)
 
 
 def test_sbg_recovers_simulated_parameters():
-    sim = simulate_shifted_beta_geo(20_000, {"alpha": 0.7, "beta": 1.2}, 8, seed=42)
+    sim = simulate_shifted_beta_geo(20_000, {"alpha": 0.7, "beta": 1.2}, 8, random_state=42)
     assert sim["survivors"].iloc[0] == 20_000 and sim["survivors"].is_monotonic_decreasing
     m = ShiftedBetaGeo().fit(sim)
     z = (np.log(m.params_.to_numpy()) - np.log([0.7, 1.2])) / np.sqrt(np.diag(m.covariance_log_))
@@ -256,7 +263,7 @@ def test_sbg_recovers_simulated_parameters():
 
 
 def test_sbg_accepts_a_series_and_round_trips(tmp_path):
-    sim = simulate_shifted_beta_geo(2_000, {"alpha": 0.7, "beta": 1.2}, 6, seed=1)
+    sim = simulate_shifted_beta_geo(2_000, {"alpha": 0.7, "beta": 1.2}, 6, random_state=1)
     m = ShiftedBetaGeo().fit(sim.set_index("period")["survivors"])
     back = ShiftedBetaGeo.load(m.save(tmp_path / "sbg.json"))
     pd.testing.assert_series_equal(back.survival(range(10)), m.survival(range(10)))
@@ -287,18 +294,46 @@ def test_sbg_unfitted_and_bad_arguments():
     m = ShiftedBetaGeo()
     with pytest.raises(NotFittedError):
         m.survival([1, 2])
-    m.fit(simulate_shifted_beta_geo(500, {"alpha": 0.7, "beta": 1.2}, 5, seed=0))
+    m.fit(simulate_shifted_beta_geo(500, {"alpha": 0.7, "beta": 1.2}, 5))
     with pytest.raises(ValueError, match="whole numbers"):
         m.survival([1.5])
-    with pytest.raises(ValueError, match="discount_rate"):
-        m.discounted_expected_lifetime(-0.1)
+    for bad, match in [(-0.1, r"\(rate, unit\) pair"), ((-0.1, "Y"), r"\[0, 1\)"), ((0.0, "Y"), "must be positive"),
+                       ((10, "Y"), "write 10% as 0.10"), ((0.1, "year"), "unit must be one of")]:
+        with pytest.raises(ValueError, match=match):
+            m.discounted_expected_lifetime(bad)
 
 
 def test_sbg_extreme_horizons_stay_finite():
-    m = ShiftedBetaGeo().fit(simulate_shifted_beta_geo(1_000, {"alpha": 0.7, "beta": 1.2}, 6, seed=3))
+    m = ShiftedBetaGeo().fit(simulate_shifted_beta_geo(1_000, {"alpha": 0.7, "beta": 1.2}, 6, random_state=3))
     s = m.survival([0, 1, 100, 10_000]).to_numpy()
     assert s[0] == 1 and np.all(np.diff(s) < 0) and np.all((s > 0) & (s <= 1))
     r = m.retention_rate([1, 10_000]).to_numpy()
     assert 0 < r[0] < r[1] < 1
-    derl = m.discounted_expected_residual_lifetime(0.001, [0, 10_000]).to_numpy()
+    derl = m.discounted_expected_residual_lifetime((0.001, "Y"), [0, 10_000]).to_numpy()
     assert np.all(np.isfinite(derl)) and derl[1] > derl[0] > 0
+
+
+def test_sbg_discount_rate_is_converted_to_the_period(cohorts):
+    fit = cohorts[cohorts.year <= 7]
+    yearly = ShiftedBetaGeo(period_col="year", survivors_col="regular", time_unit="Y").fit(
+        fit, unit="percent", cohort_size=1000)
+    # 10% a year stated per month gives the same value; a model of monthly periods discounts less per period
+    assert yearly.discounted_expected_lifetime((1.1 ** (1 / 12) - 1, "M")) == pytest.approx(
+        yearly.discounted_expected_lifetime((0.1, "Y")), rel=1e-12)
+    monthly = ShiftedBetaGeo(period_col="year", survivors_col="regular", time_unit="M").fit(
+        fit, unit="percent", cohort_size=1000)
+    assert monthly.discounted_expected_lifetime((0.1, "Y")) > yearly.discounted_expected_lifetime((0.1, "Y"))
+    pd.testing.assert_series_equal(monthly.survival(range(5)), yearly.survival(range(5)))
+
+
+def test_bgbb_intervals_and_simulator_defaults(bgbb, donations):
+    ci = bgbb.interval("expected_purchases", donations, 5, n_draws=40, random_state=2)
+    assert ci.index.equals(donations.index) and (ci["lower"] <= ci["upper"]).all()
+    counts = bgbb.interval("expected_pattern_counts", 6, 11104, n_draws=40)
+    assert counts.index.name == "frequency" and len(counts) == 7
+    params = {"alpha": 1.2, "beta": 0.75, "gamma": 0.66, "delta": 2.8}
+    pd.testing.assert_frame_equal(simulate_beta_geo_beta_binom(50, params, 4), simulate_beta_geo_beta_binom(50, params, 4))
+    with pytest.raises(ValueError, match="n_opportunities must be a positive whole number"):
+        simulate_beta_geo_beta_binom(50, params, 0)
+    with pytest.raises(ValueError, match="n_periods must be a positive whole number"):
+        simulate_shifted_beta_geo(50, {"alpha": 1, "beta": 1}, 2.5)

@@ -5,25 +5,32 @@ import pandas as pd
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
-from crm_models.clv import BaseModel, BetaGeo, ModifiedBetaGeo, ParetoNBD
+from crm_models.base import CRMEstimator
+from crm_models.clv import BetaGeo, ModifiedBetaGeo, ParetoNBD
 
 positive = st.floats(min_value=0.05, max_value=50.0)
 scale = st.floats(min_value=0.1, max_value=1000.0)
 
 
 def _model(cls, **params):
+    """A model at given parameters, built through the save format (validated like a loaded file)."""
     k = len(params)
     doc = {
-        "format": "crm_models.clv",
+        "format": "crm_models",
         "format_version": 1,
-        "model": cls.__name__,
+        "class": cls.__name__,
         "hyper_parameters": {},
-        "params": params,
-        "covariance_log": np.eye(k).tolist(),
-        "log_likelihood": -1.0,
-        "n_obs": 100,
+        "fitted": {
+            "params": params,
+            "covariance_log": np.eye(k).tolist(),
+            "log_likelihood": -1.0,
+            "n_obs": 100,
+            "n_unique": 100,
+            "optimizer": {"message": "given", "success": True, "iterations": 0, "function_calls": 0,
+                          "gradient": [0.0] * k},
+        },
     }
-    return BaseModel.from_dict(doc)
+    return CRMEstimator.from_dict(doc)
 
 
 @st.composite
@@ -62,6 +69,8 @@ def test_predictions_are_finite_and_in_range(model, rows, t, dt):
     assert np.all(e1 >= 0)
     assert np.all(e2 >= e1 - 1e-9 * np.maximum(1.0, e1))
     n1, n2 = model.expected_purchases_new_customer([t, t + dt]).to_numpy()
+    p0 = model.probability_of_n_purchases(0.0, [0, 1]).to_numpy()
+    assert p0.tolist() == [1.0, 0.0]
     assert np.isfinite(n1) and np.isfinite(n2) and 0 <= n1 <= n2 + 1e-9 * max(1.0, n1)
 
 

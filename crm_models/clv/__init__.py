@@ -1,56 +1,75 @@
-"""Probabilistic customer lifetime-value models (issue 3), each next to its paper.
+"""Probabilistic customer lifetime-value models, each next to its paper.
 
-Non-contractual purchase models on ``(frequency, recency, T)`` data: :class:`BetaGeo`
-(BG/NBD), :class:`ModifiedBetaGeo` (MBG/NBD), :class:`ParetoNBD`; spend per transaction:
-:class:`GammaGamma`; value: :func:`customer_lifetime_value`; simulators in
-:mod:`crm_models.clv.simulate`. The shared contract lives in :mod:`crm_models.clv.base`.
+Continuous-time models of one row per customer (``frequency``, ``recency``, ``T``):
+:class:`BetaGeo` (BG/NBD), :class:`ModifiedBetaGeo` (MBG/NBD), :class:`ParetoNBD`.
+Discrete-time models: :class:`BetaGeoBetaBinom` (BG/BB, transactions at discrete
+opportunities) and :class:`ShiftedBetaGeo` (sBG, contract retention). Spend per transaction:
+:class:`GammaGamma`. Value: :func:`customer_lifetime_value`. Simulators with known parameters:
+``simulate_*``. Diagnostics: :mod:`crm_models.clv.diagnostics` (tables) and
+:mod:`crm_models.clv.plotting` (figures). The bases every model shares are in
+:mod:`crm_models.clv.base`.
+
+Examples
+--------
+>>> from crm_models import rfm_summary
+>>> from crm_models.datasets import load_cdnow
+>>> rfm = rfm_summary(load_cdnow(), observation_period_end="1997-09-30", after_end="drop")
+>>> bg, gg = BetaGeo().fit(rfm), GammaGamma().fit(rfm)
+>>> clv = customer_lifetime_value(bg, gg, rfm, horizon=(12, "M"), time_unit="W", discount_rate=(0.10, "Y"))
+>>> round(clv.sum())
+72403
 """
 
 from crm_models.clv.base import (
     BaseModel,
-    ConvergenceError,
-    FrequencyRecencyModel,
-    ModelSummary,
-    NotFittedError,
-    compress,
+    ContinuousTimeModel,
+    DiscreteTimeModel,
+    RepeatPurchaseModel,
     validate_frequency_recency,
 )
-
 from crm_models.clv.beta_geo import BetaGeo
+from crm_models.clv.beta_geo_beta_binom import BetaGeoBetaBinom, validate_discrete_patterns
+from crm_models.clv.diagnostics import compare_models
 from crm_models.clv.gamma_gamma import GammaGamma
 from crm_models.clv.modified_beta_geo import ModifiedBetaGeo
 from crm_models.clv.pareto_nbd import ParetoNBD
+from crm_models.clv.shifted_beta_geo import ShiftedBetaGeo
 from crm_models.clv.simulate import (
     simulate_beta_geo,
+    simulate_beta_geo_beta_binom,
+    simulate_beta_geo_log,
     simulate_gamma_gamma,
     simulate_modified_beta_geo,
     simulate_pareto_nbd,
+    simulate_shifted_beta_geo,
 )
-from crm_models.clv.value import customer_lifetime_value, unit_days
+from crm_models.clv.value import customer_lifetime_value
 
 __all__ = [
+    # models
     "BetaGeo",
     "ModifiedBetaGeo",
     "ParetoNBD",
+    "BetaGeoBetaBinom",
+    "ShiftedBetaGeo",
     "GammaGamma",
+    # value
     "customer_lifetime_value",
-    "unit_days",
+    # simulators
     "simulate_beta_geo",
     "simulate_modified_beta_geo",
     "simulate_pareto_nbd",
     "simulate_gamma_gamma",
+    "simulate_beta_geo_beta_binom",
+    "simulate_shifted_beta_geo",
+    "simulate_beta_geo_log",
+    # diagnostics
+    "compare_models",
+    # bases and input checks, for writing and checking models
     "BaseModel",
-    "FrequencyRecencyModel",
-    "ModelSummary",
-    "NotFittedError",
-    "ConvergenceError",
-    "compress",
+    "RepeatPurchaseModel",
+    "ContinuousTimeModel",
+    "DiscreteTimeModel",
     "validate_frequency_recency",
+    "validate_discrete_patterns",
 ]
-
-# --- discrete-time / contractual models and diagnostics (branch clv-discrete) -----------
-from crm_models.clv.beta_geo_beta_binom import BetaGeoBetaBinom, simulate_beta_geo_beta_binom  # noqa: E402
-from crm_models.clv.shifted_beta_geo import ShiftedBetaGeo, simulate_shifted_beta_geo  # noqa: E402
-from crm_models.clv.diagnostics import compare_models  # noqa: E402
-
-__all__ += ["BetaGeoBetaBinom", "ShiftedBetaGeo", "simulate_beta_geo_beta_binom", "simulate_shifted_beta_geo", "compare_models"]

@@ -1,122 +1,84 @@
 """The shared contract of every lifetime-value model in :mod:`crm_models.clv`.
 
-A model is written once, next to its paper, by subclassing :class:`BaseModel` (or
-:class:`FrequencyRecencyModel` for models of ``(frequency, recency, T)`` data) and supplying
+Four bases, each adding one thing::
+
+    BaseModel(CRMEstimator)          maximum likelihood, standard errors, summary(), sample_params(),
+    |                                interval(), save/load (crm_models' one JSON format)
+    +-- RepeatPurchaseModel          one row per customer: frequency, recency and a length of
+    |   |                            observation; fit(data, weights_col=...), expected_purchases,
+    |   |                            probability_alive, expected_purchases_new_customer,
+    |   |                            probability_of_n_purchases (the contract the diagnostics use)
+    |   +-- ContinuousTimeModel      time is continuous, in the data's time unit (recency and T):
+    |                                BetaGeo, ModifiedBetaGeo, ParetoNBD
+    +-- DiscreteTimeModel            time counts whole opportunities or periods:
+                                     BetaGeoBetaBinom (also a RepeatPurchaseModel), ShiftedBetaGeo
+
+:class:`~crm_models.clv.GammaGamma` (spend per transaction) is a :class:`BaseModel`.
+
+A model is written once, next to its paper, by subclassing one of these and supplying
 
 * ``_param_names``: the paper's parameter names, in order (all parameters are positive and
   are optimised as their logarithms);
-* ``_hyper_names``: the names of the ``__init__`` arguments (hyper-parameters only; ``__init__``
-  stores them and does nothing else);
-* ``fit(data, ...)``: validate the DataFrame (helpers in :mod:`crm_models._validation`, or
-  :func:`validate_frequency_recency`), turn it into a dict of numpy arrays (use
-  :func:`compress` so identical rows are evaluated once, with a weight) and return
+* ``__init__``: the hyper-parameters only (``penalizer`` and column names), stored unchanged;
+* ``fit(data, ...)``: ``self._check_params()``, validate the data (helpers in
+  :mod:`crm_models._validation`, or :func:`validate_frequency_recency`), turn it into a dict of
+  numpy arrays (:func:`compress` evaluates identical rows once, with a weight) and return
   ``self._fit_prepared(arrays, weights, n_obs, initial_params)``;
 * ``_neg_log_likelihood(log_params, arrays, weights) -> (value, gradient)``: the *total*
   negative log-likelihood (weighted sum over rows) and its exact gradient with respect to
-  ``log_params`` (analytic or exact automatic differentiation, never finite differences);
-* ``_initial_params(arrays, weights)``: a starting point on the natural scale.
-
-* ``_title`` (optional): the model's name and reference, shown by ``summary()``.
+  ``log_params`` (analytic, never finite differences);
+* ``_initial_params(arrays, weights)``: a starting point on the natural scale;
+* ``_title``: the model's name and reference, shown by ``summary()``;
+* ``_predictions``: the names of its prediction methods (those :meth:`BaseModel.interval` accepts).
 
 :meth:`BaseModel._fit_prepared` does the rest for every model:
 
 1. maximise ``log_likelihood / n_obs - penalizer * sum(log(params) ** 2)`` with L-BFGS-B in log
-   space (the optional ``penalizer`` is an L2 penalty on the log-parameters, scaled per row);
-2. raise :class:`ConvergenceError`, saying what to try, when the optimiser fails or a
-   parameter runs away to the edge of the search box;
-3. compute the observed information (a central-difference Hessian of the analytic gradient in
-   log space, of the penalised objective), invert it to ``covariance_log_`` and map it to the
+   space (the ``penalizer`` is an L2 penalty on the log-parameters, scaled per row);
+2. raise :class:`~crm_models.errors.ConvergenceError`, saying what to try, when the optimiser
+   fails or a parameter runs away to the edge of the search box;
+3. compute the observed information (a forward-difference Hessian of the exact gradient in log
+   space, of the penalised objective), invert it to ``covariance_log_`` and map it to the
    natural scale by the delta method (``covariance_``, ``standard_errors_``); a likelihood that
-   is flat at the optimum (information not positive definite) raises :class:`ConvergenceError`.
+   is flat at the optimum raises :class:`~crm_models.errors.ConvergenceError`.
 
 Fitted attributes (all end in ``_``; the training data is never kept):
 
-``params_``            pandas Series keyed by the paper's names (natural scale)
+``params_``            Series keyed by the paper's names (natural scale)
 ``log_likelihood_``    total log-likelihood at ``params_`` (without the penalty)
 ``covariance_``        DataFrame, asymptotic covariance of ``params_`` (delta method)
 ``covariance_log_``    DataFrame, asymptotic covariance of ``log(params_)``
 ``standard_errors_``   Series, square roots of the diagonal of ``covariance_``
-``n_obs_``             number of observations (customers, or weighted rows) used in the fit
+``n_obs_``             number of observations (customers, or summed weights) in the fit
 ``n_unique_``          number of distinct rows after compression
-``optimizer_result_``  dict with the optimiser's message, iterations and function calls
-
-Methods every model gets:
-
-``summary()``                         :class:`ModelSummary`: text in a terminal, HTML in Jupyter
-``sample_params(n, seed)``            DataFrame of ``n`` draws of the parameters from their
-                                      asymptotic normal in log space (log-normal on the natural
-                                      scale), for intervals on predictions
-``save(path)`` / ``Model.load(path)`` versioned JSON; loading validates and never runs code
-``aic_``, ``bic_`` (properties)       information criteria from ``log_likelihood_``
-``get_params()``                      the hyper-parameters as a dict
-
-Prediction helpers for subclasses: :meth:`BaseModel._predict` evaluates a function of the
-parameters at ``params_`` and, when ``interval`` is given, at ``n_samples`` parameter draws,
-returning a Series (point estimates) or a DataFrame with columns ``estimate``, ``lower``,
-``upper``. Predictions keep the input's index (customer id).
-
-:class:`FrequencyRecencyModel` adds the column names (``frequency_col``, ``recency_col``,
-``T_col``; hyper-parameters) and :func:`validate_frequency_recency` for the shared input
-rules of ``(frequency, recency, T)`` data, and the public predictions ``expected_purchases``,
-``probability_alive``, ``expected_purchases_new_customer`` and ``probability_of_n_purchases``
-built on four hooks each such model implements (``_expected``, ``_p_alive``,
-``_expected_new``, ``_p_n``). Using an unfitted model raises
-:class:`NotFittedError` (a ``ValueError`` and ``AttributeError``).
-
-Example of a new model (sketch)::
-
-    class MyModel(BaseModel):
-        _param_names = ("alpha", "beta")
-        _hyper_names = ("penalizer",)
-
-        def __init__(self, penalizer: float = 0.0):
-            self.penalizer = penalizer
-
-        def fit(self, data, *, initial_params=None):
-            require_columns(data, ["k", "n"])            # + fail_rows(...) checks
-            unique, counts, _ = compress({"k": data["k"].to_numpy(), "n": data["n"].to_numpy()})
-            return self._fit_prepared(unique, counts, float(counts.sum()), initial_params)
-
-        def _neg_log_likelihood(self, log_params, arrays, weights):
-            alpha, beta = np.exp(log_params)
-            ll = ...                                     # per distinct row
-            dll = ...                                    # (2, n) d ll / d (alpha, beta)
-            return -(weights * ll).sum(), -(dll @ weights) * np.array([alpha, beta])
-
-    Predictions should call ``self._check_fitted()`` first, or go through ``self._predict``.
+``optimizer_result_``  dict with the optimiser's message, success, iterations, calls, gradient
 """
 
 from __future__ import annotations
 
-import html
-import json
 import math
-from collections.abc import Callable, Mapping
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
+from scipy import optimize, stats
 
 from crm_models._validation import fail_rows, require_columns
+from crm_models.base import CRMEstimator, FieldReader, Summary, as_generator
+from crm_models.errors import ConvergenceError, DataError
 
-#: Version of the JSON format written by :meth:`BaseModel.save`.
-FORMAT_VERSION = 1
-_FORMAT_NAME = "crm_models.clv"
+__all__ = [
+    "BaseModel",
+    "RepeatPurchaseModel",
+    "ContinuousTimeModel",
+    "DiscreteTimeModel",
+    "compress",
+    "validate_frequency_recency",
+]
 
 #: Box for the log-parameters; a parameter reaching it is reported as not identified.
 _LOG_BOUND = 25.0
-
-_REGISTRY: dict[str, type[BaseModel]] = {}
-
-
-class NotFittedError(ValueError, AttributeError):
-    """A prediction, summary or save was asked of a model that has not been fitted."""
-
-
-class ConvergenceError(RuntimeError):
-    """Maximum likelihood estimation did not converge; the message says what to try."""
 
 
 def compress(columns: Mapping[str, np.ndarray], weights: np.ndarray | None = None):
@@ -124,7 +86,7 @@ def compress(columns: Mapping[str, np.ndarray], weights: np.ndarray | None = Non
 
     Parameters
     ----------
-    columns : mapping of name -> 1-d array, all of the same length
+    columns : mapping of str to 1-d array, all of the same length
         The values that define a row (for example frequency, recency and T). Rows are
         identical when all values are exactly equal: no rounding, so the data's own time
         grid is kept.
@@ -133,13 +95,19 @@ def compress(columns: Mapping[str, np.ndarray], weights: np.ndarray | None = Non
 
     Returns
     -------
-    unique : dict of name -> array
+    unique : dict of str to numpy.ndarray
         One entry per distinct row, in order of first appearance.
-    counts : ndarray of float
-        The summed weights of each distinct row.
-    inverse : ndarray of int
+    counts : numpy.ndarray
+        The summed weights of each distinct row (float).
+    inverse : numpy.ndarray
         For each input row, the position of its distinct row (``unique[c][inverse]`` gives
         the input back).
+
+    Examples
+    --------
+    >>> unique, counts, inverse = compress({"x": np.array([0, 2, 0]), "T": np.array([5.0, 5.0, 5.0])})
+    >>> unique["x"].tolist(), counts.tolist(), inverse.tolist()
+    ([0, 2], [2.0, 1.0], [0, 1, 0])
     """
     names = list(columns)
     n = len(columns[names[0]])
@@ -169,6 +137,11 @@ def _as_float_array(data: pd.DataFrame, column: str, what: str) -> np.ndarray:
     return arr
 
 
+def _require_rows(data: pd.DataFrame, what: str) -> None:
+    if len(data) == 0:
+        raise DataError(None, "is empty: a model needs at least one customer row", what=what)
+
+
 def validate_frequency_recency(
     data: pd.DataFrame,
     frequency_col: str = "frequency",
@@ -179,16 +152,40 @@ def validate_frequency_recency(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Check ``(frequency, recency, T)`` data and return the three columns as float arrays.
 
-    Rules (each error names the column, the rule and shows a few offending rows): the
-    columns exist; the data is not empty; values are numeric and not NaN; frequency is a
-    non-negative whole number; T >= 0; 0 <= recency <= T; recency == 0 when frequency == 0.
-    Recency and T are in the data's own time unit (whatever ``rfm_summary`` was asked for).
-    T == 0 is a customer whose first purchase fell on the last day observed: valid, it adds
-    nothing to the likelihood and is alive for sure.
+    Rules (each :class:`~crm_models.errors.DataError` names the column and the rule and shows a
+    few offending rows): the columns exist; the data are not empty; values are numeric and
+    not NaN; frequency is a non-negative whole number; T >= 0; 0 <= recency <= T; recency == 0
+    when frequency == 0. Recency and T are in the data's own time unit (whatever
+    :func:`crm_models.rfm_summary` was asked for). T == 0 is a customer whose first purchase fell
+    on the last day observed: valid, it adds nothing to the likelihood and is alive for sure.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per customer.
+    frequency_col, recency_col, T_col : str
+        Names of the repeat-purchase count, the time of the last repeat purchase and the
+        length of observation (both times since the first purchase, in one time unit).
+    what : str
+        Name of the input, for messages.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(frequency, recency, T)`` as float arrays.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"frequency": [0, 2], "recency": [0.0, 5.0], "T": [10.0, 3.0]})
+    >>> validate_frequency_recency(d)
+    Traceback (most recent call last):
+    ...
+    crm_models.errors.DataError: data: column 'recency' must not exceed 'T' (the last purchase lies after the end of observation); 1 of 2 rows break this rule, for example:
+       frequency  recency    T
+    1          2      5.0  3.0
     """
     require_columns(data, [frequency_col, recency_col, T_col], what=what)
-    if len(data) == 0:
-        raise ValueError(f"{what} is empty: a model needs at least one customer row.")
+    _require_rows(data, what)
     x = _as_float_array(data, frequency_col, what)
     t_x = _as_float_array(data, recency_col, what)
     T = _as_float_array(data, T_col, what)
@@ -211,80 +208,48 @@ def validate_frequency_recency(
     return x, t_x, T
 
 
-def _check_time(t, name: str = "t") -> float:
-    try:
-        value = float(t)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number of periods in the data's time unit, got {t!r}") from None
-    if not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite, non-negative number of periods, got {t!r}")
-    return value
+def _check_alpha(alpha) -> float:
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.integer, np.floating)) or not 0 < alpha < 1:
+        raise ValueError(f"alpha must be a number in (0, 1) (0.05 gives 95% intervals), got {alpha!r}")
+    return float(alpha)
 
 
-class ModelSummary:
-    """A fitted model's parameter table and fit statistics, statsmodels style.
+def _check_count(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer, float, np.floating)) or not (
+        math.isfinite(value) and value == int(value) and value >= 1
+    ):
+        raise ValueError(f"{name} must be a positive whole number, got {value!r}")
+    return int(value)
 
-    ``table`` is a DataFrame (rows: parameters; columns: estimate, std_err, lower_95,
-    upper_95) and ``stats`` a dict (log-likelihood, AIC, BIC, n). Renders as text with
-    ``print`` and as an HTML table in Jupyter.
+
+def _level(alpha: float) -> str:
+    return f"{100 * (1 - alpha):g}%"
+
+
+class BaseModel(CRMEstimator):
+    """Maximum likelihood, standard errors, intervals and persistence shared by every model.
+
+    Subclasses supply the likelihood and the data handling (see the module docstring); this
+    class turns them into ``params_`` with standard errors, a :class:`~crm_models.base.Summary`,
+    parameter draws, prediction intervals and the save format.
+
+    Examples
+    --------
+    >>> from crm_models.clv import BetaGeo, simulate_beta_geo
+    >>> data = simulate_beta_geo(2000, {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}, T=39.0)
+    >>> model = BetaGeo().fit(data)
+    >>> isinstance(model, BaseModel), list(model.params_.index)
+    (True, ['r', 'alpha', 'a', 'b'])
     """
 
-    def __init__(self, title: str, table: pd.DataFrame, stats: dict[str, Any], notes: list[str]):
-        self.title = title
-        self.table = table
-        self.stats = stats
-        self.notes = notes
-
-    def __repr__(self) -> str:
-        width = 64
-        lines = [self.title.center(width), "=" * width]
-        items = list(self.stats.items())
-        for i in range(0, len(items), 2):
-            pair = items[i : i + 2]
-            lines.append("".join(f"{k + ':':<18}{_fmt(v):>13}" + " " * 1 for k, v in pair))
-        lines.append("-" * width)
-        lines.append(self.table.to_string(float_format=lambda v: f"{v:.4f}"))
-        lines.append("=" * width)
-        lines.extend(f"[{i + 1}] {n}" for i, n in enumerate(self.notes))
-        return "\n".join(lines)
-
-    __str__ = __repr__
-
-    def _repr_html_(self) -> str:
-        stats = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(_fmt(v))}</td></tr>"
-            for k, v in self.stats.items()
-        )
-        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
-        return (
-            f"<div><strong>{html.escape(self.title)}</strong>"
-            f"<table>{stats}</table>"
-            f"{self.table.to_html(float_format=lambda v: f'{v:.4f}')}"
-            f"<ol style='font-size:smaller'>{notes}</ol></div>"
-        )
-
-
-def _fmt(v) -> str:
-    if isinstance(v, (int, np.integer)):
-        return f"{v:,}"
-    if isinstance(v, float):
-        return f"{v:,.3f}"
-    return str(v)
-
-
-class BaseModel:
-    """Maximum-likelihood machinery shared by every model (see the module docstring)."""
-
     _param_names: ClassVar[tuple[str, ...]] = ()
-    _hyper_names: ClassVar[tuple[str, ...]] = ("penalizer",)
     #: Human-readable name and reference for ``summary()``.
     _title: ClassVar[str] = ""
+    #: Names of the prediction methods that :meth:`interval` accepts.
+    _predictions: ClassVar[tuple[str, ...]] = ()
+    _fitted_attribute: ClassVar[str] = "params_"
 
     penalizer: float = 0.0
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        _REGISTRY[cls.__name__] = cls
 
     # ----------------------------------------------------------------- to implement
     def _neg_log_likelihood(self, log_params: np.ndarray, arrays: dict, weights: np.ndarray):
@@ -294,21 +259,18 @@ class BaseModel:
         return np.ones(len(self._param_names))
 
     # ------------------------------------------------------------------ hyper-params
-    def get_params(self) -> dict[str, Any]:
-        """The hyper-parameters given to ``__init__``."""
-        return {name: getattr(self, name) for name in self._hyper_names}
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({args})"
+    def _check_params(self) -> None:
+        """``penalizer`` is a finite number >= 0; every ``*_col`` hyper-parameter is a string."""
+        pen = self.penalizer
+        if isinstance(pen, bool) or not isinstance(pen, (int, float, np.integer, np.floating)) or not (
+            math.isfinite(pen) and pen >= 0
+        ):
+            raise ValueError(f"penalizer must be a finite number >= 0 (an L2 penalty on the log-parameters), got {pen!r}")
+        for name, value in self.get_params(deep=False).items():
+            if name.endswith("_col") and (not isinstance(value, str) or not value):
+                raise ValueError(f"{name} must be a column name (a non-empty string), got {value!r}")
 
     # ----------------------------------------------------------------------- fitting
-    def _check_penalizer(self) -> float:
-        pen = self.penalizer
-        if not isinstance(pen, (int, float, np.floating, np.integer)) or not np.isfinite(pen) or pen < 0:
-            raise ValueError(f"penalizer must be a finite number >= 0, got {pen!r}")
-        return float(pen)
-
     def _fit_prepared(
         self,
         arrays: dict,
@@ -317,9 +279,9 @@ class BaseModel:
         initial_params: Mapping[str, float] | np.ndarray | None = None,
         *,
         maxiter: int = 2000,
-    ) -> BaseModel:
+    ):
         """Maximise the likelihood of prepared (compressed) data and set the fitted attributes."""
-        penalizer = self._check_penalizer()
+        penalizer = float(self.penalizer)
         k = len(self._param_names)
         if initial_params is None:
             x0 = np.log(np.asarray(self._initial_params(arrays, weights), dtype=float))
@@ -381,10 +343,8 @@ class BaseModel:
         H = self._hessian_log(z, arrays, weights, penalizer, scale)
         cov_log = self._invert_information(H)
         names = list(self._param_names)
-        theta = np.exp(z)
-        self.params_ = pd.Series(theta, index=names, name="estimate", dtype=float)
-        ll_total = -self._neg_log_likelihood(z, arrays, weights)[0]
-        self.log_likelihood_ = float(ll_total)
+        self.params_ = pd.Series(np.exp(z), index=names, name="estimate", dtype=float)
+        self.log_likelihood_ = float(-self._neg_log_likelihood(z, arrays, weights)[0])
         self.n_obs_ = int(round(n_obs)) if abs(n_obs - round(n_obs)) < 1e-9 else float(n_obs)
         self.n_unique_ = int(len(weights))
         self.optimizer_result_ = {
@@ -398,7 +358,7 @@ class BaseModel:
         return self
 
     def _invert_information(self, H: np.ndarray) -> np.ndarray:
-        """Covariance of the log-parameters; a flat likelihood raises :class:`ConvergenceError`."""
+        """Covariance of the log-parameters; a flat likelihood raises ConvergenceError."""
         try:
             if not np.all(np.isfinite(H)):
                 raise np.linalg.LinAlgError
@@ -412,7 +372,7 @@ class BaseModel:
                 "not positive definite), so the data do not identify all parameters and there are no standard "
                 "errors. Try penalizer=0.001 (an L2 penalty on the log-parameters), more data, or a simpler model."
             ) from None
-        return cov_log
+        return 0.5 * (cov_log + cov_log.T)
 
     def _hessian_log(self, z, arrays, weights, penalizer, scale) -> np.ndarray:
         """Hessian of the total penalised negative log-likelihood in log space (forward differences
@@ -438,343 +398,215 @@ class BaseModel:
         self.covariance_ = pd.DataFrame(cov, index=names, columns=names)
         self.standard_errors_ = pd.Series(np.sqrt(np.diag(cov)), index=names, name="std_err")
 
-    # ------------------------------------------------------------------- fitted state
-    def _is_fitted(self) -> bool:
-        return hasattr(self, "params_")
-
-    def _check_fitted(self) -> None:
-        if not self._is_fitted():
-            raise NotFittedError(
-                f"This {type(self).__name__} is not fitted yet: call .fit(data) (or {type(self).__name__}.load(path)) "
-                "before predicting, summarising or saving."
-            )
-
+    # ------------------------------------------------------------------- statistics
     @property
     def aic_(self) -> float:
-        """Akaike information criterion, ``2k - 2 log L``."""
+        """Akaike information criterion, ``2k - 2 log L`` (float; lower is better)."""
         self._check_fitted()
         return 2 * len(self._param_names) - 2 * self.log_likelihood_
 
     @property
     def bic_(self) -> float:
-        """Bayesian information criterion, ``k log n - 2 log L``."""
+        """Bayesian information criterion, ``k log n - 2 log L`` (float; lower is better)."""
         self._check_fitted()
         return len(self._param_names) * math.log(self.n_obs_) - 2 * self.log_likelihood_
 
-    def summary(self) -> ModelSummary:
-        """Estimates, standard errors and 95% intervals, with log-likelihood, AIC, BIC and n."""
+    def summary(self, alpha: float = 0.05) -> Summary:
+        """Estimates, standard errors and intervals, with log-likelihood, AIC, BIC and n.
+
+        Parameters
+        ----------
+        alpha : float
+            1 - the coverage of the intervals (0.05 gives 95% intervals).
+
+        Returns
+        -------
+        crm_models.base.Summary
+            Table with columns ``estimate``, ``std_err`` (delta method), ``lower`` and ``upper``
+            (``exp(log estimate -/+ z se_log)``, the normal approximation in log space, so both
+            bounds are positive); the level is stated in the statistics and the notes.
+
+        Examples
+        --------
+        >>> from crm_models.clv import BetaGeo, simulate_beta_geo
+        >>> data = simulate_beta_geo(2000, {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}, T=39.0)
+        >>> table = BetaGeo().fit(data).summary(alpha=0.1).to_frame()
+        >>> list(table.columns), bool((table["lower"] < table["upper"]).all())
+        (['estimate', 'std_err', 'lower', 'upper'], True)
+        """
         self._check_fitted()
-        z = 1.959963984540054
+        alpha = _check_alpha(alpha)
+        z = float(stats.norm.ppf(1 - alpha / 2))
         se_log = np.sqrt(np.diag(self.covariance_log_.to_numpy()))
         est = self.params_.to_numpy()
         table = pd.DataFrame(
             {
                 "estimate": est,
                 "std_err": self.standard_errors_.to_numpy(),
-                "lower_95": est * np.exp(-z * se_log),
-                "upper_95": est * np.exp(z * se_log),
+                "lower": est * np.exp(-z * se_log),
+                "upper": est * np.exp(z * se_log),
             },
-            index=self.params_.index,
+            index=pd.Index(self.params_.index, name="parameter"),
         )
-        stats = {
+        stats_ = {
             "Model": type(self).__name__,
             "No. observations": self.n_obs_,
             "Log-likelihood": self.log_likelihood_,
             "AIC": self.aic_,
             "BIC": self.bic_,
             "Penalizer": float(self.penalizer),
+            "Interval level": _level(alpha),
         }
         notes = [
             "Std. errors from the observed information (numerical Hessian of the exact gradient), "
             "mapped to the natural scale by the delta method.",
-            "95% intervals are exp(log estimate +/- 1.96 se) from the normal approximation in log space.",
+            f"lower and upper bound {_level(alpha)} intervals, exp(log estimate -/+ {z:.3f} se) from the normal "
+            "approximation in log space.",
         ]
         if self.penalizer:
             notes.append("Fitted with an L2 penalty on the log-parameters: estimates are shrunk towards 1.")
-        return ModelSummary(self._title or type(self).__name__, table, stats, notes)
+        return Summary(self._title or type(self).__name__, table, stats_, notes)
 
-    def sample_params(self, n: int = 1000, seed: int | np.random.Generator | None = 0) -> pd.DataFrame:
-        """``n`` draws of the parameters from their asymptotic distribution.
+    def sample_params(self, n_draws: int = 1000, random_state=0) -> pd.DataFrame:
+        """Draws of the parameters from their asymptotic distribution.
 
-        log(params) ~ Normal(log(params_), covariance_log_), so draws are positive. Rows are
-        draws, columns the paper's parameter names.
-        """
-        self._check_fitted()
-        if int(n) != n or n < 1:
-            raise ValueError(f"n must be a positive whole number, got {n!r}")
-        cov = self.covariance_log_.to_numpy()
-        if not np.all(np.isfinite(cov)):
-            raise ValueError("standard errors are unavailable for this fit, so parameters cannot be sampled")
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        draws = rng.multivariate_normal(np.log(self.params_.to_numpy()), cov, size=int(n), method="cholesky")
-        return pd.DataFrame(np.exp(draws), columns=self.params_.index)
-
-    def _predict(
-        self,
-        fn: Callable[[dict[str, float]], np.ndarray],
-        index,
-        name: str,
-        interval: float | None,
-        n_samples: int,
-        seed,
-    ):
-        """Point prediction ``fn(params)``; with ``interval``, add quantiles over parameter draws."""
-        self._check_fitted()
-        est = np.asarray(fn(self.params_.to_dict()), dtype=float)
-        if interval is None:
-            return pd.Series(est, index=index, name=name)
-        if not (0 < float(interval) < 1):
-            raise ValueError(f"interval must be a probability in (0, 1), e.g. 0.9, got {interval!r}")
-        draws = self.sample_params(n_samples, seed)
-        vals = np.stack([np.asarray(fn(row), dtype=float) for row in draws.to_dict("records")])
-        lo, hi = np.quantile(vals, [(1 - interval) / 2, (1 + interval) / 2], axis=0)
-        return pd.DataFrame({"estimate": est, "lower": lo, "upper": hi}, index=index)
-
-    # ------------------------------------------------------------------- persistence
-    def to_dict(self) -> dict[str, Any]:
-        """The fitted model as plain JSON-able data (see :meth:`save`)."""
-        self._check_fitted()
-        return {
-            "format": _FORMAT_NAME,
-            "format_version": FORMAT_VERSION,
-            "model": type(self).__name__,
-            "hyper_parameters": {k: _jsonable(v) for k, v in self.get_params().items()},
-            "params": {k: float(v) for k, v in self.params_.items()},
-            "covariance_log": [[_jsonable(float(v)) for v in row] for row in self.covariance_log_.to_numpy()],
-            "log_likelihood": self.log_likelihood_,
-            "n_obs": self.n_obs_,
-            "n_unique": self.n_unique_,
-        }
-
-    def save(self, path: str | Path) -> Path:
-        """Write the fitted model as versioned JSON (no pickle) and return the path."""
-        path = Path(path)
-        path.write_text(json.dumps(self.to_dict(), indent=2, allow_nan=False))
-        return path
-
-    @classmethod
-    def from_dict(cls, doc: Mapping[str, Any]) -> BaseModel:
-        """Rebuild a fitted model from :meth:`to_dict` output, validating every field."""
-        if not isinstance(doc, Mapping) or doc.get("format") != _FORMAT_NAME:
-            raise ValueError(f"not a {_FORMAT_NAME} model file (missing 'format': '{_FORMAT_NAME}')")
-        version = doc.get("format_version")
-        if version != FORMAT_VERSION:
-            raise ValueError(f"unsupported format_version {version!r}; this version reads {FORMAT_VERSION}")
-        model_name = doc.get("model")
-        target = _REGISTRY.get(model_name) if isinstance(model_name, str) else None
-        if target is None:
-            raise ValueError(f"unknown model {model_name!r}; known: {sorted(_REGISTRY)}")
-        if cls is not BaseModel and not issubclass(target, cls):
-            raise ValueError(f"the file holds a {model_name}, not a {cls.__name__}; load it with {model_name}.load")
-        hyper = doc.get("hyper_parameters", {})
-        if not isinstance(hyper, Mapping) or set(hyper) - set(target._hyper_names):
-            raise ValueError(f"hyper_parameters must be a subset of {list(target._hyper_names)}, got {hyper!r}")
-        for k, v in hyper.items():
-            if not isinstance(v, (str, int, float, bool, type(None))):
-                raise ValueError(f"hyper-parameter {k!r} must be a plain value, got {v!r}")
-        model = target(**hyper)
-        params = doc.get("params")
-        names = list(target._param_names)
-        if not isinstance(params, Mapping) or list(params) != names:
-            raise ValueError(f"params must have keys {names} in that order, got {params!r}")
-        theta = np.array([params[p] for p in names], dtype=float)
-        if not np.all(np.isfinite(theta)) or np.any(theta <= 0):
-            raise ValueError(f"params must be finite and positive, got {params!r}")
-        cov = np.array(doc.get("covariance_log"), dtype=float)
-        if cov.shape != (len(names), len(names)):
-            raise ValueError(f"covariance_log must be a {len(names)}x{len(names)} matrix")
-        ll = doc.get("log_likelihood")
-        n_obs = doc.get("n_obs")
-        if not isinstance(ll, (int, float)) or not np.isfinite(ll):
-            raise ValueError(f"log_likelihood must be a finite number, got {ll!r}")
-        if not isinstance(n_obs, (int, float)) or n_obs <= 0:
-            raise ValueError(f"n_obs must be a positive number, got {n_obs!r}")
-        model.params_ = pd.Series(theta, index=names, name="estimate", dtype=float)
-        model.log_likelihood_ = float(ll)
-        model.n_obs_ = n_obs
-        model.n_unique_ = int(doc.get("n_unique", n_obs))
-        model.optimizer_result_ = {"message": "loaded from file"}
-        cov_nat = cov * np.outer(theta, theta)
-        model.covariance_log_ = pd.DataFrame(cov, index=names, columns=names)
-        model.covariance_ = pd.DataFrame(cov_nat, index=names, columns=names)
-        model.standard_errors_ = pd.Series(np.sqrt(np.diag(cov_nat)), index=names, name="std_err")
-        return model
-
-    @classmethod
-    def load(cls, path: str | Path) -> BaseModel:
-        """Read a model written by :meth:`save` (plain JSON, validated; never executes code)."""
-        try:
-            doc = json.loads(Path(path).read_text())
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path} is not valid JSON: {exc}") from None
-        return cls.from_dict(doc)
-
-
-def _jsonable(v):
-    if isinstance(v, (np.floating,)):
-        v = float(v)
-    if isinstance(v, (np.integer,)):
-        v = int(v)
-    if isinstance(v, float) and not np.isfinite(v):
-        return None
-    return v
-
-
-class FrequencyRecencyModel(BaseModel):
-    """Base for models of ``(frequency, recency, T)`` data (BG/NBD, MBG/NBD, Pareto/NBD).
-
-    Hyper-parameters: ``penalizer`` and the column names ``frequency_col``, ``recency_col``,
-    ``T_col``. ``fit(data, weights_col=None, initial_params=None)`` validates the data with
-    :func:`validate_frequency_recency`, compresses identical rows (the optional
-    ``weights_col`` holds counts of customers per row, for data already aggregated) and
-    maximises the likelihood. Subclasses implement ``_neg_log_likelihood`` on the arrays
-    ``x``, ``t_x``, ``T`` (unique rows) and the predictions.
-    """
-
-    _hyper_names = ("penalizer", "frequency_col", "recency_col", "T_col")
-
-    def __init__(
-        self,
-        penalizer: float = 0.0,
-        frequency_col: str = "frequency",
-        recency_col: str = "recency",
-        T_col: str = "T",
-    ):
-        self.penalizer = penalizer
-        self.frequency_col = frequency_col
-        self.recency_col = recency_col
-        self.T_col = T_col
-
-    def _validate(self, data: pd.DataFrame, what: str = "data"):
-        return validate_frequency_recency(data, self.frequency_col, self.recency_col, self.T_col, what=what)
-
-    def fit(
-        self,
-        data: pd.DataFrame,
-        *,
-        weights_col: str | None = None,
-        initial_params: Mapping[str, float] | None = None,
-    ):
-        """Fit by maximum likelihood to one row per customer (or per group, with ``weights_col``).
+        log(params) ~ Normal(log(params_), covariance_log_), so every draw is positive.
 
         Parameters
         ----------
-        data : DataFrame
-            Columns ``frequency`` (repeat purchases), ``recency`` and ``T`` (time of the last
-            purchase and of the end of observation, both since the first purchase, in one time
-            unit, e.g. weeks), as made by :func:`crm_models.rfm_summary`.
-        weights_col : str, optional
-            Column with the number of customers each row stands for.
-        initial_params : mapping, optional
-            Starting values on the natural scale, keyed by the paper's names.
+        n_draws : int
+            Number of draws.
+        random_state : None, int or numpy.random.Generator
+            Seed or generator (the same int gives the same draws).
 
         Returns
         -------
-        self
-        """
-        x, t_x, T = self._validate(data)
-        weights = None
-        if weights_col is not None:
-            require_columns(data, [weights_col])
-            weights = _as_float_array(data, weights_col, "data")
-            fail_rows(data, weights < 0, weights_col, "must not be negative (customer counts)")
-            if weights.sum() <= 0:
-                raise ValueError(f"column '{weights_col}' sums to 0: there is nothing to fit")
-        unique, counts, _ = compress({"x": x, "t_x": t_x, "T": T}, weights)
-        keep = counts > 0
-        arrays = self._make_arrays(unique["x"][keep], unique["t_x"][keep], unique["T"][keep])
-        return self._fit_prepared(arrays, counts[keep], float(counts.sum()), initial_params)
+        pandas.DataFrame
+            One row per draw, one column per parameter (the paper's names).
 
-    def _make_arrays(self, x, t_x, T) -> dict:
-        """Arrays for the likelihood: the three columns, plus the distinct values of each and the
-        positions of every row in them (``xu[xinv] == x``, ``Tu[Tinv] == T``, ``txu[txinv] == t_x``),
-        so that functions of one column are evaluated once per distinct value."""
-        xinv, xu = pd.factorize(x)
-        Tinv, Tu = pd.factorize(T)
-        txinv, txu = pd.factorize(t_x)
-        return {"x": x, "t_x": t_x, "T": T, "xu": np.asarray(xu, dtype=float), "xinv": xinv,
-                "Tu": np.asarray(Tu, dtype=float), "Tinv": Tinv, "txu": np.asarray(txu, dtype=float), "txinv": txinv}
-
-    # ------------------------------------------------------------------- predictions
-    # Subclasses implement, on the natural-scale parameters ``p`` (a dict):
-    #   _expected(p, pdata, t) -> E[X(t) | x, t_x, T] per row
-    #   _p_alive(p, pdata)     -> P(alive at T | x, t_x, T) per row
-    #   _expected_new(p, t)    -> E[X(t)] for a customer just acquired (t an array)
-    #   _p_n(p, t, n)          -> P(X(t) = n) for an array of whole numbers n
-
-    def _prediction_data(self, data: pd.DataFrame) -> _PredictionData:
-        x, t_x, T = self._validate(data)
-        return _PredictionData(x, t_x, T, data.index)
-
-    def expected_purchases(
-        self,
-        data: pd.DataFrame,
-        t: float,
-        *,
-        interval: float | None = None,
-        n_samples: int = 200,
-        seed: int | None = 0,
-    ) -> pd.Series | pd.DataFrame:
-        """Conditional expected number of purchases in the next ``t`` periods, per customer.
-
-        ``t`` is in the data's time unit (e.g. weeks). Returns a Series named
-        ``expected_purchases`` indexed like ``data``; with ``interval`` (e.g. 0.9), a DataFrame
-        with ``estimate``, ``lower``, ``upper`` from ``n_samples`` parameter draws.
+        Examples
+        --------
+        >>> from crm_models.clv import BetaGeo, simulate_beta_geo
+        >>> data = simulate_beta_geo(2000, {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}, T=39.0)
+        >>> draws = BetaGeo().fit(data).sample_params(500)
+        >>> draws.shape, bool((draws > 0).all().all())
+        ((500, 4), True)
         """
         self._check_fitted()
-        t = _check_time(t)
-        pdata = self._prediction_data(data)
-        return self._predict(
-            lambda p: self._expected(p, pdata, t), pdata.index, "expected_purchases", interval, n_samples, seed
+        n_draws = _check_count(n_draws, "n_draws")
+        rng = as_generator(random_state)
+        draws = rng.multivariate_normal(
+            np.log(self.params_.to_numpy()), self.covariance_log_.to_numpy(), size=n_draws, method="cholesky"
         )
+        return pd.DataFrame(np.exp(draws), columns=self.params_.index)
 
-    def probability_alive(
-        self, data: pd.DataFrame, *, interval: float | None = None, n_samples: int = 200, seed: int | None = 0
-    ) -> pd.Series | pd.DataFrame:
-        """Probability that each customer is still active at the end of observation (time T)."""
-        self._check_fitted()
-        pdata = self._prediction_data(data)
-        return self._predict(lambda p: self._p_alive(p, pdata), pdata.index, "probability_alive", interval, n_samples, seed)
+    def interval(self, quantity: str, *args, alpha: float = 0.1, n_draws: int = 200, random_state=0, **kwargs):
+        """Parameter-uncertainty interval of a prediction: quantiles over parameter draws.
 
-    def expected_purchases_new_customer(
-        self, t, *, interval: float | None = None, n_samples: int = 200, seed: int | None = 0
-    ):
-        """Unconditional E[X(t)]: expected repeat purchases of a newly acquired customer in ``t`` periods.
+        The prediction method named ``quantity`` is evaluated at ``params_`` (the estimate) and
+        at ``n_draws`` draws of :meth:`sample_params`; ``lower`` and ``upper`` are the
+        ``alpha / 2`` and ``1 - alpha / 2`` quantiles of the draws. The interval reflects
+        uncertainty in the parameters only, not the randomness of a customer's behaviour.
 
-        ``t`` a number (returns a float) or an array (returns a Series indexed by ``t``).
+        Parameters
+        ----------
+        quantity : str
+            Name of a prediction method of this model (e.g. ``"expected_purchases"``).
+        *args, **kwargs
+            The arguments of that method.
+        alpha : float
+            1 - the coverage (0.1 gives 90% intervals).
+        n_draws : int
+            Number of parameter draws.
+        random_state : None, int or numpy.random.Generator
+            Seed or generator of the draws.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``estimate``, ``lower``, ``upper``, indexed like the point prediction (a
+            method that returns one number gives one row indexed by ``quantity``).
+
+        Examples
+        --------
+        >>> from crm_models.clv import BetaGeo, simulate_beta_geo
+        >>> data = simulate_beta_geo(2000, {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}, T=39.0)
+        >>> model = BetaGeo().fit(data)
+        >>> ci = model.interval("expected_purchases", data.head(3), 10, n_draws=100)
+        >>> list(ci.columns), ci.index.equals(data.head(3).index)
+        (['estimate', 'lower', 'upper'], True)
+        >>> bool(((ci["lower"] <= ci["estimate"]) & (ci["estimate"] <= ci["upper"])).all())
+        True
         """
         self._check_fitted()
-        scalar = np.ndim(t) == 0
-        ts = np.array([_check_time(v) for v in np.atleast_1d(t)])
-        index = pd.Index(ts, name="t")
-        out = self._predict(lambda p: self._expected_new(p, ts), index, "expected_purchases", interval, n_samples, seed)
-        return _scalarise(out, scalar)
+        if not isinstance(quantity, str) or quantity not in self._predictions:
+            raise ValueError(
+                f"quantity must name a prediction method of {type(self).__name__} "
+                f"({', '.join(map(repr, self._predictions))}), got {quantity!r}"
+            )
+        alpha = _check_alpha(alpha)
+        method = getattr(type(self), quantity)
+        point = method(self, *args, **kwargs)
+        if isinstance(point, pd.Series):
+            index, est = point.index, point.to_numpy(dtype=float)
+        else:
+            index, est = pd.Index([quantity]), np.atleast_1d(np.asarray(point, dtype=float))
+        draws = self.sample_params(n_draws, random_state)
+        twin = object.__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        values = np.empty((len(draws), len(est)))
+        for i, row in enumerate(draws.to_numpy()):
+            twin.params_ = pd.Series(row, index=self.params_.index, name="estimate")
+            values[i] = np.asarray(method(twin, *args, **kwargs), dtype=float)
+        lower, upper = np.quantile(values, [alpha / 2, 1 - alpha / 2], axis=0)
+        return pd.DataFrame({"estimate": est, "lower": lower, "upper": upper}, index=index)
 
-    def probability_of_n_purchases(
-        self, t: float, n, *, interval: float | None = None, n_samples: int = 200, seed: int | None = 0
-    ):
-        """Population probability of exactly ``n`` repeat purchases in a period of length ``t``.
+    # ------------------------------------------------------------------- persistence
+    def _fitted_state(self) -> dict[str, Any]:
+        return {
+            "params": {k: float(v) for k, v in self.params_.items()},
+            "covariance_log": self.covariance_log_.to_numpy(),
+            "log_likelihood": float(self.log_likelihood_),
+            "n_obs": self.n_obs_,
+            "n_unique": int(self.n_unique_),
+            "optimizer": dict(self.optimizer_result_),
+        }
 
-        ``n`` a whole number (returns a float) or an array (returns a Series indexed by ``n``).
-        """
-        self._check_fitted()
-        t = _check_time(t)
-        scalar = np.ndim(n) == 0
-        ns = np.atleast_1d(np.asarray(n))
-        if not np.issubdtype(ns.dtype, np.number) or np.any(ns < 0) or np.any(ns != np.floor(ns)):
-            raise ValueError(f"n must be whole numbers >= 0, got {n!r}")
-        ns = ns.astype(np.int64)
-        index = pd.Index(ns, name="n")
-        out = self._predict(lambda p: self._p_n(p, t, ns), index, "probability", interval, n_samples, seed)
-        return _scalarise(out, scalar)
-
-
-def _scalarise(out, scalar: bool):
-    if not scalar:
-        return out
-    if isinstance(out, pd.Series):
-        return float(out.iloc[0])
-    return out.iloc[0].rename(None)
+    def _restore(self, fitted: FieldReader) -> None:
+        names = list(self._param_names)
+        if not names:
+            fitted.fail("params", f"cannot be restored: {type(self).__name__} is an abstract base, not a model")
+        params = fitted.child("params")
+        if params.keys() != names:
+            fitted.fail("params", f"must hold the parameters {names} in that order, got {params.keys()}")
+        theta = np.array([params.number(p, low=0, low_open=True) for p in names], dtype=float)
+        cov_log = fitted.covariance("covariance_log", len(names))
+        if np.any(np.diag(cov_log) <= 0):
+            fitted.fail("covariance_log", "must have positive variances on its diagonal")
+        try:
+            np.linalg.cholesky(cov_log)
+        except np.linalg.LinAlgError:
+            fitted.fail("covariance_log", "must be positive definite (the inverse of an observed information)")
+        log_likelihood = fitted.number("log_likelihood")
+        n_obs = fitted.number("n_obs", low=0, low_open=True)
+        n_unique = fitted.number("n_unique", integer=True, low=1)
+        opt = fitted.child("optimizer")
+        success = opt.raw("success")
+        if not isinstance(success, bool):
+            opt.fail("success", f"must be true or false, got {success!r}")
+        optimizer = {
+            "message": opt.string("message"),
+            "success": success,
+            "iterations": opt.number("iterations", integer=True, low=0),
+            "function_calls": opt.number("function_calls", integer=True, low=0),
+            "gradient": opt.array("gradient", shape=(len(names),)).tolist(),
+        }
+        self.params_ = pd.Series(theta, index=names, name="estimate", dtype=float)
+        self.log_likelihood_ = float(log_likelihood)
+        self.n_obs_ = int(n_obs) if float(n_obs).is_integer() else float(n_obs)
+        self.n_unique_ = n_unique
+        self.optimizer_result_ = optimizer
+        self._set_covariance(cov_log)
 
 
 class _PredictionData:
@@ -793,3 +625,343 @@ class _PredictionData:
             unique, _, inv = compress({"x": self.x, "T": self.T})
             self._xT = (unique["x"], unique["T"], inv)
         return self._xT
+
+
+class RepeatPurchaseModel(BaseModel):
+    """Base of the models of one row per customer: repeat purchases, recency, length of observation.
+
+    This is the contract :mod:`crm_models.clv.diagnostics` works with. A model of this kind has
+
+    * hyper-parameters ``penalizer``, ``frequency_col`` (repeat purchases), ``recency_col``
+      (time of the last repeat purchase since the first purchase) and a column for the length of
+      observation since the first purchase, whose name :attr:`length_col` returns (``T_col`` in
+      continuous time, ``n_opportunities_col`` in discrete time);
+    * :meth:`validate_data`, ``fit(data, *, weights_col=None, initial_params=None)`` and four
+      predictions: :meth:`expected_purchases`, :meth:`probability_alive`,
+      :meth:`expected_purchases_new_customer`, :meth:`probability_of_n_purchases`.
+
+    Subclasses implement, on the natural-scale parameters ``p`` (a dict):
+    ``_expected(p, pdata, t)`` (E[X(t) | x, t_x, T] per row), ``_p_alive(p, pdata)``,
+    ``_expected_new(p, ts)`` (E[X(t)] of a new customer, ``ts`` an array) and
+    ``_p_n(p, t, ns)`` (P(X(t) = n) for an array of whole numbers), plus ``_check_time``.
+
+    Examples
+    --------
+    >>> from crm_models.clv import BetaGeo, BetaGeoBetaBinom
+    >>> BetaGeo().length_col, BetaGeoBetaBinom().length_col
+    ('T', 'n_opportunities')
+    """
+
+    _predictions = (
+        "expected_purchases",
+        "probability_alive",
+        "expected_purchases_new_customer",
+        "probability_of_n_purchases",
+    )
+
+    @property
+    def length_col(self) -> str:
+        """Name of the column holding each customer's length of observation since the first purchase."""
+        raise NotImplementedError
+
+    def _check_time(self, t, name: str = "t"):
+        raise NotImplementedError
+
+    def _validate(self, data: pd.DataFrame, what: str = "data"):
+        raise NotImplementedError
+
+    def validate_data(self, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Check a customer summary against this model's rules and return its three columns.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            One row per customer with the columns named by ``frequency_col``, ``recency_col``
+            and :attr:`length_col`.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            ``(frequency, recency, length)`` as float arrays, in the data's time unit.
+
+        Examples
+        --------
+        >>> from crm_models.clv import BetaGeo
+        >>> d = pd.DataFrame({"frequency": [0, 2], "recency": [0.0, 5.0], "T": [10.0, 8.0]})
+        >>> [a.tolist() for a in BetaGeo().validate_data(d)]
+        [[0.0, 2.0], [0.0, 5.0], [10.0, 8.0]]
+        """
+        return self._validate(data)
+
+    def fit(
+        self,
+        data: pd.DataFrame,
+        *,
+        weights_col: str | None = None,
+        initial_params: Mapping[str, float] | None = None,
+    ):
+        """Fit by maximum likelihood to one row per customer (or per group, with ``weights_col``).
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            Columns ``frequency_col`` (repeat purchases), ``recency_col`` and the length of
+            observation :attr:`length_col`, as made by :func:`crm_models.rfm_summary`.
+        weights_col : str, optional
+            Column with the number of customers each row stands for (aggregated data).
+        initial_params : mapping, optional
+            Starting values on the natural scale, keyed by the paper's names.
+
+        Returns
+        -------
+        self
+
+        Examples
+        --------
+        >>> from crm_models.clv import BetaGeo, simulate_beta_geo
+        >>> data = simulate_beta_geo(2000, {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}, T=39.0)
+        >>> model = BetaGeo().fit(data)
+        >>> truth = pd.Series({"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5})
+        >>> model.n_obs_, bool(((model.params_ - truth).abs() < 3 * model.standard_errors_).all())
+        (2000, True)
+        >>> grouped = data.groupby(["frequency", "recency", "T"]).size().rename("n").reset_index()
+        >>> bool(np.allclose(BetaGeo().fit(grouped, weights_col="n").params_, model.params_))
+        True
+        """
+        self._check_params()
+        x, t_x, T = self._validate(data)
+        weights = None
+        if weights_col is not None:
+            require_columns(data, [weights_col])
+            weights = _as_float_array(data, weights_col, "data")
+            fail_rows(data, weights < 0, weights_col, "must not be negative (customer counts)")
+            if weights.sum() <= 0:
+                raise DataError(weights_col, "sums to 0: there is nothing to fit")
+        unique, counts, _ = compress({"x": x, "t_x": t_x, "T": T}, weights)
+        keep = counts > 0
+        arrays = self._make_arrays(unique["x"][keep], unique["t_x"][keep], unique["T"][keep])
+        return self._fit_prepared(arrays, counts[keep], float(counts.sum()), initial_params)
+
+    def _make_arrays(self, x, t_x, T) -> dict:
+        """Arrays for the likelihood: the three columns, plus the distinct values of each and the
+        positions of every row in them (``xu[xinv] == x``, ``Tu[Tinv] == T``, ``txu[txinv] == t_x``),
+        so that functions of one column are evaluated once per distinct value."""
+        xinv, xu = pd.factorize(x)
+        Tinv, Tu = pd.factorize(T)
+        txinv, txu = pd.factorize(t_x)
+        return {"x": x, "t_x": t_x, "T": T, "xu": np.asarray(xu, dtype=float), "xinv": xinv,
+                "Tu": np.asarray(Tu, dtype=float), "Tinv": Tinv, "txu": np.asarray(txu, dtype=float), "txinv": txinv}
+
+    def _prediction_data(self, data: pd.DataFrame) -> _PredictionData:
+        x, t_x, T = self._validate(data)
+        return _PredictionData(x, t_x, T, data.index)
+
+    def _series(self, values, index, name: str) -> pd.Series:
+        return pd.Series(np.asarray(values, dtype=float), index=index, name=name)
+
+    # ------------------------------------------------------------------- predictions
+    def expected_purchases(self, data: pd.DataFrame, t) -> pd.Series:
+        """Conditional expected number of repeat purchases in the next ``t`` periods, per customer.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            The customers' summary (columns as for ``fit``), indexed by customer id.
+        t : float
+            Length of the future period, in the data's time unit (a whole number of
+            opportunities for a discrete-time model).
+
+        Returns
+        -------
+        pandas.Series
+            ``expected_purchases`` indexed like ``data``.
+
+        Examples
+        --------
+        >>> from crm_models.clv import BetaGeo, simulate_beta_geo
+        >>> data = simulate_beta_geo(2000, {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}, T=39.0)
+        >>> BetaGeo().fit(data).expected_purchases(data.head(3), 10).round(3).tolist()
+        [0.383, 0.059, 1.486]
+        """
+        self._check_fitted()
+        t = self._check_time(t)
+        pdata = self._prediction_data(data)
+        return self._series(self._expected(self.params_.to_dict(), pdata, t), pdata.index, "expected_purchases")
+
+    def probability_alive(self, data: pd.DataFrame) -> pd.Series:
+        """Probability that each customer is still active at the end of observation.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            The customers' summary (columns as for ``fit``), indexed by customer id.
+
+        Returns
+        -------
+        pandas.Series
+            ``p_alive`` (0-1) indexed like ``data``.
+
+        Examples
+        --------
+        >>> from crm_models.clv import BetaGeo, simulate_beta_geo
+        >>> data = simulate_beta_geo(2000, {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}, T=39.0)
+        >>> BetaGeo().fit(data).probability_alive(data.head(3)).round(3).tolist()
+        [0.782, 1.0, 0.851]
+        """
+        self._check_fitted()
+        pdata = self._prediction_data(data)
+        return self._series(self._p_alive(self.params_.to_dict(), pdata), pdata.index, "p_alive")
+
+    def expected_purchases_new_customer(self, t) -> pd.Series:
+        """Unconditional E[X(t)]: expected repeat purchases of a newly acquired customer within ``t``.
+
+        Parameters
+        ----------
+        t : float or array_like
+            Length(s) of time since the first purchase, in the data's time unit (whole numbers
+            of opportunities for a discrete-time model).
+
+        Returns
+        -------
+        pandas.Series
+            ``expected_purchases`` indexed by ``t`` (one entry for a single ``t``).
+
+        Examples
+        --------
+        >>> from crm_models.clv import BetaGeo, simulate_beta_geo
+        >>> data = simulate_beta_geo(2000, {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}, T=39.0)
+        >>> BetaGeo().fit(data).expected_purchases_new_customer([10, 39]).round(3).to_dict()
+        {10.0: 0.447, 39.0: 1.259}
+        """
+        self._check_fitted()
+        ts = np.array([self._check_time(v) for v in np.atleast_1d(np.asarray(t, dtype=object))])
+        return self._series(self._expected_new(self.params_.to_dict(), ts.astype(float)), pd.Index(ts, name="t"),
+                            "expected_purchases")
+
+    def probability_of_n_purchases(self, t, n) -> pd.Series:
+        """Probability that a newly acquired customer makes exactly ``n`` repeat purchases within ``t``.
+
+        Parameters
+        ----------
+        t : float
+            Length of time since the first purchase, in the data's time unit (a whole number of
+            opportunities for a discrete-time model). At ``t = 0`` the probability is 1 for
+            ``n = 0`` and 0 otherwise.
+        n : int or array_like of int
+            Numbers of repeat purchases (whole numbers >= 0).
+
+        Returns
+        -------
+        pandas.Series
+            ``probability`` (0-1) indexed by ``n`` (one entry for a single ``n``).
+
+        Examples
+        --------
+        >>> from crm_models.clv import BetaGeo, simulate_beta_geo
+        >>> data = simulate_beta_geo(2000, {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}, T=39.0)
+        >>> model = BetaGeo().fit(data)
+        >>> model.probability_of_n_purchases(39, [0, 1, 2]).round(3).tolist()
+        [0.557, 0.198, 0.091]
+        >>> model.probability_of_n_purchases(0, [0, 1]).tolist()    # nothing happens in no time
+        [1.0, 0.0]
+        """
+        self._check_fitted()
+        t = self._check_time(t)
+        ns = np.atleast_1d(np.asarray(n))
+        if ns.dtype == bool or not np.issubdtype(ns.dtype, np.number) or np.any(~np.isfinite(ns)) or np.any(ns < 0) \
+                or np.any(ns != np.floor(ns)):
+            raise ValueError(f"n must be whole numbers >= 0, got {n!r}")
+        ns = ns.astype(np.int64)
+        return self._series(self._p_n(self.params_.to_dict(), t, ns), pd.Index(ns, name="n"), "probability")
+
+
+def _check_time(t, name: str = "t") -> float:
+    if isinstance(t, bool):
+        raise ValueError(f"{name} must be a number of periods in the data's time unit, got {t!r}")
+    try:
+        value = float(t)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number of periods in the data's time unit, got {t!r}") from None
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite, non-negative number of periods, got {t!r}")
+    return value
+
+
+class ContinuousTimeModel(RepeatPurchaseModel):
+    """Base of the continuous-time models of ``(frequency, recency, T)`` data (BG/NBD, MBG/NBD, Pareto/NBD).
+
+    Recency and T are lengths of time since each customer's first purchase in one time unit
+    (whatever :func:`crm_models.rfm_summary` was asked for, weeks by default); rate parameters
+    and every ``t`` of a prediction are in that unit. These are the models
+    :func:`crm_models.clv.customer_lifetime_value` values.
+
+    Parameters
+    ----------
+    penalizer : float
+        L2 penalty on the log-parameters (0 = plain maximum likelihood).
+    frequency_col, recency_col, T_col : str
+        Column names of the customer summary.
+
+    Examples
+    --------
+    >>> from crm_models.clv import BetaGeo, ParetoNBD
+    >>> issubclass(BetaGeo, ContinuousTimeModel), issubclass(ParetoNBD, ContinuousTimeModel)
+    (True, True)
+    """
+
+    def __init__(
+        self,
+        penalizer: float = 0.0,
+        frequency_col: str = "frequency",
+        recency_col: str = "recency",
+        T_col: str = "T",
+    ):
+        self.penalizer = penalizer
+        self.frequency_col = frequency_col
+        self.recency_col = recency_col
+        self.T_col = T_col
+
+    @property
+    def length_col(self) -> str:
+        """``T_col``: the column of each customer's time since the first purchase."""
+        return self.T_col
+
+    def _check_time(self, t, name: str = "t") -> float:
+        return _check_time(t, name)
+
+    def _validate(self, data: pd.DataFrame, what: str = "data"):
+        return validate_frequency_recency(data, self.frequency_col, self.recency_col, self.T_col, what=what)
+
+
+def _whole(value, name: str, what: str = "opportunities") -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"{name} must be a whole number of {what}, got {value!r}")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a whole number of {what}, got {value!r}") from None
+    if not np.isfinite(v) or v < 0 or v != np.floor(v):
+        raise ValueError(f"{name} must be a whole number of {what} >= 0, got {value!r}")
+    return int(v)
+
+
+class DiscreteTimeModel(BaseModel):
+    """Base of the discrete-time models: time counts whole opportunities or periods.
+
+    BG/BB (:class:`~crm_models.clv.BetaGeoBetaBinom`) counts transaction opportunities and sBG
+    (:class:`~crm_models.clv.ShiftedBetaGeo`) contract periods; every horizon given to them
+    is a whole number of those, checked as such. They are not continuous-time models, so
+    :func:`crm_models.clv.customer_lifetime_value` refuses them and says what to use instead.
+
+    Examples
+    --------
+    >>> from crm_models.clv import BetaGeoBetaBinom, ShiftedBetaGeo, ContinuousTimeModel
+    >>> issubclass(ShiftedBetaGeo, DiscreteTimeModel), issubclass(BetaGeoBetaBinom, ContinuousTimeModel)
+    (True, False)
+    """
+
+    #: What one step of time is called in messages.
+    _step_name: ClassVar[str] = "periods"
+
+    def _check_time(self, t, name: str = "t") -> int:
+        return _whole(t, name, self._step_name)

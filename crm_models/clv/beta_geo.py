@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import digamma, expit, gammaln, hyp2f1
 
-from crm_models.clv.base import FrequencyRecencyModel
+from crm_models.clv.base import ContinuousTimeModel
 
 
 def _hyp2f1(A, B, C, z):
@@ -43,7 +43,7 @@ def _hyp2f1(A, B, C, z):
     return out
 
 
-class _BetaGeoFamily(FrequencyRecencyModel):
+class _BetaGeoFamily(ContinuousTimeModel):
     """Shared likelihood and predictions of BG/NBD (m = 0) and MBG/NBD (m = 1)."""
 
     _param_names = ("r", "alpha", "a", "b")
@@ -178,6 +178,8 @@ class _BetaGeoFamily(FrequencyRecencyModel):
             NBD_j(t) = G(r+j)/(G(r) j!) (alpha/(alpha+t))^r (t/(alpha+t))^j.
         """
         r, alpha, a, b, m = p["r"], p["alpha"], p["a"], p["b"], self._m
+        if t == 0:  # nothing can happen in no time
+            return (ns == 0).astype(float)
         nmax = int(ns.max())
         j = np.arange(nmax + 1)
         with np.errstate(divide="ignore"):
@@ -200,21 +202,39 @@ class _BetaGeoFamily(FrequencyRecencyModel):
 class BetaGeo(_BetaGeoFamily):
     """BG/NBD model (Fader, Hardie & Lee 2005) of repeat purchasing and drop-out.
 
-    Parameters (``params_``): ``r``, ``alpha`` (gamma heterogeneity in the purchase rate;
-    ``alpha`` in the data's time unit) and ``a``, ``b`` (beta heterogeneity in the drop-out
-    probability). Hyper-parameters: ``penalizer`` (L2 penalty on log-parameters) and the
-    column names. On the CDNOW sample in weeks the paper reports r = 0.243, alpha = 4.414,
-    a = 0.793, b = 2.426, log-likelihood -9582.4.
+    Parameters
+    ----------
+    penalizer : float
+        L2 penalty on the log-parameters (0 = plain maximum likelihood).
+    frequency_col, recency_col, T_col : str
+        Column names of the customer summary: repeat purchases, time of the last repeat
+        purchase and time since the first purchase (both in the data's time unit, e.g. weeks).
+
+    Attributes
+    ----------
+    params_ : pandas.Series
+        ``r``, ``alpha`` (gamma heterogeneity in the purchase rate; ``alpha`` in the data's time
+        unit) and ``a``, ``b`` (beta heterogeneity in the drop-out probability).
+
+    Notes
+    -----
+    On the CDNOW sample in weeks the paper reports r = 0.243, alpha = 4.414, a = 0.793,
+    b = 2.426 and log-likelihood -9582.4.
 
     Examples
     --------
     >>> from crm_models import rfm_summary
     >>> from crm_models.datasets import load_cdnow
-    >>> rfm = rfm_summary(load_cdnow(), "customer_id", "timestamp", "amount",
-    ...                   observation_period_end="1997-09-30", after_end="drop")
+    >>> rfm = rfm_summary(load_cdnow(), observation_period_end="1997-09-30", after_end="drop")
     >>> model = BetaGeo().fit(rfm)
     >>> model.params_.round(3).to_dict()
     {'r': 0.243, 'alpha': 4.414, 'a': 0.793, 'b': 2.426}
+    >>> round(model.log_likelihood_, 2)
+    -9582.43
+    >>> model.expected_purchases(rfm.head(2), 39).round(3).tolist()   # next 39 weeks
+    [1.226, 0.197]
+    >>> model.probability_of_n_purchases(39, [0, 1]).round(3).tolist()
+    [0.574, 0.199]
     """
 
     _title = "BG/NBD (Fader, Hardie & Lee 2005)"

@@ -28,10 +28,9 @@ import pandas as pd
 
 from crm_models._validation import fail_rows, require_columns
 from crm_models.clv import _bgbb_math as bgbb
-from crm_models.clv.simulate import check_simulation_inputs
-from crm_models.clv.base import FrequencyRecencyModel, _as_float_array
+from crm_models.clv.base import DiscreteTimeModel, RepeatPurchaseModel, _as_float_array, _require_rows, _whole
 
-__all__ = ["BetaGeoBetaBinom", "validate_discrete_patterns", "simulate_beta_geo_beta_binom"]
+__all__ = ["BetaGeoBetaBinom", "validate_discrete_patterns"]
 
 
 def validate_discrete_patterns(
@@ -44,15 +43,40 @@ def validate_discrete_patterns(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Check BG/BB data and return ``(x, t_x, n)`` as float arrays.
 
-    Rules (each error names the column and rule and shows offending rows): the columns exist;
-    the data are not empty; values are numeric, not NaN, and whole numbers (counts of
-    opportunities); ``n >= 1``; ``0 <= x``; ``recency <= n`` (the last transaction lies inside
-    the observed opportunities); ``x <= recency`` (at most one transaction per opportunity, all
-    of them at or before the last one); ``recency == 0`` when ``x == 0``.
+    Rules (each :class:`~crm_models.errors.DataError` names the column and rule and shows
+    offending rows): the columns exist; the data are not empty; values are numeric, not NaN,
+    and whole numbers (counts of opportunities); ``n >= 1``; ``0 <= x``; ``recency <= n`` (the
+    last transaction lies inside the observed opportunities); ``x <= recency`` (at most one
+    transaction per opportunity, all of them at or before the last one); ``recency == 0`` when
+    ``x == 0``.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per customer (or per repeat pattern).
+    frequency_col, recency_col, n_opportunities_col : str
+        Names of the repeat transactions x, the opportunity of the last one t_x and the number
+        of opportunities after the first transaction n.
+    what : str
+        Name of the input, for messages.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(x, t_x, n)`` as float arrays.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"frequency": [1, 3], "recency": [2, 2], "n_opportunities": [6, 6]})
+    >>> validate_discrete_patterns(d)
+    Traceback (most recent call last):
+    ...
+    crm_models.errors.DataError: data: column 'frequency' must not exceed 'recency' (at most one transaction per opportunity, the last at opportunity 'recency'); 1 of 2 rows break this rule, for example:
+       frequency  recency  n_opportunities
+    1          3        2                6
     """
     require_columns(data, [frequency_col, recency_col, n_opportunities_col], what=what)
-    if len(data) == 0:
-        raise ValueError(f"{what} is empty: a model needs at least one customer row.")
+    _require_rows(data, what)
     x = _as_float_array(data, frequency_col, what)
     t_x = _as_float_array(data, recency_col, what)
     n = _as_float_array(data, n_opportunities_col, what)
@@ -77,31 +101,35 @@ def validate_discrete_patterns(
     return x, t_x, n
 
 
-def _whole(value, name: str) -> int:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a whole number of opportunities, got {value!r}") from None
-    if not np.isfinite(v) or v < 0 or v != np.floor(v):
-        raise ValueError(f"{name} must be a whole number of opportunities >= 0, got {value!r}")
-    return int(v)
-
-
-class BetaGeoBetaBinom(FrequencyRecencyModel):
+class BetaGeoBetaBinom(DiscreteTimeModel, RepeatPurchaseModel):
     """BG/BB model (Fader, Hardie & Shang 2010) for transactions at discrete opportunities.
 
-    Parameters (``params_``): ``alpha``, ``beta`` (beta heterogeneity in the transaction
-    probability p) and ``gamma``, ``delta`` (beta heterogeneity in the drop-out probability
-    theta). Mean p is alpha/(alpha+beta); mean theta is gamma/(gamma+delta).
+    Time is counted in opportunities: every ``t`` below is a whole number of them.
 
-    Hyper-parameters: ``penalizer`` (L2 penalty on the log-parameters) and the column names
-    ``frequency_col`` (repeat transactions x), ``recency_col`` (opportunity of the last one,
-    t_x) and ``n_opportunities_col`` (opportunities after the first transaction, n).
+    Parameters
+    ----------
+    penalizer : float
+        L2 penalty on the log-parameters (0 = plain maximum likelihood).
+    frequency_col : str
+        Column of repeat transactions x.
+    recency_col : str
+        Column of the opportunity of the last repeat transaction, t_x (0 when x = 0).
+    n_opportunities_col : str
+        Column of the number of opportunities after the first transaction, n.
 
-    ``fit(data, weights_col=None)``; predictions (indexed like ``data``; time in opportunities):
-    ``expected_purchases(data, t)`` eq. (13), ``probability_alive(data, opportunities_ahead=0)``
-    (1 is eq. (11)), ``expected_purchases_new_customer(n)`` eq. (8),
-    ``probability_of_n_purchases(n, x)`` eq. (7).
+    Attributes
+    ----------
+    params_ : pandas.Series
+        ``alpha``, ``beta`` (beta heterogeneity in the transaction probability p; mean
+        alpha/(alpha+beta)) and ``gamma``, ``delta`` (beta heterogeneity in the drop-out
+        probability theta; mean gamma/(gamma+delta)).
+
+    Notes
+    -----
+    Predictions: :meth:`expected_purchases` eq. (13), :meth:`probability_alive` (eq. (11) one
+    opportunity ahead), :meth:`expected_purchases_new_customer` eq. (8),
+    :meth:`probability_of_n_purchases` eq. (7). On the donation data FHS (2010) report
+    alpha = 1.204, beta = 0.750, gamma = 0.657, delta = 2.783 and log-likelihood -33,225.6.
 
     Examples
     --------
@@ -109,11 +137,14 @@ class BetaGeoBetaBinom(FrequencyRecencyModel):
     >>> m = BetaGeoBetaBinom().fit(load_donations(), weights_col="n_donors")
     >>> m.params_.round(3).tolist(), round(m.log_likelihood_, 1)
     ([1.204, 0.75, 0.657, 2.783], -33225.6)
+    >>> m.expected_purchases_new_customer([1, 6]).round(3).tolist()   # opportunities
+    [0.499, 2.22]
     """
 
     _param_names = ("alpha", "beta", "gamma", "delta")
-    _hyper_names = ("penalizer", "frequency_col", "recency_col", "n_opportunities_col")
     _title = "BG/BB (Fader, Hardie & Shang 2010)"
+    _predictions = RepeatPurchaseModel._predictions + ("expected_pattern_counts",)
+    _step_name = "opportunities"
 
     def __init__(
         self,
@@ -126,6 +157,11 @@ class BetaGeoBetaBinom(FrequencyRecencyModel):
         self.frequency_col = frequency_col
         self.recency_col = recency_col
         self.n_opportunities_col = n_opportunities_col
+
+    @property
+    def length_col(self) -> str:
+        """``n_opportunities_col``: the column of opportunities after each customer's first transaction."""
+        return self.n_opportunities_col
 
     def _validate(self, data: pd.DataFrame, what: str = "data"):
         return validate_discrete_patterns(
@@ -143,9 +179,9 @@ class BetaGeoBetaBinom(FrequencyRecencyModel):
 
         Parameters
         ----------
-        data : DataFrame
-            Columns ``frequency`` (x), ``recency`` (t_x) and ``n_opportunities`` (n), all whole
-            numbers of opportunities (names set in ``__init__``).
+        data : pandas.DataFrame
+            Columns ``frequency_col`` (x), ``recency_col`` (t_x) and ``n_opportunities_col``
+            (n), all whole numbers of opportunities.
         weights_col : str, optional
             Number of customers each row stands for (e.g. ``"n_donors"``).
         initial_params : mapping, optional
@@ -154,6 +190,13 @@ class BetaGeoBetaBinom(FrequencyRecencyModel):
         Returns
         -------
         self
+
+        Examples
+        --------
+        >>> from crm_models.clv import simulate_beta_geo_beta_binom
+        >>> sim = simulate_beta_geo_beta_binom(5000, {"alpha": 1.2, "beta": 0.75, "gamma": 0.66, "delta": 2.8}, 6)
+        >>> BetaGeoBetaBinom().fit(sim).params_.round(2).tolist()
+        [1.27, 0.78, 0.64, 2.58]
         """
         return super().fit(data, weights_col=weights_col, initial_params=initial_params)
 
@@ -175,7 +218,6 @@ class BetaGeoBetaBinom(FrequencyRecencyModel):
 
     def _expected(self, p, pdata, t):
         """E[X(n, n+t) | x, t_x, n], eq. (13); ``t`` future opportunities."""
-        t = _whole(t, "t")
         if t == 0:
             return np.zeros(len(pdata.x))
         return bgbb.expected_conditional(self._pv(p), pdata.x, pdata.t_x, pdata.T, t)
@@ -187,105 +229,88 @@ class BetaGeoBetaBinom(FrequencyRecencyModel):
         return bgbb.expected_new(self._pv(p), ts)
 
     def _p_n(self, p, t, ns):
-        return np.exp(bgbb.log_pmf_new(self._pv(p), ns, _whole(t, "n_opportunities")))
+        return np.exp(bgbb.log_pmf_new(self._pv(p), ns, t))
 
-    def expected_purchases(self, data, t, *, interval=None, n_samples=200, seed=0):
+    def expected_purchases(self, data: pd.DataFrame, t) -> pd.Series:
         """Expected repeat transactions in the next ``t`` opportunities, per customer, eq. (13).
 
-        ``t`` is a whole number of opportunities. Returns a Series indexed like ``data`` (with
-        ``interval``, a DataFrame with ``estimate``, ``lower``, ``upper``).
-        """
-        _whole(t, "t")
-        return super().expected_purchases(data, t, interval=interval, n_samples=n_samples, seed=seed)
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            The customers' patterns (columns as for ``fit``).
+        t : int
+            Future opportunities (a whole number).
 
-    def probability_alive(
-        self,
-        data: pd.DataFrame,
-        *,
-        opportunities_ahead: int = 0,
-        interval: float | None = None,
-        n_samples: int = 200,
-        seed: int | None = 0,
-    ):
+        Returns
+        -------
+        pandas.Series
+            ``expected_purchases`` indexed like ``data``.
+
+        Examples
+        --------
+        >>> from crm_models.datasets import load_donations
+        >>> d = load_donations()
+        >>> m = BetaGeoBetaBinom().fit(d, weights_col="n_donors")
+        >>> m.expected_purchases(d.head(2), 5).round(3).tolist()
+        [0.073, 0.086]
+        """
+        return super().expected_purchases(data, t)
+
+    def probability_alive(self, data: pd.DataFrame, *, opportunities_ahead: int = 0) -> pd.Series:
         """P(alive at opportunity n + ``opportunities_ahead`` | x, t_x, n), per customer.
 
-        0 (default) is "alive at the last observed opportunity" (as the other models' P(alive) at
-        T and lifetimes' default); 1 is the paper's eq. (11), "alive at the next opportunity":
-        B(alpha+x, beta+n-x)/B(alpha, beta) * B(gamma, delta+n+1)/B(gamma, delta) / L.
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            The customers' patterns (columns as for ``fit``).
+        opportunities_ahead : int
+            0 (default) is "alive at the last observed opportunity" (as the other models'
+            P(alive) at T, and lifetimes' default); 1 is the paper's eq. (11), "alive at the next
+            opportunity": B(alpha+x, beta+n-x)/B(alpha, beta) * B(gamma, delta+n+1)/B(gamma, delta) / L.
+
+        Returns
+        -------
+        pandas.Series
+            ``p_alive`` (0-1) indexed like ``data``.
+
+        Examples
+        --------
+        >>> from crm_models.datasets import load_donations
+        >>> d = load_donations()
+        >>> m = BetaGeoBetaBinom().fit(d, weights_col="n_donors")
+        >>> m.probability_alive(d.head(2), opportunities_ahead=1).round(3).tolist()
+        [0.108, 0.069]
         """
         self._check_fitted()
         ahead = _whole(opportunities_ahead, "opportunities_ahead")
         pdata = self._prediction_data(data)
-        return self._predict(
-            lambda p: self._p_alive(p, pdata, ahead), pdata.index, "probability_alive", interval, n_samples, seed
-        )
-
-    def expected_purchases_new_customer(self, t, *, interval=None, n_samples=200, seed=0):
-        """E[X(n)]: expected repeat transactions of a new customer in ``t`` opportunities, eq. (8).
-
-        ``t`` a whole number (returns a float) or an array (returns a Series indexed by ``t``).
-        """
-        for v in np.atleast_1d(t):
-            _whole(v, "t")
-        return super().expected_purchases_new_customer(t, interval=interval, n_samples=n_samples, seed=seed)
-
-    def probability_of_n_purchases(self, t, n, *, interval=None, n_samples=200, seed=0):
-        """P(X(t) = n): probability that a new customer makes ``n`` repeat transactions in ``t``
-        opportunities, eq. (7). ``n`` whole number(s) (array gives a Series indexed by n)."""
-        _whole(t, "t")
-        return super().probability_of_n_purchases(t, n, interval=interval, n_samples=n_samples, seed=seed)
+        return self._series(self._p_alive(self.params_.to_dict(), pdata, ahead), pdata.index, "p_alive")
 
     def expected_pattern_counts(self, n_opportunities: int, n_customers: float) -> pd.Series:
-        """Expected number of customers with each repeat frequency 0..n in ``n_opportunities``:
-        ``n_customers * P(X(n) = x)`` (the paper's Figure 3 / lifetimes'
-        ``expected_number_of_transactions_in_first_n_periods``)."""
+        """Expected number of customers with each repeat frequency 0..n in ``n_opportunities``.
+
+        ``n_customers * P(X(n) = x)`` (the paper's Figure 3; lifetimes'
+        ``expected_number_of_transactions_in_first_n_periods``).
+
+        Parameters
+        ----------
+        n_opportunities : int
+            Opportunities after the first transaction.
+        n_customers : float
+            Size of the cohort.
+
+        Returns
+        -------
+        pandas.Series
+            ``expected_customers`` indexed by ``frequency`` (0..n_opportunities).
+
+        Examples
+        --------
+        >>> from crm_models.datasets import load_donations
+        >>> m = BetaGeoBetaBinom().fit(load_donations(), weights_col="n_donors")
+        >>> m.expected_pattern_counts(6, 11104).round(0).tolist()
+        [3455.0, 1889.0, 1349.0, 1113.0, 1018.0, 1027.0, 1253.0]
+        """
         n = _whole(n_opportunities, "n_opportunities")
         out = self.probability_of_n_purchases(n, np.arange(n + 1)) * float(n_customers)
         return out.rename("expected_customers").rename_axis("frequency")
-
-
-def simulate_beta_geo_beta_binom(
-    n: int,
-    params: Mapping[str, float],
-    n_opportunities: int,
-    seed: int | np.random.Generator | None = None,
-    *,
-    latent: bool = False,
-) -> pd.DataFrame:
-    """Customers from the BG/BB story (Fader, Hardie & Shang 2010), one row per customer.
-
-    Each customer draws p ~ Beta(alpha, beta) and theta ~ Beta(gamma, delta); at the start of
-    each of the ``n_opportunities`` opportunities a living customer becomes inactive with
-    probability theta, otherwise transacts with probability p.
-
-    Parameters
-    ----------
-    n : number of customers.
-    params : mapping with ``alpha``, ``beta``, ``gamma``, ``delta``.
-    n_opportunities : opportunities after the first transaction (a whole number).
-    seed : seed or ``numpy.random.Generator``.
-    latent : add the true ``p``, ``theta`` and ``alive`` (active at the last opportunity).
-
-    Returns
-    -------
-    DataFrame indexed by ``customer_id`` (0..n-1) with ``frequency``, ``recency``
-    (opportunity of the last repeat transaction, 0 if none) and ``n_opportunities``.
-    """
-    n, (alpha, beta, gamma, delta), rng = check_simulation_inputs(n, params, ("alpha", "beta", "gamma", "delta"), seed)
-    n_opp = _whole(n_opportunities, "n_opportunities")
-    p = rng.beta(alpha, beta, n)
-    theta = rng.beta(gamma, delta, n)
-    death = rng.geometric(theta)  # first opportunity at which the customer is inactive (>= 1)
-    frequency = np.zeros(n, dtype=np.int64)
-    recency = np.zeros(n, dtype=np.int64)
-    for t in range(1, n_opp + 1):
-        buys = (t < death) & (rng.random(n) < p)
-        frequency += buys
-        recency[buys] = t
-    out = pd.DataFrame(
-        {"frequency": frequency, "recency": recency, "n_opportunities": np.full(n, n_opp, dtype=np.int64)},
-        index=pd.RangeIndex(n, name="customer_id"),
-    )
-    if latent:
-        out["p"], out["theta"], out["alive"] = p, theta, death > n_opp
-    return out

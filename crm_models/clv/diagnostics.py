@@ -5,8 +5,9 @@ Each function returns a DataFrame (or a small result object) that
 
 * :func:`repeat_purchase_histogram`: actual vs model number of customers by repeat frequency,
   with a chi-square statistic (FHL 2005, Figure 1; FHS 2010, Figure 3);
-* :func:`tracking_data`: repeat transactions per week (incremental and cumulative), actual vs
-  model, through the calibration and holdout periods, from a transaction log (FHL 2005, Figure 2);
+* :func:`tracking_data`: repeat transactions per period (incremental and cumulative), actual
+  vs model, through the calibration and holdout periods, from a transaction log (FHL 2005,
+  Figure 2);
 * :func:`conditional_expectations`: mean holdout purchases by calibration frequency, actual vs
   model (FHL 2005, Figure 4);
 * :func:`probability_alive_matrix`, :func:`expected_purchases_matrix`: predictions over a
@@ -15,10 +16,10 @@ Each function returns a DataFrame (or a small result object) that
   and projected periods;
 * :func:`compare_models`: log-likelihood, parameters, AIC, BIC and holdout error side by side.
 
-They use only the models' public API (``expected_purchases``, ``probability_alive``,
-``expected_purchases_new_customer``, ``probability_of_n_purchases``, ``params_``,
-``log_likelihood_``, ``n_obs_``, column-name hyper-parameters), so they work with every
-frequency/recency model of :mod:`crm_models.clv` and with BG/BB.
+The repeat-purchase diagnostics work with any
+:class:`~crm_models.clv.base.RepeatPurchaseModel` (BG/NBD, MBG/NBD, Pareto/NBD and BG/BB)
+through its public contract: ``frequency_col``, ``recency_col``, ``length_col``,
+``validate_data`` and the four predictions.
 """
 
 from __future__ import annotations
@@ -31,9 +32,9 @@ import pandas as pd
 from scipy import stats
 
 from crm_models._validation import fail_rows, parse_datetimes, parse_timestamp, require_columns
-from crm_models.clv.base import validate_frequency_recency
-from crm_models.clv.beta_geo_beta_binom import validate_discrete_patterns
-from crm_models.clv.value import unit_days
+from crm_models.clv.base import BaseModel, DiscreteTimeModel, RepeatPurchaseModel
+from crm_models.clv.shifted_beta_geo import ShiftedBetaGeo
+from crm_models.units import TIME_UNITS, as_duration, check_time_unit
 
 __all__ = [
     "HistogramCheck",
@@ -47,20 +48,17 @@ __all__ = [
 ]
 
 
-def _columns(model) -> tuple[str, str, str]:
-    """The model's (frequency, recency, length-of-observation) column names."""
-    if not hasattr(model, "frequency_col"):
-        raise TypeError(f"{type(model).__name__} is not a frequency/recency model (no frequency_col)")
-    length = getattr(model, "n_opportunities_col", None) or model.T_col
-    return model.frequency_col, model.recency_col, length
+def _fitted(model, kind: type = BaseModel, what: str = "a lifetime-value model of crm_models.clv"):
+    """``model`` if it is a fitted ``kind``, else a clear TypeError or NotFittedError."""
+    if not isinstance(model, kind):
+        raise TypeError(f"model must be {what}, got {type(model).__name__}")
+    model._check_fitted()
+    return model
 
 
-def _check_fitted(model) -> None:
-    check = getattr(model, "_check_fitted", None)
-    if check is not None:
-        check()
-    elif not hasattr(model, "params_"):
-        raise ValueError(f"{type(model).__name__} is not fitted yet: call .fit(data) first")
+def _repeat_model(model) -> RepeatPurchaseModel:
+    return _fitted(model, RepeatPurchaseModel,
+                   "a repeat-purchase model (BetaGeo, ModifiedBetaGeo, ParetoNBD or BetaGeoBetaBinom)")
 
 
 # ------------------------------------------------------------------------- histogram
@@ -68,10 +66,23 @@ def _check_fitted(model) -> None:
 class HistogramCheck:
     """Actual vs expected number of customers by repeat frequency, and Pearson's chi-square.
 
-    ``table`` has one row per frequency bucket (``0, 1, ..., max_frequency-1`` and
-    ``"{max_frequency}+"``) with columns ``actual`` and ``model``; ``chi_square`` sums
-    (actual - model)^2 / model over the buckets, with ``dof`` = buckets - 1 - parameters and
-    ``p_value`` its upper tail probability.
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per frequency bucket (``0, 1, ..., max_frequency-1`` and ``"{max_frequency}+"``)
+        with columns ``actual`` and ``model`` (numbers of customers).
+    chi_square : float
+        Sum over the buckets of (actual - model)^2 / model.
+    dof : int
+        Degrees of freedom: buckets - 1 - parameters (at least 1).
+    p_value : float
+        Upper tail probability of ``chi_square``.
+
+    Examples
+    --------
+    >>> check = HistogramCheck(pd.DataFrame({"actual": [5.0], "model": [4.0]}), 0.25, 1, 0.62)
+    >>> check.dof
+    1
     """
 
     table: pd.DataFrame
@@ -86,6 +97,20 @@ class HistogramCheck:
         )
 
 
+def _max_frequency(max_frequency) -> int:
+    if isinstance(max_frequency, bool) or not isinstance(max_frequency, (int, np.integer, float, np.floating)) \
+            or not (np.isfinite(max_frequency) and int(max_frequency) == max_frequency and max_frequency >= 1):
+        raise ValueError(f"max_frequency must be a whole number >= 1, got {max_frequency!r}")
+    return int(max_frequency)
+
+
+def _weights(data: pd.DataFrame, col: str) -> np.ndarray:
+    require_columns(data, [col])
+    w = pd.to_numeric(data[col], errors="coerce").to_numpy(dtype=float)
+    fail_rows(data, ~np.isfinite(w) | (w < 0), col, "must hold non-negative customer counts")
+    return w
+
+
 def repeat_purchase_histogram(
     model,
     data: pd.DataFrame,
@@ -98,19 +123,37 @@ def repeat_purchase_histogram(
     The model's count for bucket x is sum_i P(X(T_i) = x): each customer contributes the
     population probability of x repeat purchases over their own observation length T_i (in
     the data's time unit; opportunities for BG/BB). The last bucket pools ``max_frequency`` and
-    more. ``weights_col`` counts customers per row (e.g. ``"n_donors"`` for a repeat-pattern
-    table).
+    more.
+
+    Parameters
+    ----------
+    model : RepeatPurchaseModel
+        A fitted BG/NBD, MBG/NBD, Pareto/NBD or BG/BB model.
+    data : pandas.DataFrame
+        The summary the model was fitted on (its column names).
+    max_frequency : int
+        First pooled bucket.
+    weights_col : str, optional
+        Customers per row (e.g. ``"n_donors"`` for a repeat-pattern table).
+
+    Returns
+    -------
+    HistogramCheck
+
+    Examples
+    --------
+    >>> from crm_models.clv import BetaGeoBetaBinom
+    >>> from crm_models.datasets import load_donations
+    >>> d = load_donations()
+    >>> m = BetaGeoBetaBinom().fit(d, weights_col="n_donors")
+    >>> check = repeat_purchase_histogram(m, d, weights_col="n_donors", max_frequency=6)
+    >>> check.table["actual"].tolist()
+    [3464.0, 1823.0, 1430.0, 1085.0, 1036.0, 1063.0, 1203.0]
     """
-    _check_fitted(model)
-    fcol, rcol, lcol = _columns(model)
-    if int(max_frequency) != max_frequency or max_frequency < 1:
-        raise ValueError(f"max_frequency must be a whole number >= 1, got {max_frequency!r}")
-    if hasattr(model, "n_opportunities_col"):
-        x, _, T = validate_discrete_patterns(data, fcol, rcol, lcol)
-    else:
-        x, _, T = validate_frequency_recency(data, fcol, rcol, lcol)
+    model = _repeat_model(model)
+    k = _max_frequency(max_frequency)
+    x, _, T = model.validate_data(data)
     w = np.ones(len(data)) if weights_col is None else _weights(data, weights_col)
-    k = int(max_frequency)
     actual = np.bincount(np.minimum(x, k).astype(np.int64), weights=w, minlength=k + 1)[: k + 1]
     expected = np.zeros(k + 1)
     Tu, inv = np.unique(T, return_inverse=True)
@@ -120,31 +163,24 @@ def repeat_purchase_histogram(
         expected[:k] += n_t * p
         expected[k] += n_t * max(0.0, 1.0 - p.sum())
     labels = [str(i) for i in range(k)] + [f"{k}+"]
-    table = pd.DataFrame({"actual": actual, "model": expected}, index=pd.Index(labels, name=fcol))
+    table = pd.DataFrame({"actual": actual, "model": expected}, index=pd.Index(labels, name=model.frequency_col))
     with np.errstate(divide="ignore", invalid="ignore"):
         chi = float(np.sum(np.where(expected > 0, (actual - expected) ** 2 / expected, 0.0)))
     dof = max(1, (k + 1) - 1 - len(model.params_))
     return HistogramCheck(table, chi, dof, float(stats.chi2.sf(chi, dof)))
 
 
-def _weights(data: pd.DataFrame, col: str) -> np.ndarray:
-    require_columns(data, [col])
-    w = pd.to_numeric(data[col], errors="coerce").to_numpy(dtype=float)
-    fail_rows(data, ~np.isfinite(w) | (w < 0), col, "must hold non-negative customer counts")
-    return w
-
-
 # -------------------------------------------------------------------------- tracking
 def tracking_data(
     model,
     transactions: pd.DataFrame,
-    customer_id_col: str,
-    datetime_col: str,
-    calibration_period_end,
-    observation_period_end,
+    customer_id_col: str = "customer_id",
+    datetime_col: str = "timestamp",
+    calibration_period_end=None,
+    observation_period_end=None,
     *,
-    time_unit: str | float = "W",
-    period_days: int = 7,
+    time_unit: str = "W",
+    period=(7, "D"),
     datetime_format: str | None = None,
 ) -> pd.DataFrame:
     """Repeat transactions per period, actual vs model, across calibration and holdout.
@@ -152,34 +188,75 @@ def tracking_data(
     The cohort is every customer whose first purchase is on or before
     ``calibration_period_end`` (the customers the model was fitted on). Purchases are
     de-duplicated per calendar day, as :func:`crm_models.rfm_summary` does by default; every
-    purchase day after a customer's first is a repeat transaction. Periods of ``period_days``
-    days start at the cohort's first purchase date and run to ``observation_period_end``.
+    purchase day after a customer's first is a repeat transaction. Periods of length ``period``
+    start at the cohort's first purchase date and run to ``observation_period_end``.
 
     The model's cumulative count at the last day ``e`` of a period is
     sum_i E[X((e - first_i) / unit)] over the cohort, with E[X(t)] the expected repeat
     purchases of a new customer (``expected_purchases_new_customer``) and ``unit`` the model's
-    time unit in days (``time_unit``: "W" = 7, "D" = 1, any unit of
-    :func:`crm_models.clv.unit_days`, or a number of days).
+    time unit.
 
-    Returns a DataFrame indexed by ``period`` (1, 2, ...) with ``start`` and ``end`` (first and
-    last day), ``phase`` ("calibration" when the period ends on or before the calibration end,
-    else "holdout"), ``actual``, ``model``, ``actual_cumulative``, ``model_cumulative``.
+    Parameters
+    ----------
+    model : ContinuousTimeModel
+        A fitted BG/NBD, MBG/NBD or Pareto/NBD model.
+    transactions : pandas.DataFrame
+        The transaction log, one row per transaction.
+    customer_id_col, datetime_col : str
+        Columns of the customer id and of the time of each transaction.
+    calibration_period_end : str or datetime-like
+        Last date of the calibration period (required).
+    observation_period_end : str or datetime-like, optional
+        End of the holdout; default the last date in the log.
+    time_unit : str
+        The model's time unit (that of the summary it was fitted on), a code of
+        :data:`crm_models.units.TIME_UNITS`.
+    period : tuple of (float, str)
+        Length of the table's periods, a whole number of days (default one week).
+    datetime_format : str, optional
+        strptime format of ``datetime_col`` when it is text.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``period`` (1, 2, ...) with ``start`` and ``end`` (first and last day),
+        ``phase`` ("calibration" when the period ends on or before the calibration end, else
+        "holdout"), ``actual``, ``model``, ``actual_cumulative``, ``model_cumulative``.
+
+    Examples
+    --------
+    >>> from crm_models import rfm_summary
+    >>> from crm_models.clv import BetaGeo
+    >>> from crm_models.datasets import load_cdnow
+    >>> log = load_cdnow()
+    >>> model = BetaGeo().fit(rfm_summary(log, observation_period_end="1997-09-30", after_end="drop"))
+    >>> tr = tracking_data(model, log, calibration_period_end="1997-09-30", observation_period_end="1998-06-30")
+    >>> len(tr), int(tr.loc[39, "actual_cumulative"])
+    (78, 2457)
     """
-    _check_fitted(model)
-    if isinstance(time_unit, str):
-        unit = unit_days(time_unit, "time_unit")
-    else:
-        unit = float(time_unit)
-        if not np.isfinite(unit) or unit <= 0:
-            raise ValueError(f"time_unit must be a unit such as 'D' or 'W', or a positive number of days, got {time_unit!r}")
-    if int(period_days) != period_days or period_days < 1:
-        raise ValueError(f"period_days must be a whole number of days >= 1, got {period_days!r}")
+    model = _fitted(model, RepeatPurchaseModel, "a continuous-time model (BetaGeo, ModifiedBetaGeo or ParetoNBD)")
+    if isinstance(model, DiscreteTimeModel):
+        raise TypeError(
+            f"tracking_data needs a continuous-time model; a {type(model).__name__} counts discrete opportunities, "
+            "not days: compare its expected_pattern_counts with the data instead"
+        )
+    unit = TIME_UNITS[check_time_unit(time_unit)]
+    period = as_duration(period, "period")
+    period_days = period.days
+    if period_days != np.floor(period_days):
+        raise ValueError(f"period must be a whole number of days (the log is counted by day), got {period}")
+    period_days = int(period_days)
+    if calibration_period_end is None:
+        raise ValueError("calibration_period_end is required (the last date of the calibration period)")
     require_columns(transactions, [customer_id_col, datetime_col], what="transactions")
     fail_rows(transactions, transactions[customer_id_col].isna(), customer_id_col, "must not be missing",
               what="transactions")
     days = parse_datetimes(transactions, datetime_col, fmt=datetime_format, what="transactions").dt.floor("D")
-    cal_end = parse_timestamp(calibration_period_end, "calibration_period_end").floor("D")
-    obs_end = parse_timestamp(observation_period_end, "observation_period_end").floor("D")
+    cal_end = parse_timestamp(calibration_period_end, "calibration_period_end", fmt=datetime_format).floor("D")
+    if observation_period_end is None:
+        obs_end = days.max()
+    else:
+        obs_end = parse_timestamp(observation_period_end, "observation_period_end", fmt=datetime_format).floor("D")
     if obs_end < cal_end:
         raise ValueError(
             f"observation_period_end ({obs_end.date()}) is before calibration_period_end ({cal_end.date()})"
@@ -207,7 +284,7 @@ def tracking_data(
     fu, fcount = np.unique(f_days, return_counts=True)
     end_days = (ends - start).days.to_numpy()
     grid = np.arange(int(end_days.max()) + 1)
-    e_new = np.asarray(model.expected_purchases_new_customer(grid / unit), dtype=float)
+    e_new = model.expected_purchases_new_customer(grid / unit).to_numpy()
     elapsed = np.clip(end_days[:, None] - fu[None, :], 0, None)
     model_cum = (e_new[elapsed] * fcount[None, :]).sum(axis=1)
 
@@ -223,30 +300,41 @@ def tracking_data(
         },
         index=pd.RangeIndex(1, n_periods + 1, name="period"),
     )
-    out.attrs.update({"n_customers": int(fcount.sum()), "calibration_period_end": cal_end, "period_days": int(period_days)})
+    out.attrs.update({"n_customers": int(fcount.sum()), "calibration_period_end": cal_end, "period_days": period_days})
     return out
 
 
 # --------------------------------------------------------- conditional expectations
 def _model_frame(model, data, frequency_col, recency_col, T_col) -> pd.DataFrame:
-    fcol, rcol, lcol = _columns(model)
     require_columns(data, [frequency_col, recency_col, T_col])
     return pd.DataFrame(
-        {fcol: data[frequency_col].to_numpy(), rcol: data[recency_col].to_numpy(), lcol: data[T_col].to_numpy()},
+        {
+            model.frequency_col: data[frequency_col].to_numpy(),
+            model.recency_col: data[recency_col].to_numpy(),
+            model.length_col: data[T_col].to_numpy(),
+        },
         index=data.index,
     )
 
 
-def _holdout_predictions(model, data, frequency_col, recency_col, T_col, duration_col) -> pd.Series:
+def _holdout_predictions(model, data, frequency_col, recency_col, T_col, duration_holdout_col) -> pd.Series:
     frame = _model_frame(model, data, frequency_col, recency_col, T_col)
-    require_columns(data, [duration_col])
-    duration = pd.to_numeric(data[duration_col], errors="coerce").to_numpy(dtype=float)
-    fail_rows(data, ~np.isfinite(duration) | (duration < 0), duration_col, "must be a non-negative duration")
+    require_columns(data, [duration_holdout_col])
+    duration = pd.to_numeric(data[duration_holdout_col], errors="coerce").to_numpy(dtype=float)
+    fail_rows(data, ~np.isfinite(duration) | (duration < 0), duration_holdout_col, "must be a non-negative duration")
     pred = np.empty(len(data))
     for d in np.unique(duration):
         sel = duration == d
         pred[sel] = model.expected_purchases(frame[sel], float(d)).to_numpy()
     return pd.Series(pred, index=data.index, name="expected_purchases")
+
+
+def _holdout_actual(data, frequency_holdout_col) -> np.ndarray:
+    require_columns(data, [frequency_holdout_col])
+    actual = pd.to_numeric(data[frequency_holdout_col], errors="coerce").to_numpy(dtype=float)
+    fail_rows(data, ~np.isfinite(actual) | (actual < 0), frequency_holdout_col,
+              "must hold non-negative numbers of repeat purchases")
+    return actual
 
 
 def conditional_expectations(
@@ -257,28 +345,56 @@ def conditional_expectations(
     frequency_col: str = "frequency_cal",
     recency_col: str = "recency_cal",
     T_col: str = "T_cal",
-    holdout_col: str = "frequency_holdout",
-    duration_col: str = "duration_holdout",
+    frequency_holdout_col: str = "frequency_holdout",
+    duration_holdout_col: str = "duration_holdout",
 ) -> pd.DataFrame:
     """Mean holdout purchases by calibration frequency, actual vs model.
 
-    ``calibration_holdout`` is the output of :func:`crm_models.calibration_holdout_split`
-    (column names configurable). For each customer the model predicts
-    ``expected_purchases(calibration summary, duration_holdout)``; customers are grouped by
-    calibration frequency (the last group pools ``max_frequency`` and more). Returns a
-    DataFrame indexed by the frequency group with ``n_customers``, ``actual`` and ``model``
-    (means per customer).
+    For each customer the model predicts ``expected_purchases(calibration summary,
+    duration_holdout)``; customers are grouped by calibration frequency (the last group pools
+    ``max_frequency`` and more).
+
+    Parameters
+    ----------
+    model : RepeatPurchaseModel
+        A model fitted on the calibration summary.
+    calibration_holdout : pandas.DataFrame
+        The output of :func:`crm_models.calibration_holdout_split`.
+    max_frequency : int
+        First pooled group.
+    frequency_col, recency_col, T_col : str
+        Calibration-period columns.
+    frequency_holdout_col : str
+        Repeat purchases in the holdout period.
+    duration_holdout_col : str
+        Length of the holdout period, in the model's time unit.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by the frequency group with ``n_customers``, ``actual`` and ``model`` (means
+        per customer).
+
+    Examples
+    --------
+    >>> from crm_models import calibration_holdout_split
+    >>> from crm_models.clv import BetaGeo
+    >>> from crm_models.datasets import load_cdnow
+    >>> ch = calibration_holdout_split(load_cdnow(), calibration_period_end="1997-09-30",
+    ...                                observation_period_end="1998-06-30")
+    >>> cal = ch.rename(columns={"frequency_cal": "frequency", "recency_cal": "recency", "T_cal": "T"})
+    >>> ce = conditional_expectations(BetaGeo().fit(cal), ch)
+    >>> ce["n_customers"].tolist()
+    [1411, 439, 214, 100, 62, 38, 29, 64]
     """
-    _check_fitted(model)
-    require_columns(calibration_holdout, [holdout_col])
-    pred = _holdout_predictions(model, calibration_holdout, frequency_col, recency_col, T_col, duration_col)
+    model = _repeat_model(model)
+    k = _max_frequency(max_frequency)
+    actual = _holdout_actual(calibration_holdout, frequency_holdout_col)
+    pred = _holdout_predictions(model, calibration_holdout, frequency_col, recency_col, T_col, duration_holdout_col)
     x = calibration_holdout[frequency_col].to_numpy(dtype=float)
-    k = int(max_frequency)
     group = np.minimum(x, k).astype(np.int64)
     labels = [str(i) for i in range(k)] + [f"{k}+"]
-    df = pd.DataFrame(
-        {"group": group, "actual": calibration_holdout[holdout_col].to_numpy(dtype=float), "model": pred.to_numpy()}
-    )
+    df = pd.DataFrame({"group": group, "actual": actual, "model": pred.to_numpy()})
     out = df.groupby("group").agg(n_customers=("actual", "size"), actual=("actual", "mean"), model=("model", "mean"))
     out = out.reindex(range(k + 1))
     out["n_customers"] = out["n_customers"].fillna(0).astype(np.int64)
@@ -287,22 +403,24 @@ def conditional_expectations(
 
 
 # -------------------------------------------------------------------------- matrices
-def _grid(model, T: float, max_frequency: int | None, recency: Sequence[float] | None) -> pd.DataFrame:
-    fcol, rcol, lcol = _columns(model)
-    T = float(T)
-    if not np.isfinite(T) or T <= 0:
+def _grid(model: RepeatPurchaseModel, T: float, max_frequency: int | None, recency: Sequence[float] | None):
+    if isinstance(T, bool) or not isinstance(T, (int, float, np.integer, np.floating)) or not (np.isfinite(T) and T > 0):
         raise ValueError(f"T must be a positive length of observation, got {T!r}")
+    T = float(T)
+    discrete = isinstance(model, DiscreteTimeModel)
+    if discrete:
+        T = float(model._check_time(T, "T"))
     rec = np.arange(0, int(np.floor(T)) + 1, dtype=float) if recency is None else np.asarray(recency, float)
-    if np.any(rec < 0) or np.any(rec > T):
+    if rec.ndim != 1 or np.any(~np.isfinite(rec)) or np.any(rec < 0) or np.any(rec > T):
         raise ValueError("recency values must lie in [0, T]")
-    discrete = hasattr(model, "n_opportunities_col")
-    mf = int(max_frequency) if max_frequency is not None else (int(T) if discrete else int(np.ceil(T)))
+    mf = _max_frequency(max_frequency) if max_frequency is not None else (int(T) if discrete else int(np.ceil(T)))
     freq = np.arange(mf + 1, dtype=float)
     F, R = np.meshgrid(freq, rec, indexing="ij")
     valid = ~((F == 0) & (R != 0))
     if discrete:
         valid &= F <= R
-    return pd.DataFrame({fcol: F[valid], rcol: R[valid], lcol: T}), freq, rec, valid
+    frame = pd.DataFrame({model.frequency_col: F[valid], model.recency_col: R[valid], model.length_col: T})
+    return frame, freq, rec, valid
 
 
 def _to_matrix(values, freq, rec, valid, fcol, rcol) -> pd.DataFrame:
@@ -316,46 +434,118 @@ def probability_alive_matrix(
 ) -> pd.DataFrame:
     """P(alive) for a customer observed for ``T`` periods, over frequency (rows) x recency (columns).
 
-    Rows are frequencies 0..``max_frequency`` (default: T), columns recencies (default 0, 1,
-    ..., T); impossible combinations (frequency 0 with recency > 0; for BG/BB also frequency >
-    recency) are NaN.
+    Parameters
+    ----------
+    model : RepeatPurchaseModel
+        A fitted model.
+    T : float
+        Length of observation, in the model's time unit (opportunities for BG/BB).
+    max_frequency : int, optional
+        Last row (default: T).
+    recency : sequence of float, optional
+        Columns (default 0, 1, ..., T).
+
+    Returns
+    -------
+    pandas.DataFrame
+        P(alive) (0-1); impossible combinations (frequency 0 with recency > 0; for BG/BB also
+        frequency > recency) are NaN.
+
+    Examples
+    --------
+    >>> from crm_models.clv import BetaGeoBetaBinom
+    >>> from crm_models.datasets import load_donations
+    >>> m = BetaGeoBetaBinom().fit(load_donations(), weights_col="n_donors")
+    >>> probability_alive_matrix(m, 6).shape
+    (7, 7)
     """
-    _check_fitted(model)
+    model = _repeat_model(model)
     frame, freq, rec, valid = _grid(model, T, max_frequency, recency)
-    fcol, rcol, _ = _columns(model)
-    return _to_matrix(model.probability_alive(frame).to_numpy(), freq, rec, valid, fcol, rcol)
+    values = model.probability_alive(frame).to_numpy()
+    return _to_matrix(values, freq, rec, valid, model.frequency_col, model.recency_col)
 
 
 def expected_purchases_matrix(
     model, T: float, t: float, *, max_frequency: int | None = None, recency: Sequence[float] | None = None
 ) -> pd.DataFrame:
-    """Expected purchases in the next ``t`` periods over frequency (rows) x recency (columns),
-    for customers observed for ``T`` periods (layout as :func:`probability_alive_matrix`)."""
-    _check_fitted(model)
+    """Expected purchases in the next ``t`` periods over frequency (rows) x recency (columns).
+
+    Parameters
+    ----------
+    model : RepeatPurchaseModel
+        A fitted model.
+    T : float
+        Length of observation of the customers, in the model's time unit.
+    t : float
+        Length of the future period, in the model's time unit.
+    max_frequency : int, optional
+        Last row (default: T).
+    recency : sequence of float, optional
+        Columns (default 0, 1, ..., T).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Expected purchases, laid out as :func:`probability_alive_matrix`.
+
+    Examples
+    --------
+    >>> from crm_models.clv import BetaGeoBetaBinom
+    >>> from crm_models.datasets import load_donations
+    >>> m = BetaGeoBetaBinom().fit(load_donations(), weights_col="n_donors")
+    >>> float(expected_purchases_matrix(m, 6, 5).loc[6, 6.0].round(3))
+    3.753
+    """
+    model = _repeat_model(model)
     frame, freq, rec, valid = _grid(model, T, max_frequency, recency)
-    fcol, rcol, _ = _columns(model)
-    return _to_matrix(model.expected_purchases(frame, t).to_numpy(), freq, rec, valid, fcol, rcol)
+    values = model.expected_purchases(frame, t).to_numpy()
+    return _to_matrix(values, freq, rec, valid, model.frequency_col, model.recency_col)
 
 
 # ------------------------------------------------------------------------- retention
-def retention_table(model, data: pd.DataFrame | pd.Series, *, horizon: int | None = None, unit: str = "count",
-                    ) -> pd.DataFrame:
-    """A contract cohort's survival and retention, actual vs a fitted :class:`ShiftedBetaGeo`.
+def retention_table(
+    model, data: pd.DataFrame | pd.Series, *, n_periods: int | None = None, unit: str = "count"
+) -> pd.DataFrame:
+    """A contract cohort's survival and retention, actual vs a fitted :class:`~crm_models.clv.ShiftedBetaGeo`.
 
-    ``data`` holds the cohort's survivors by period (as for ``ShiftedBetaGeo.fit``; it may
-    include periods beyond those fitted, which then count as holdout). ``unit`` says whether
-    survivors are counts or percentages. Returns a DataFrame indexed by period (named like the
-    model's ``period_col``; 0..max(last period, ``horizon``)) with ``actual_survival`` and ``model_survival`` (shares
-    of the starting cohort), ``actual_retention`` and ``model_retention`` (S(t)/S(t-1)) and
-    ``phase`` ("fitted" up to the model's ``n_periods_``, else "projected").
+    Parameters
+    ----------
+    model : ShiftedBetaGeo
+        The fitted model.
+    data : pandas.DataFrame or pandas.Series
+        The cohort's survivors by period (as for ``ShiftedBetaGeo.fit``); periods beyond those
+        fitted count as holdout.
+    n_periods : int, optional
+        Last period shown (default: the last in ``data``); later periods are projections.
+    unit : {"count", "percent"}
+        Whether survivors are counts or percentages of the starting cohort.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by period (named like the model's ``period_col``) with ``actual_survival`` and
+        ``model_survival`` (shares of the starting cohort), ``actual_retention`` and
+        ``model_retention`` (S(t)/S(t-1)) and ``phase`` ("fitted" up to the model's
+        ``n_periods_``, else "projected").
+
+    Examples
+    --------
+    >>> from crm_models.clv import ShiftedBetaGeo
+    >>> from crm_models.datasets import load_retention_cohorts
+    >>> c = load_retention_cohorts()
+    >>> m = ShiftedBetaGeo(period_col="year", survivors_col="regular")
+    >>> m = m.fit(c[c.year <= 7], unit="percent", cohort_size=1000)
+    >>> tab = retention_table(m, c[["year", "regular"]], unit="percent")
+    >>> tab["phase"].value_counts().to_dict()
+    {'fitted': 8, 'projected': 5}
     """
-    _check_fitted(model)
+    model = _fitted(model, ShiftedBetaGeo, "a ShiftedBetaGeo")
     if isinstance(data, pd.Series):
         data = pd.DataFrame({model.period_col: data.index.to_numpy(), model.survivors_col: data.to_numpy()})
-    s = model._validate(data, unit, 100.0 if unit == "percent" else None)
+    s = model._survivors(data, unit, 100.0 if unit == "percent" else None)
     share = s / s[0]
     last = len(s) - 1
-    h = max(last, int(horizon) if horizon is not None else last)
+    h = last if n_periods is None else max(last, model._check_time(n_periods, "n_periods"))
     periods = np.arange(h + 1)
     model_s = model.survival(periods).to_numpy()
     actual = np.full(h + 1, np.nan)
@@ -383,40 +573,69 @@ def compare_models(
     frequency_col: str = "frequency_cal",
     recency_col: str = "recency_cal",
     T_col: str = "T_cal",
-    holdout_col: str = "frequency_holdout",
-    duration_col: str = "duration_holdout",
+    frequency_holdout_col: str = "frequency_holdout",
+    duration_holdout_col: str = "duration_holdout",
 ) -> pd.DataFrame:
     """Fitted models side by side: fit statistics and, with holdout data, prediction error.
 
-    Columns: ``n_params``, ``n_obs``, ``log_likelihood``, ``aic`` (2k - 2 LL), ``bic``
-    (k ln n - 2 LL) and, when ``calibration_holdout`` (from
-    :func:`crm_models.calibration_holdout_split`) is given, ``holdout_mae`` and
-    ``holdout_rmse`` (per-customer error of expected vs actual holdout purchases),
-    ``holdout_predicted`` and ``holdout_actual`` (totals) and ``holdout_total_error_pct``.
     Log-likelihood, AIC and BIC are comparable only between models fitted to the same data
     (same ``n_obs``). Lower AIC, BIC and errors are better.
+
+    Parameters
+    ----------
+    models : mapping of str to model, or sequence of models
+        Fitted models of :mod:`crm_models.clv` (a sequence is labelled by class name).
+    calibration_holdout : pandas.DataFrame, optional
+        The output of :func:`crm_models.calibration_holdout_split`; needs repeat-purchase
+        models.
+    frequency_col, recency_col, T_col : str
+        Calibration-period columns.
+    frequency_holdout_col : str
+        Repeat purchases in the holdout period.
+    duration_holdout_col : str
+        Length of the holdout period, in the models' time unit.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model with ``n_params``, ``n_obs``, ``log_likelihood``, ``aic``
+        (2k - 2 LL), ``bic`` (k ln n - 2 LL) and, with holdout data, ``holdout_mae`` and
+        ``holdout_rmse`` (per-customer error of expected vs actual holdout purchases),
+        ``holdout_predicted`` and ``holdout_actual`` (totals) and ``holdout_total_error_pct``.
+
+    Examples
+    --------
+    >>> from crm_models import rfm_summary
+    >>> from crm_models.clv import BetaGeo, ModifiedBetaGeo
+    >>> from crm_models.datasets import load_cdnow
+    >>> rfm = rfm_summary(load_cdnow(), observation_period_end="1997-09-30", after_end="drop")
+    >>> table = compare_models({"BG/NBD": BetaGeo().fit(rfm), "MBG/NBD": ModifiedBetaGeo().fit(rfm)})
+    >>> table["log_likelihood"].round(1).tolist()
+    [-9582.4, -9582.1]
     """
     if not isinstance(models, Mapping):
         models = {type(m).__name__: m for m in models}
     if not models:
         raise ValueError("compare_models needs at least one fitted model")
+    actual = None
+    if calibration_holdout is not None:
+        actual = _holdout_actual(calibration_holdout, frequency_holdout_col)
     rows = {}
     for name, m in models.items():
-        _check_fitted(m)
+        _fitted(m)
         k = len(m.params_)
         ll = float(m.log_likelihood_)
-        n = float(m.n_obs_)
         row = {
             "n_params": k,
             "n_obs": m.n_obs_,
             "log_likelihood": ll,
-            "aic": 2 * k - 2 * ll,
-            "bic": k * np.log(n) - 2 * ll,
+            "aic": m.aic_,
+            "bic": m.bic_,
         }
-        if calibration_holdout is not None:
-            require_columns(calibration_holdout, [holdout_col])
-            pred = _holdout_predictions(m, calibration_holdout, frequency_col, recency_col, T_col, duration_col)
-            actual = calibration_holdout[holdout_col].to_numpy(dtype=float)
+        if actual is not None:
+            _repeat_model(m)
+            pred = _holdout_predictions(m, calibration_holdout, frequency_col, recency_col, T_col,
+                                        duration_holdout_col)
             err = pred.to_numpy() - actual
             row.update(
                 {

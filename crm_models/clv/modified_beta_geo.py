@@ -24,9 +24,30 @@ from crm_models.clv.beta_geo import _BetaGeoFamily
 class ModifiedBetaGeo(_BetaGeoFamily):
     """MBG/NBD model (Batislam et al. 2007): BG/NBD with possible drop-out at the first purchase.
 
-    Parameters (``params_``): ``r``, ``alpha``, ``a``, ``b`` as in :class:`BetaGeo`. On the
-    CDNOW sample in weeks lifetimes and BTYDplus give r = 0.525, alpha = 6.183, a = 0.891,
-    b = 1.614.
+    Parameters
+    ----------
+    penalizer : float
+        L2 penalty on the log-parameters (0 = plain maximum likelihood).
+    frequency_col, recency_col, T_col : str
+        Column names of the customer summary (times in the data's time unit, e.g. weeks).
+
+    Attributes
+    ----------
+    params_ : pandas.Series
+        ``r``, ``alpha``, ``a``, ``b`` as in :class:`~crm_models.clv.BetaGeo`.
+
+    Notes
+    -----
+    On the CDNOW sample in weeks lifetimes and BTYDplus give r = 0.525, alpha = 6.183,
+    a = 0.891, b = 1.614.
+
+    Examples
+    --------
+    >>> from crm_models import rfm_summary
+    >>> from crm_models.datasets import load_cdnow
+    >>> rfm = rfm_summary(load_cdnow(), observation_period_end="1997-09-30", after_end="drop")
+    >>> ModifiedBetaGeo().fit(rfm).params_.round(3).to_dict()
+    {'r': 0.525, 'alpha': 6.183, 'a': 0.891, 'b': 1.614}
     """
 
     _title = "MBG/NBD (Batislam, Denizel & Filiztekin 2007)"

@@ -39,7 +39,7 @@ import numpy as np
 from scipy import integrate
 from scipy.special import digamma, gammaln
 
-from crm_models.clv.base import FrequencyRecencyModel, compress
+from crm_models.clv.base import ContinuousTimeModel, compress
 
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(24)
 _XI = (_NODES + 1) / 2  # nodes on [0, 1]
@@ -188,13 +188,35 @@ def _pareto_core(r, alpha, s, beta, x, t_x, T, weights=None, pairs=None):
     return lse, pA, grad
 
 
-class ParetoNBD(FrequencyRecencyModel):
+class ParetoNBD(ContinuousTimeModel):
     """Pareto/NBD model (Schmittlein, Morrison & Colombo 1987) with a stable likelihood.
 
-    Parameters (``params_``): ``r``, ``alpha`` (gamma heterogeneity in the purchase rate) and
-    ``s``, ``beta`` (gamma heterogeneity in the drop-out rate); ``alpha`` and ``beta`` are in
-    the data's time unit. On the CDNOW sample in weeks FH05 report r = 0.553,
-    alpha = 10.578, s = 0.606, beta = 11.669, log-likelihood -9595.0.
+    Parameters
+    ----------
+    penalizer : float
+        L2 penalty on the log-parameters (0 = plain maximum likelihood).
+    frequency_col, recency_col, T_col : str
+        Column names of the customer summary (times in the data's time unit, e.g. weeks).
+
+    Attributes
+    ----------
+    params_ : pandas.Series
+        ``r``, ``alpha`` (gamma heterogeneity in the purchase rate) and ``s``, ``beta`` (gamma
+        heterogeneity in the drop-out rate); ``alpha`` and ``beta`` are in the data's time unit.
+
+    Notes
+    -----
+    On the CDNOW sample in weeks FH05 report r = 0.553, alpha = 10.578, s = 0.606,
+    beta = 11.669 and log-likelihood -9595.0.
+
+    Examples
+    --------
+    >>> from crm_models import rfm_summary
+    >>> from crm_models.datasets import load_cdnow
+    >>> rfm = rfm_summary(load_cdnow(), observation_period_end="1997-09-30", after_end="drop")
+    >>> model = ParetoNBD().fit(rfm)
+    >>> model.params_.round(3).to_dict(), round(model.log_likelihood_, 1)
+    ({'r': 0.553, 'alpha': 10.578, 's': 0.606, 'beta': 11.669}, -9595.0)
     """
 
     _title = "Pareto/NBD (Schmittlein, Morrison & Colombo 1987)"

@@ -4,9 +4,18 @@ Each function draws the table returned by a function of :mod:`crm_models.clv.dia
 (so the numbers a figure shows can be printed next to it) on ``ax`` (a new figure when
 ``None``) and returns the Axes. Nothing here computes model quantities itself.
 
-    >>> from crm_models.clv import diagnostics, plotting
-    >>> check = diagnostics.repeat_purchase_histogram(model, summary)   # doctest: +SKIP
-    >>> ax = plotting.plot_repeat_purchase_histogram(check)             # doctest: +SKIP
+Examples
+--------
+>>> import matplotlib
+>>> matplotlib.use("Agg")
+>>> from crm_models.clv import BetaGeoBetaBinom, diagnostics
+>>> from crm_models.datasets import load_donations
+>>> d = load_donations()
+>>> check = diagnostics.repeat_purchase_histogram(BetaGeoBetaBinom().fit(d, weights_col="n_donors"), d,
+...                                               weights_col="n_donors", max_frequency=6)
+>>> ax = plot_repeat_purchase_histogram(check)
+>>> len(ax.patches)     # actual and model bars for 7 buckets
+14
 """
 
 from __future__ import annotations
@@ -36,7 +45,30 @@ def _ax(ax, figsize=(7, 4)):
 
 
 def plot_repeat_purchase_histogram(check: HistogramCheck, *, ax=None, title: str | None = None):
-    """Side-by-side bars of actual and model customers by repeat frequency, chi-square in the title."""
+    """Side-by-side bars of actual and model customers by repeat frequency, chi-square in the title.
+
+    Parameters
+    ----------
+    check : HistogramCheck
+        From :func:`crm_models.clv.diagnostics.repeat_purchase_histogram`.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (a new figure when None).
+    title : str, optional
+        Replaces the default title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> check = HistogramCheck(pd.DataFrame({"actual": [5.0, 2.0], "model": [4.5, 2.5]}, index=["0", "1+"]),
+    ...                        0.16, 1, 0.69)
+    >>> plot_repeat_purchase_histogram(check).get_ylabel()
+    'customers'
+    """
     ax = _ax(ax)
     table = check.table
     pos = np.arange(len(table))
@@ -54,8 +86,34 @@ def plot_repeat_purchase_histogram(check: HistogramCheck, *, ax=None, title: str
 
 
 def plot_tracking(table: pd.DataFrame, *, cumulative: bool = True, ax=None, title: str | None = None):
-    """Actual (solid) vs model (dashed) repeat transactions per period, cumulative or incremental,
-    with a vertical line at the end of the calibration period. ``table`` from ``tracking_data``."""
+    """Actual (solid) vs model (dashed) repeat transactions per period, with the calibration end marked.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`crm_models.clv.diagnostics.tracking_data`.
+    cumulative : bool
+        Cumulative counts (default) or counts per period.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (a new figure when None).
+    title : str, optional
+        Replaces the default title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> table = pd.DataFrame({"start": pd.to_datetime(["2020-01-01", "2020-01-08"]),
+    ...                       "phase": ["calibration", "holdout"], "actual": [3.0, 4.0], "model": [3.5, 3.6],
+    ...                       "actual_cumulative": [3.0, 7.0], "model_cumulative": [3.5, 7.1]},
+    ...                      index=pd.Index([1, 2], name="period"))
+    >>> plot_tracking(table).lines[0].get_ydata().tolist()
+    [3.0, 7.0]
+    """
     ax = _ax(ax, figsize=(8, 4))
     a, m = ("actual_cumulative", "model_cumulative") if cumulative else ("actual", "model")
     x = table.index.to_numpy()
@@ -74,7 +132,30 @@ def plot_tracking(table: pd.DataFrame, *, cumulative: bool = True, ax=None, titl
 
 
 def plot_conditional_expectations(table: pd.DataFrame, *, ax=None, title: str | None = None):
-    """Mean holdout purchases by calibration frequency, actual vs model (``conditional_expectations``)."""
+    """Mean holdout purchases by calibration frequency, actual (dots) vs model (squares).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`crm_models.clv.diagnostics.conditional_expectations`.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (a new figure when None).
+    title : str, optional
+        Replaces the default title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> table = pd.DataFrame({"actual": [0.2, 1.1], "model": [0.25, 1.0]},
+    ...                      index=pd.Index(["0", "1+"], name="frequency_cal"))
+    >>> plot_conditional_expectations(table).lines[1].get_ydata().tolist()
+    [0.25, 1.0]
+    """
     ax = _ax(ax)
     pos = np.arange(len(table))
     ax.plot(pos, table["actual"].to_numpy(), color=ACTUAL_COLOR, marker="o", label="actual")
@@ -97,8 +178,37 @@ def plot_matrix(
     vmin: float | None = None,
     vmax: float | None = None,
 ):
-    """Heatmap of a frequency x recency matrix (``probability_alive_matrix`` or
-    ``expected_purchases_matrix``), frequency increasing upwards; NaN cells are left blank."""
+    """Heatmap of a frequency x recency matrix, frequency increasing upwards; NaN cells are left blank.
+
+    Parameters
+    ----------
+    matrix : pandas.DataFrame
+        From :func:`crm_models.clv.diagnostics.probability_alive_matrix` or
+        :func:`crm_models.clv.diagnostics.expected_purchases_matrix`.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (a new figure when None).
+    title : str, optional
+        Title of the plot.
+    cmap : str
+        Matplotlib colour map.
+    label : str
+        Label of the colour bar.
+    vmin, vmax : float, optional
+        Limits of the colour scale.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> m = pd.DataFrame([[1.0, np.nan], [0.4, 0.9]], index=pd.Index([0, 1], name="frequency"),
+    ...                  columns=pd.Index([0.0, 1.0], name="recency"))
+    >>> plot_matrix(m, label="P(alive)").get_xlabel()
+    'recency'
+    """
     ax = _ax(ax, figsize=(7, 5))
     values = np.ma.masked_invalid(matrix.to_numpy(dtype=float))
     rec = matrix.columns.to_numpy(dtype=float)
@@ -116,7 +226,32 @@ def plot_matrix(
 
 
 def plot_retention(table: pd.DataFrame, *, ax=None, title: str | None = None, percent: bool = True):
-    """A cohort's survival, actual (dots) vs sBG (line), projected periods shaded (``retention_table``)."""
+    """A cohort's survival, actual (dots) vs sBG (line), projected periods shaded.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`crm_models.clv.diagnostics.retention_table`.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (a new figure when None).
+    title : str, optional
+        Replaces the default title.
+    percent : bool
+        Show survival in % (default) or as a share.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> table = pd.DataFrame({"actual_survival": [1.0, 0.6, np.nan], "model_survival": [1.0, 0.62, 0.5],
+    ...                       "phase": ["fitted", "fitted", "projected"]}, index=pd.Index([0, 1, 2], name="year"))
+    >>> plot_retention(table).lines[0].get_ydata().tolist()
+    [100.0, 62.0, 50.0]
+    """
     ax = _ax(ax)
     scale = 100.0 if percent else 1.0
     x = table.index.to_numpy()

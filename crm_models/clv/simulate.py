@@ -1,14 +1,19 @@
-"""Simulate customer summaries from the models' own stories, with known parameters.
+"""Simulate customers from the models' own stories, with known parameters.
 
-Each simulator draws the latent traits of ``n`` customers and then their summary
-``(frequency, recency, T)`` directly (no transaction log is built), exactly as the model
-assumes, so fitting the model to the output should recover ``params`` within sampling
-error. Times are in whatever unit ``params`` are in (``alpha`` and ``beta`` share the unit
-of ``T``). Pass ``time_grid`` (e.g. 1 for whole days) to round recency up to the grid the
-way dated transactions would be, so that identical rows appear as in real data.
+Summaries (one row per customer, drawn directly, no transaction log built):
+:func:`simulate_beta_geo`, :func:`simulate_modified_beta_geo`, :func:`simulate_pareto_nbd`
+(``frequency``, ``recency``, ``T``), :func:`simulate_gamma_gamma` (mean spend),
+:func:`simulate_beta_geo_beta_binom` (discrete opportunities) and
+:func:`simulate_shifted_beta_geo` (a contract cohort's survivors). Fitting a model to its
+simulator's output recovers ``params`` within sampling error. Times are in whatever unit
+``params`` are in (``alpha`` and ``beta`` share the unit of ``T``); pass ``time_grid`` (e.g. 1
+for whole days) to round recency up to the grid the way dated transactions would be.
 
-With ``latent=True`` the output also holds the true traits (``lambda``, ``p`` or ``mu``) and
-``alive`` (whether the customer is still active at T), for teaching and for checks.
+A dated purchase log: :func:`simulate_beta_geo_log`, for lessons that need the raw log (what
+bucketing purchases into calendar weeks does, tracking plots on data whose truth is known).
+
+Every simulator takes ``random_state`` (default 0: the same call gives the same customers).
+With ``latent=True`` the summaries also hold the true traits and ``alive``.
 """
 
 from __future__ import annotations
@@ -18,24 +23,49 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from crm_models._validation import parse_timestamp
+from crm_models.base import as_generator
+from crm_models.units import TIME_UNITS, check_time_unit
 
-def check_simulation_inputs(n, params: Mapping[str, float], names: tuple[str, ...], seed):
+__all__ = [
+    "simulate_beta_geo",
+    "simulate_modified_beta_geo",
+    "simulate_pareto_nbd",
+    "simulate_gamma_gamma",
+    "simulate_beta_geo_beta_binom",
+    "simulate_shifted_beta_geo",
+    "simulate_beta_geo_log",
+]
+
+
+def _check_inputs(n, params: Mapping[str, float], names: tuple[str, ...], random_state):
     """Validate a simulator's ``n`` and ``params`` (all positive, named as in the paper) and make
     its random generator: returns ``(n, [param values in names order], rng)``."""
-    if int(n) != n or n < 1:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer, float, np.floating)) or int(n) != n or n < 1:
         raise ValueError(f"n must be a positive whole number, got {n!r}")
+    if not isinstance(params, Mapping):
+        raise ValueError(f"params must be a mapping with keys {list(names)}, got {params!r}")
     missing = [k for k in names if k not in params]
     if missing:
         raise ValueError(f"params lacks {missing}; expected {list(names)}")
-    vals = [float(params[k]) for k in names]
+    try:
+        vals = [float(params[k]) for k in names]
+    except (TypeError, ValueError):
+        raise ValueError(f"params must be positive numbers, got {dict(params)}") from None
     if not all(np.isfinite(v) and v > 0 for v in vals):
         raise ValueError(f"params must be positive numbers, got {dict(params)}")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    return int(n), vals, rng
+    return int(n), vals, as_generator(random_state)
 
 
-def _setup(n, params, names, T, seed):
-    n, vals, rng = check_simulation_inputs(n, params, names, seed)
+def _whole_count(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer, float, np.floating)) or int(value) != value \
+            or value < 1:
+        raise ValueError(f"{name} must be a positive whole number, got {value!r}")
+    return int(value)
+
+
+def _setup(n, params, names, T, random_state):
+    n, vals, rng = _check_inputs(n, params, names, random_state)
     T = np.broadcast_to(np.asarray(T, dtype=float), (n,)).copy()
     if not np.all(np.isfinite(T)) or np.any(T <= 0):
         raise ValueError("T must be positive (one value, or one per customer)")
@@ -57,8 +87,8 @@ def _finish(x, rec, T, time_grid, extra):
     return df
 
 
-def _simulate_bg_family(n, params, T, seed, time_grid, latent, shift):
-    n, (r, alpha, a, b), T, rng = _setup(n, params, ("r", "alpha", "a", "b"), T, seed)
+def _simulate_bg_family(n, params, T, random_state, time_grid, latent, shift):
+    n, (r, alpha, a, b), T, rng = _setup(n, params, ("r", "alpha", "a", "b"), T, random_state)
     lam = rng.gamma(r, 1.0 / alpha, size=n)
     p = rng.beta(a, b, size=n)
     K = rng.geometric(p)  # death comes at the K-th coin flip
@@ -74,7 +104,7 @@ def simulate_beta_geo(
     n: int,
     params: Mapping[str, float],
     T: float | np.ndarray,
-    seed: int | np.random.Generator | None = None,
+    random_state=0,
     *,
     time_grid: float | None = None,
     latent: bool = False,
@@ -83,51 +113,115 @@ def simulate_beta_geo(
 
     Parameters
     ----------
-    n : number of customers.
-    params : mapping with ``r``, ``alpha``, ``a``, ``b``.
-    T : observation length per customer since the first purchase (scalar or array of n),
-        in the unit of ``alpha``.
-    seed : seed or ``numpy.random.Generator``.
-    time_grid : round recency up to multiples of this (e.g. 1 for whole days).
-    latent : add the true ``lambda``, ``p`` and ``alive`` columns.
+    n : int
+        Number of customers.
+    params : mapping
+        ``r``, ``alpha``, ``a``, ``b`` (``alpha`` in the unit of ``T``).
+    T : float or array_like
+        Observation length per customer since the first purchase (one value or one per
+        customer), in the unit of ``alpha``.
+    random_state : None, int or numpy.random.Generator
+        Seed or generator.
+    time_grid : float, optional
+        Round recency up to multiples of this (e.g. 1 for whole days).
+    latent : bool
+        Add the true ``lambda``, ``p`` and ``alive`` columns.
 
     Returns
     -------
-    DataFrame indexed by ``customer_id`` (0..n-1) with ``frequency``, ``recency``, ``T``.
+    pandas.DataFrame
+        Indexed by ``customer_id`` (0..n-1) with ``frequency``, ``recency``, ``T``.
+
+    Examples
+    --------
+    >>> sim = simulate_beta_geo(1000, {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}, T=39.0)
+    >>> list(sim.columns), bool((sim["recency"] <= sim["T"]).all())
+    (['frequency', 'recency', 'T'], True)
     """
-    return _simulate_bg_family(n, params, T, seed, time_grid, latent, shift=0)
+    return _simulate_bg_family(n, params, T, random_state, time_grid, latent, shift=0)
 
 
 def simulate_modified_beta_geo(
     n: int,
     params: Mapping[str, float],
     T: float | np.ndarray,
-    seed: int | np.random.Generator | None = None,
+    random_state=0,
     *,
     time_grid: float | None = None,
     latent: bool = False,
 ) -> pd.DataFrame:
-    """Customers from the MBG/NBD story (Batislam et al. 2007): as BG/NBD, plus a drop-out
-    chance right after the first purchase. Arguments as :func:`simulate_beta_geo`."""
-    return _simulate_bg_family(n, params, T, seed, time_grid, latent, shift=1)
+    """Customers from the MBG/NBD story (Batislam et al. 2007): BG/NBD plus a drop-out chance at the first purchase.
+
+    Parameters
+    ----------
+    n : int
+        Number of customers.
+    params : mapping
+        ``r``, ``alpha``, ``a``, ``b`` (``alpha`` in the unit of ``T``).
+    T : float or array_like
+        Observation length per customer since the first purchase, in the unit of ``alpha``.
+    random_state : None, int or numpy.random.Generator
+        Seed or generator.
+    time_grid : float, optional
+        Round recency up to multiples of this.
+    latent : bool
+        Add the true ``lambda``, ``p`` and ``alive`` columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``customer_id`` with ``frequency``, ``recency``, ``T``.
+
+    Examples
+    --------
+    >>> sim = simulate_modified_beta_geo(1000, {"r": 0.5, "alpha": 6.0, "a": 0.9, "b": 1.6}, T=39.0, latent=True)
+    >>> bool((~sim["alive"] | (sim["frequency"] >= 0)).all())
+    True
+    """
+    return _simulate_bg_family(n, params, T, random_state, time_grid, latent, shift=1)
 
 
 def simulate_pareto_nbd(
     n: int,
     params: Mapping[str, float],
     T: float | np.ndarray,
-    seed: int | np.random.Generator | None = None,
+    random_state=0,
     *,
     time_grid: float | None = None,
     latent: bool = False,
 ) -> pd.DataFrame:
     """Customers from the Pareto/NBD story (Schmittlein, Morrison & Colombo 1987).
 
-    ``params`` holds ``r``, ``alpha``, ``s``, ``beta``; lifetimes are exponential(mu) with
-    mu ~ gamma(s, beta). Other arguments as :func:`simulate_beta_geo` (``latent`` adds
-    ``lambda``, ``mu`` and ``alive``).
+    Lifetimes are exponential(mu) with mu ~ gamma(s, beta); purchases while alive are
+    Poisson(lambda) with lambda ~ gamma(r, alpha).
+
+    Parameters
+    ----------
+    n : int
+        Number of customers.
+    params : mapping
+        ``r``, ``alpha``, ``s``, ``beta`` (``alpha`` and ``beta`` in the unit of ``T``).
+    T : float or array_like
+        Observation length per customer since the first purchase.
+    random_state : None, int or numpy.random.Generator
+        Seed or generator.
+    time_grid : float, optional
+        Round recency up to multiples of this.
+    latent : bool
+        Add the true ``lambda``, ``mu`` and ``alive`` columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``customer_id`` with ``frequency``, ``recency``, ``T``.
+
+    Examples
+    --------
+    >>> sim = simulate_pareto_nbd(500, {"r": 0.55, "alpha": 10.6, "s": 0.6, "beta": 11.7}, T=39.0, time_grid=1)
+    >>> bool((sim["recency"] == sim["recency"].round()).all())
+    True
     """
-    n, (r, alpha, s, beta), T, rng = _setup(n, params, ("r", "alpha", "s", "beta"), T, seed)
+    n, (r, alpha, s, beta), T, rng = _setup(n, params, ("r", "alpha", "s", "beta"), T, random_state)
     lam = rng.gamma(r, 1.0 / alpha, size=n)
     mu = rng.gamma(s, 1.0 / beta, size=n)
     life = rng.exponential(1.0 / mu)
@@ -138,25 +232,210 @@ def simulate_pareto_nbd(
     return _finish(x, rec, T, time_grid, extra)
 
 
-def simulate_gamma_gamma(
-    frequency,
-    params: Mapping[str, float],
-    seed: int | np.random.Generator | None = None,
-) -> pd.Series:
+def simulate_gamma_gamma(frequency, params: Mapping[str, float], random_state=0) -> pd.Series:
     """Mean spend per repeat purchase from the Gamma-Gamma story (Fader & Hardie 2013).
 
-    ``frequency`` is an array or Series of repeat-purchase counts; ``params`` holds ``p``,
-    ``q``, ``gamma``. Each customer's rate nu ~ gamma(q, gamma); the mean of x transaction
-    values ~ gamma(p x, nu x). Customers with no repeat purchase get 0, as in
-    ``rfm_summary``. Returns a Series ``monetary_value`` (indexed like ``frequency`` when it
-    is a Series).
+    Each customer's rate nu ~ gamma(q, gamma); the mean of x transaction values is
+    gamma(p x, nu x). Customers with no repeat purchase get 0, as in
+    :func:`crm_models.rfm_summary`.
+
+    Parameters
+    ----------
+    frequency : array_like or pandas.Series
+        Repeat-purchase counts (whole numbers >= 0).
+    params : mapping
+        ``p``, ``q``, ``gamma`` (``gamma`` in currency units).
+    random_state : None, int or numpy.random.Generator
+        Seed or generator.
+
+    Returns
+    -------
+    pandas.Series
+        ``monetary_value`` (currency units), indexed like ``frequency`` when it is a Series.
+
+    Examples
+    --------
+    >>> simulate_gamma_gamma([0, 3], {"p": 6.0, "q": 4.0, "gamma": 15.0}).round(2).tolist()
+    [0.0, 23.57]
     """
     index = frequency.index if isinstance(frequency, pd.Series) else None
     x = np.asarray(frequency, dtype=float)
-    if np.any(x < 0) or np.any(x != np.floor(x)):
+    if x.ndim != 1 or np.any(~np.isfinite(x)) or np.any(x < 0) or np.any(x != np.floor(x)):
         raise ValueError("frequency must hold whole numbers >= 0")
-    n, (p, q, g), _, rng = _setup(len(x), params, ("p", "q", "gamma"), 1.0, seed)
+    n, (p, q, g), _, rng = _setup(len(x), params, ("p", "q", "gamma"), 1.0, random_state)
     nu = rng.gamma(q, 1.0 / g, size=n)
     xs = np.maximum(x, 1)
     mean = rng.gamma(p * xs, 1.0 / (nu * xs))
     return pd.Series(np.where(x > 0, mean, 0.0), index=index, name="monetary_value")
+
+
+def simulate_beta_geo_beta_binom(
+    n: int,
+    params: Mapping[str, float],
+    n_opportunities: int,
+    random_state=0,
+    *,
+    latent: bool = False,
+) -> pd.DataFrame:
+    """Customers from the BG/BB story (Fader, Hardie & Shang 2010), one row per customer.
+
+    Each customer draws p ~ Beta(alpha, beta) and theta ~ Beta(gamma, delta); at the start of
+    each of the ``n_opportunities`` opportunities a living customer becomes inactive with
+    probability theta, otherwise transacts with probability p.
+
+    Parameters
+    ----------
+    n : int
+        Number of customers.
+    params : mapping
+        ``alpha``, ``beta``, ``gamma``, ``delta``.
+    n_opportunities : int
+        Opportunities after the first transaction.
+    random_state : None, int or numpy.random.Generator
+        Seed or generator.
+    latent : bool
+        Add the true ``p``, ``theta`` and ``alive`` (active at the last opportunity).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``customer_id`` (0..n-1) with ``frequency``, ``recency`` (opportunity of
+        the last repeat transaction, 0 if none) and ``n_opportunities``.
+
+    Examples
+    --------
+    >>> sim = simulate_beta_geo_beta_binom(1000, {"alpha": 1.2, "beta": 0.75, "gamma": 0.66, "delta": 2.8}, 6)
+    >>> bool((sim["frequency"] <= sim["recency"]).all()), int(sim["n_opportunities"].max())
+    (True, 6)
+    """
+    n, (alpha, beta, gamma, delta), rng = _check_inputs(
+        n, params, ("alpha", "beta", "gamma", "delta"), random_state
+    )
+    n_opp = _whole_count(n_opportunities, "n_opportunities")
+    p = rng.beta(alpha, beta, n)
+    theta = rng.beta(gamma, delta, n)
+    death = rng.geometric(theta)  # first opportunity at which the customer is inactive (>= 1)
+    frequency = np.zeros(n, dtype=np.int64)
+    recency = np.zeros(n, dtype=np.int64)
+    for t in range(1, n_opp + 1):
+        buys = (t < death) & (rng.random(n) < p)
+        frequency += buys
+        recency[buys] = t
+    out = pd.DataFrame(
+        {"frequency": frequency, "recency": recency, "n_opportunities": np.full(n, n_opp, dtype=np.int64)},
+        index=pd.RangeIndex(n, name="customer_id"),
+    )
+    if latent:
+        out["p"], out["theta"], out["alive"] = p, theta, death > n_opp
+    return out
+
+
+def simulate_shifted_beta_geo(n: int, params: Mapping[str, float], n_periods: int, random_state=0) -> pd.DataFrame:
+    """One contract cohort of ``n`` customers from the sBG story (Fader & Hardie 2007).
+
+    Each customer draws theta ~ Beta(alpha, beta) and churns in period T ~ Geometric(theta)
+    (T >= 1).
+
+    Parameters
+    ----------
+    n : int
+        Customers in the cohort.
+    params : mapping
+        ``alpha``, ``beta``.
+    n_periods : int
+        Periods after period 0.
+    random_state : None, int or numpy.random.Generator
+        Seed or generator.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``period`` (0..n_periods) and ``survivors`` (customers with T > period), ready for
+        ``ShiftedBetaGeo().fit``.
+
+    Examples
+    --------
+    >>> simulate_shifted_beta_geo(1000, {"alpha": 0.7, "beta": 1.2}, 3)["survivors"].tolist()
+    [1000, 664, 512, 417]
+    """
+    n, (alpha, beta), rng = _check_inputs(n, params, ("alpha", "beta"), random_state)
+    n_periods = _whole_count(n_periods, "n_periods")
+    theta = rng.beta(alpha, beta, n)
+    lifetime = rng.geometric(theta)
+    periods = np.arange(n_periods + 1)
+    survivors = (lifetime[None, :] > periods[:, None]).sum(axis=1)
+    return pd.DataFrame({"period": periods, "survivors": survivors.astype(np.int64)})
+
+
+def simulate_beta_geo_log(
+    n: int,
+    params: Mapping[str, float],
+    start,
+    acquisition_end,
+    observation_period_end,
+    random_state=0,
+    *,
+    time_unit: str = "D",
+) -> pd.DataFrame:
+    """A dated purchase log of ``n`` customers following BG/NBD (Fader, Hardie & Lee 2005).
+
+    Customer i makes a first purchase at a time uniform between ``start`` and
+    ``acquisition_end``; then repeat purchases follow a Poisson process with rate
+    lambda_i ~ gamma(r, alpha) per ``time_unit``, and after each repeat purchase the customer
+    drops out with probability p_i ~ beta(a, b). Purchases are recorded at their exact time of
+    day until ``observation_period_end``.
+
+    Parameters
+    ----------
+    n : int
+        Number of customers.
+    params : mapping
+        ``r``, ``alpha``, ``a``, ``b``; ``alpha`` in ``time_unit``.
+    start, acquisition_end, observation_period_end : str or datetime-like
+        First possible first purchase, last possible first purchase, end of the log.
+    random_state : None, int or numpy.random.Generator
+        Seed or generator.
+    time_unit : str
+        Unit of the rate parameters, a code of :data:`crm_models.units.TIME_UNITS`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_id`` (0..n-1) and ``timestamp``, sorted by customer and time, one row per
+        purchase (first purchases included).
+
+    Examples
+    --------
+    >>> log = simulate_beta_geo_log(200, {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5},
+    ...                             "2020-01-01", "2020-03-31", "2020-12-31", time_unit="W")
+    >>> list(log.columns), log["customer_id"].nunique()
+    (['customer_id', 'timestamp'], 200)
+    """
+    n, (r, alpha, a, b), rng = _check_inputs(n, params, ("r", "alpha", "a", "b"), random_state)
+    unit = TIME_UNITS[check_time_unit(time_unit)]
+    t0 = parse_timestamp(start, "start")
+    acq = parse_timestamp(acquisition_end, "acquisition_end")
+    end = parse_timestamp(observation_period_end, "observation_period_end")
+    if not (t0 <= acq <= end):
+        raise ValueError(
+            f"need start <= acquisition_end <= observation_period_end, got {t0.date()}, {acq.date()}, {end.date()}"
+        )
+    day = pd.Timedelta(days=1)
+    first = rng.uniform(0.0, (acq - t0) / day, n)  # days after start
+    window = ((end - t0) / day - first) / unit  # observation window after the first purchase, in units
+    lam = rng.gamma(r, 1.0 / alpha, n)
+    p = rng.beta(a, b, n)
+    n_poisson = rng.poisson(lam * window)
+    n_before_death = rng.geometric(p)  # drop-out right after the K-th repeat purchase
+    k = np.minimum(n_poisson, n_before_death)
+    # given N Poisson events in the window, their times are N sorted uniforms; keep the first k
+    owner = np.repeat(np.arange(n), n_poisson)
+    u = rng.uniform(0.0, 1.0, owner.size) * window[owner]
+    order = np.lexsort((u, owner))
+    owner, u = owner[order], u[order]
+    rank = np.arange(owner.size) - np.repeat(np.cumsum(n_poisson) - n_poisson, n_poisson)
+    keep = rank < k[owner]
+    ids = np.concatenate([np.arange(n), owner[keep]])
+    days = np.concatenate([first, first[owner[keep]] + u[keep] * unit])
+    log = pd.DataFrame({"customer_id": ids, "timestamp": t0 + pd.to_timedelta(days, unit="D")})
+    return log.sort_values(["customer_id", "timestamp"], kind="stable").reset_index(drop=True)

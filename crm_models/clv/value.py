@@ -3,16 +3,13 @@
 CLV_i = margin * E[spend per transaction]_i * sum_k ( E[X(t_k)] - E[X(t_{k-1})] ) * d(t_k),
 
 where E[X(t)] is the transaction model's conditional expected number of purchases in the next
-t periods, the horizon is cut into steps t_1 < ... < t_K (default: one step per horizon unit,
-e.g. 12 monthly steps for a 12-month horizon), the purchases of each step are discounted at
-the step's end, and d(t) = (1 + discount_rate) ** -(t / discount period) converts the stated
-rate exactly (an annual 10% rate is (1.1) ** (1/12) - 1 per month, not 10% / 12). This is
-the discrete-step CLV of Fader, Hardie & Lee (2005, JMR), as in lifetimes, except that
-lifetimes fixes a month to 30 days and the rate to its step.
-
-Units are strings: ``"D"`` (day), ``"W"`` (week, 7 days), ``"M"`` (month, 365.25/12 days),
-``"Q"`` (quarter, 365.25/4 days), ``"Y"`` (year, 365.25 days), or anything
-``pandas.Timedelta`` reads (``"30D"``, ``"12h"``).
+t periods, the horizon is cut into steps t_1 < ... < t_K (default: one step per unit of the
+horizon, e.g. 12 monthly steps for ``horizon=(12, "M")``), the purchases of each step are
+discounted at the step's end, and d(t) = (1 + rate) ** -(t / rate's unit) converts the stated
+rate exactly (10% a year is 1.1 ** (1/12) - 1 a month, not 10% / 12). This is the
+discrete-step CLV of Fader, Hardie & Lee (2005, JMR), as in lifetimes, except that lifetimes
+fixes a month to 30 days and the rate to its step. Lengths of time and rates go through
+:mod:`crm_models.units`.
 """
 
 from __future__ import annotations
@@ -22,104 +19,126 @@ import math
 import numpy as np
 import pandas as pd
 
-from crm_models.clv.base import FrequencyRecencyModel
+from crm_models.clv.base import ContinuousTimeModel, DiscreteTimeModel
 from crm_models.clv.gamma_gamma import GammaGamma
+from crm_models.units import TIME_UNITS, as_discount_rate, as_duration, check_time_unit
 
-_DAYS = {"D": 1.0, "W": 7.0, "M": 365.25 / 12, "Q": 365.25 / 4, "Y": 365.25}
-_ALIASES = {"day": "D", "days": "D", "week": "W", "weeks": "W", "month": "M", "months": "M",
-            "quarter": "Q", "quarters": "Q", "year": "Y", "years": "Y", "A": "Y"}
+__all__ = ["customer_lifetime_value", "MAX_HORIZON_DAYS", "MAX_STEPS"]
+
+#: The longest horizon accepted (1,000 years of 365.25 days).
+MAX_HORIZON_DAYS = 1000 * 365.25
+#: The most discounting steps accepted (each step evaluates the model once per customer).
+MAX_STEPS = 10_000
 
 
-def unit_days(unit: str, name: str = "unit") -> float:
-    """Length of a time unit in days (``"D"``, ``"W"``, ``"M"`` = 365.25/12, ``"Q"``, ``"Y"`` = 365.25,
-    or a ``pandas.Timedelta`` string such as ``"30D"``)."""
-    if not isinstance(unit, str):
-        raise ValueError(f"{name} must be a unit string such as 'D', 'W', 'M', 'Y' or '30D', got {unit!r}")
-    key = _ALIASES.get(unit.strip().lower(), unit.strip().upper())
-    if key in _DAYS:
-        return _DAYS[key]
-    try:
-        days = pd.Timedelta(unit) / pd.Timedelta(days=1)
-    except (ValueError, TypeError):
-        raise ValueError(
-            f"{name}={unit!r} is not a time unit; use 'D', 'W', 'M' (365.25/12 days), 'Q', 'Y' (365.25 days) "
-            "or a pandas Timedelta string such as '30D'"
-        ) from None
-    if not days > 0:
-        raise ValueError(f"{name}={unit!r} must be a positive length of time")
-    return float(days)
+def _discrete_refusal(model) -> TypeError:
+    name = type(model).__name__
+    if name == "ShiftedBetaGeo":
+        advice = (
+            "for a contract cohort, use its discounted_expected_residual_lifetime(discount_rate, n_renewals) "
+            "(payments still to come) times the margin per period"
+        )
+    else:
+        advice = (
+            "for discrete opportunities, use its expected_purchases(data, n) over the next n opportunities "
+            "times the value per transaction, discounting each opportunity at its own date"
+        )
+    return TypeError(
+        f"customer_lifetime_value needs a continuous-time model (BetaGeo, ModifiedBetaGeo or ParetoNBD), got "
+        f"a {name}, which counts time in whole {'periods' if name == 'ShiftedBetaGeo' else 'opportunities'}: "
+        f"{advice}."
+    )
+
+
+def _margin(margin) -> float:
+    if isinstance(margin, bool) or not isinstance(margin, (int, float, np.integer, np.floating)) or not (
+        math.isfinite(margin) and 0 < margin <= 1
+    ):
+        raise ValueError(f"margin must be the share of spend that is profit, a number in (0, 1], got {margin!r}")
+    return float(margin)
 
 
 def customer_lifetime_value(
-    transaction_model: FrequencyRecencyModel,
+    transaction_model: ContinuousTimeModel,
     spend_model: GammaGamma | pd.Series | float,
     data: pd.DataFrame,
-    horizon: float,
     *,
-    horizon_unit: str,
+    horizon,
     time_unit: str,
-    discount_rate: float,
-    discount_rate_unit: str,
-    step_unit: str | None = None,
+    discount_rate,
     margin: float = 1.0,
+    step=None,
 ) -> pd.Series:
     """Discounted expected value of each customer's purchases over ``horizon``.
 
     Parameters
     ----------
-    transaction_model : fitted BetaGeo, ModifiedBetaGeo or ParetoNBD
-        Gives E[X(t) | frequency, recency, T]; its ``t`` is in ``time_unit``.
-    spend_model : fitted GammaGamma, or a Series (indexed like ``data``) or number
-        Expected value per transaction (currency units).
-    data : DataFrame
+    transaction_model : BetaGeo, ModifiedBetaGeo or ParetoNBD
+        A fitted continuous-time model; gives E[X(t) | frequency, recency, T] with ``t`` in
+        ``time_unit``. A discrete-time model (BG/BB, sBG) is refused with a ``TypeError``
+        saying what to use instead.
+    spend_model : GammaGamma, pandas.Series or float
+        Expected value per transaction (currency units): a fitted Gamma-Gamma model, a Series
+        indexed exactly like ``data``, or one number for everyone.
+    data : pandas.DataFrame
         The customers' summary (as for the models), indexed by customer id.
-    horizon : float
-        Length of the horizon, in ``horizon_unit`` (e.g. 12 with ``horizon_unit="M"``).
-    horizon_unit : str
-        Unit of ``horizon``.
+    horizon : tuple of (float, str)
+        Length of the horizon, e.g. ``(12, "M")`` (at most 1,000 years).
     time_unit : str
-        Unit of the data's recency and T (``"W"`` for ``rfm_summary``'s default).
-    discount_rate : float
-        Discount rate per ``discount_rate_unit`` (e.g. 0.1 with ``"Y"`` for 10% a year).
-    discount_rate_unit : str
-        The period the rate applies to.
-    step_unit : str, optional
-        Length of the discounting steps (default ``horizon_unit``); the last step is shorter
-        when the horizon is not a whole number of steps.
+        Unit of the data's recency and T, a code of :data:`crm_models.units.TIME_UNITS`
+        (``"W"`` for :func:`crm_models.rfm_summary`'s default).
+    discount_rate : tuple of (float, str)
+        Rate per stated period, e.g. ``(0.10, "Y")`` for 10% a year (0 <= rate < 1).
     margin : float
-        Share of spend that is profit (1 = value is revenue).
+        Share of spend that is profit, in (0, 1] (1: value is revenue).
+    step : tuple of (float, str), optional
+        Length of the discounting steps (default: one unit of the horizon, e.g. ``(1, "M")``);
+        the last step is shorter when the horizon is not a whole number of steps. At most
+        :data:`MAX_STEPS` steps.
 
     Returns
     -------
-    Series ``clv`` indexed like ``data`` (currency units, present value at the end of observation).
+    pandas.Series
+        ``clv`` (currency units, present value at the end of observation) indexed like ``data``.
+
+    Examples
+    --------
+    >>> from crm_models import rfm_summary
+    >>> from crm_models.clv import BetaGeo, GammaGamma
+    >>> from crm_models.datasets import load_cdnow
+    >>> rfm = rfm_summary(load_cdnow(), observation_period_end="1997-09-30", after_end="drop")
+    >>> clv = customer_lifetime_value(BetaGeo().fit(rfm), GammaGamma().fit(rfm), rfm,
+    ...                               horizon=(12, "M"), time_unit="W", discount_rate=(0.10, "Y"))
+    >>> clv.name, clv.index.equals(rfm.index), clv.head(3).round(2).tolist()
+    ('clv', True, [36.73, 8.53, 4.7])
     """
-    if not isinstance(transaction_model, FrequencyRecencyModel):
+    if isinstance(transaction_model, DiscreteTimeModel):
+        raise _discrete_refusal(transaction_model)
+    if not isinstance(transaction_model, ContinuousTimeModel):
         raise TypeError(
-            "transaction_model must be a BetaGeo, ModifiedBetaGeo or ParetoNBD (a FrequencyRecencyModel), "
+            "transaction_model must be a fitted BetaGeo, ModifiedBetaGeo or ParetoNBD (a ContinuousTimeModel), "
             f"got {type(transaction_model).__name__}"
         )
     transaction_model._check_fitted()
-    for name, v in (("horizon", horizon), ("discount_rate", discount_rate), ("margin", margin)):
-        if not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v):
-            raise ValueError(f"{name} must be a finite number, got {v!r}")
-    if horizon <= 0:
-        raise ValueError(f"horizon must be positive, got {horizon!r}")
-    if discount_rate <= -1:
-        raise ValueError(f"discount_rate must be > -1, got {discount_rate!r}")
-    horizon_days = float(horizon) * unit_days(horizon_unit, "horizon_unit")
-    data_days = unit_days(time_unit, "time_unit")
-    rate_days = unit_days(discount_rate_unit, "discount_rate_unit")
-    step_days = unit_days(step_unit if step_unit is not None else horizon_unit, "step_unit")
-
-    n_steps = max(1, math.ceil(horizon_days / step_days - 1e-9))
-    ends_days = np.minimum(np.arange(1, n_steps + 1) * step_days, horizon_days)
-    discount = (1.0 + discount_rate) ** (-ends_days / rate_days)
+    horizon = as_duration(horizon, "horizon", max_days=MAX_HORIZON_DAYS)
+    data_days = TIME_UNITS[check_time_unit(time_unit)]
+    rate = as_discount_rate(discount_rate)
+    margin = _margin(margin)
+    step = as_duration((1, horizon.unit) if step is None else step, "step")
+    n_steps = max(1, math.ceil(horizon.days / step.days - 1e-9))
+    if n_steps > MAX_STEPS:
+        raise ValueError(
+            f"horizon={horizon} in steps of {step} makes {n_steps:,} discounting steps; at most {MAX_STEPS:,} are "
+            f"allowed: pass a longer step, e.g. step=(1, 'Y')"
+        )
+    ends_days = np.minimum(np.arange(1, n_steps + 1) * step.days, horizon.days)
+    discount = rate.factor(ends_days)
 
     pdata = transaction_model._prediction_data(data)
     params = transaction_model.params_.to_dict()
     previous = np.zeros(len(pdata.x))
     purchases = np.zeros(len(pdata.x))
-    for t_days, d in zip(ends_days, discount):
+    for t_days, d in zip(ends_days, np.atleast_1d(discount)):
         current = transaction_model._expected(params, pdata, t_days / data_days)
         purchases += (current - previous) * d
         previous = current
@@ -129,11 +148,11 @@ def customer_lifetime_value(
     elif isinstance(spend_model, pd.Series):
         if not spend_model.index.equals(data.index):
             raise ValueError("spend_model as a Series must be indexed exactly like data (customer id)")
-        spend = spend_model.to_numpy(dtype=float)
-    elif isinstance(spend_model, (int, float, np.integer, np.floating)):
+        spend = pd.to_numeric(spend_model, errors="coerce").to_numpy(dtype=float)
+    elif isinstance(spend_model, (int, float, np.integer, np.floating)) and not isinstance(spend_model, bool):
         spend = np.full(len(pdata.x), float(spend_model))
     else:
         raise TypeError(f"spend_model must be a fitted GammaGamma, a Series or a number, got {type(spend_model).__name__}")
     if not np.all(np.isfinite(spend)):
-        raise ValueError("expected spend per transaction must be finite for every customer")
+        raise ValueError("expected spend per transaction must be a finite number for every customer")
     return pd.Series(margin * spend * purchases, index=data.index, name="clv")
