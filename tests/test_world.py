@@ -17,7 +17,7 @@ import pytest
 from scipy import stats
 
 from crm_models import rfm_summary
-from crm_models.clv._purchase_process import beta_geo_purchase_times
+from crm_models.clv.simulate import beta_geo_purchase_times
 from crm_models.datasets import (
     CRMWorld,
     data_path,
@@ -475,14 +475,10 @@ def test_freeze_script_regenerates_every_frozen_file_byte_for_byte(tmp_path):
 
 
 def _simulate_beta_geo_log(n, params, start, acquisition_end, observation_period_end, random_state):
-    """simulate_beta_geo_log through its public import path: the one place to update if it moves."""
-    from crm_models.clv.transactions import simulate_beta_geo_log
+    """simulate_beta_geo_log, the dated log simulator that shares the purchase process."""
+    from crm_models.clv.simulate import simulate_beta_geo_log
 
-    names = inspect.signature(simulate_beta_geo_log).parameters
-    end_name = "observation_period_end" if "observation_period_end" in names else "observation_end"
-    seed_name = "random_state" if "random_state" in names else "seed"
-    return simulate_beta_geo_log(n, params, start, acquisition_end,
-                                 **{end_name: observation_period_end, seed_name: random_state})
+    return simulate_beta_geo_log(n, params, start, acquisition_end, observation_period_end, random_state)
 
 
 @pytest.mark.parametrize("random_state", [0, 7])

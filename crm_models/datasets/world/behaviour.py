@@ -8,7 +8,7 @@
    (:func:`draw_population`). Acquisition (the first purchase) is uniform over the
    observation period.
 2. **Purchases.** Repeat purchases follow the BG/NBD process up to the end of the holdout
-   period, drawn by :func:`crm_models.clv._purchase_process.beta_geo_purchase_times`
+   period, drawn by :func:`crm_models.clv.simulate.beta_geo_purchase_times`
    (:func:`draw_purchases`).
 3. **Spend.** Each purchase's category, amount (``Gamma(p_s, nu)`` USD, mean ``p_s / nu``) and
    promotion (:func:`purchase_details`).
@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from crm_models.clv._purchase_process import beta_geo_purchase_times
+from crm_models.clv.simulate import beta_geo_purchase_times
 from crm_models.datasets.world._arrays import (
     DATETIME,
     WEEK_SECONDS,
