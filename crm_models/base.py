@@ -449,6 +449,10 @@ class FieldReader:
             self.fail(key, f"must be a JSON object, got {value!r}")
         return FieldReader(value, self.where(key), self.source)
 
+    def estimator(self, key: str, cls: type[CRMEstimator]) -> CRMEstimator:
+        """A nested estimator saved with ``to_dict`` at ``key``, rebuilt and validated by ``cls.from_dict``."""
+        return cls.from_dict(self.raw(key), source=f"{self.source} (in {self.where(key)})")
+
     def value(self, key: str):
         """The decoded value of ``key`` (tagged objects rebuilt, structure checked, no range checks)."""
         return _decode(self.raw(key), self.where(key), self.source)

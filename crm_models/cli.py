@@ -2,8 +2,8 @@
 
     crm-models                                   # the bundled simulated company, end to end -> crm_output/
     crm-models demo --out-dir results/           # the same, into another folder
-    crm-models score TRANSACTIONS.csv --customer-id-col cust --date-col day --amount-col value \\
-        --out scores.csv --report report.html
+    crm-models score TRANSACTIONS.csv --customer-id-col cust --datetime-col day --monetary-value-col value \\
+        --horizon 6M --discount-rate 0.1/Y --out scores.csv --report report.html
     crm-models resolve RECORDS.csv --out crosswalk.csv
 
 Every error is one line on stderr and exit code 2; progress bars go to stderr.
@@ -12,6 +12,7 @@ Every error is one line on stderr and exit code 2; progress bars go to stderr.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -31,13 +32,44 @@ NBA_RULES = (
 
 #: Library argument names as the command line spells them, for error messages.
 _OPTION_NAMES = {
-    "Pass datetime_format": "Pass --date-format",
-    "pass datetime_format": "pass --date-format",
-    "annual_discount_rate": "--discount-rate",
-    "horizon_months": "--horizon-months",
-    "observation_period_end": "--observation-end",
-    "observation_end": "--observation-end",
+    "Pass datetime_format": "Pass --datetime-format",
+    "pass datetime_format": "pass --datetime-format",
+    "Pass after_end='drop' to leave them out explicitly, or move the end of observation.":
+        "Cut the log at --observation-period-end first, or move the end of observation.",
+    "purchase_horizon": "--purchase-horizon",
+    "discount_rate": "--discount-rate",
+    "observation_period_end": "--observation-period-end",
+    "cost_to_serve": "--cost-to-serve",
 }
+
+_DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([A-Za-z]+)\s*$")
+_RATE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(?:/|per)\s*([A-Za-z]+)\s*$")
+
+
+def _duration(text: str) -> tuple[float, str]:
+    """``"12M"`` or ``"91 D"`` as the ``(length, unit)`` pair of :mod:`crm_models.units`."""
+    from crm_models.units import as_duration
+
+    m = _DURATION.match(text)
+    if not m:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a length of time such as 12M, 13W or 91D")
+    try:
+        return tuple(as_duration((float(m.group(1)), m.group(2)), "length of time"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _rate(text: str) -> tuple[float, str]:
+    """``"0.10/Y"`` or ``"0.01 per M"`` as the ``(rate, unit)`` pair of :mod:`crm_models.units`."""
+    from crm_models.units import as_discount_rate
+
+    m = _RATE.match(text)
+    if not m:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a rate per period such as 0.10/Y or 0.01/M")
+    try:
+        return tuple(as_discount_rate((float(m.group(1)), m.group(2))))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 class CliError(Exception):
@@ -116,51 +148,49 @@ def _writable(path: str | Path) -> Path:
 # ----------------------------------------------------------------------------------------------
 
 
-def _score_frame(tx: pd.DataFrame, args, *, customer_id_col: str, date_col: str, amount_col: str, source: str):
-    from crm_models.measure import cohort_retention
-    from crm_models.report import write_report
-    from crm_models.strategy import score_customers
-
+def _score_frame(tx: pd.DataFrame, args, *, customer_id_col: str, datetime_col: str, monetary_value_col: str,
+                 source: str):
     from crm_models._validation import parse_datetimes
+    from crm_models.measure import cohort_retention
+    from crm_models.pipeline import CustomerScorer
+    from crm_models.report import write_report
 
     _writable(args.out)  # fail before the long work, not after it
     if args.report:
         _writable(args.report)
-    tx = tx.copy()
-    tx[date_col] = parse_datetimes(tx, date_col, fmt=args.date_format, what="transactions")
-    scores, params = score_customers(
-        tx,
+    tx = tx.copy()  # dates parsed once, with the stated format, for every step below
+    tx[datetime_col] = parse_datetimes(tx, datetime_col, fmt=args.datetime_format, what="transactions")
+    scorer = CustomerScorer(
         customer_id_col=customer_id_col,
-        datetime_col=date_col,
-        amount_col=amount_col,
-        observation_end=args.observation_end,
-        horizon_months=args.horizon_months,
-        annual_discount_rate=args.discount_rate,
+        datetime_col=datetime_col,
+        monetary_value_col=monetary_value_col,
+        horizon=args.horizon,
+        discount_rate=args.discount_rate,
         margin=args.margin,
         cost_to_serve=args.cost_to_serve,
-        progress=not args.no_progress,
-        return_models=True,
     )
+    scores = scorer.fit_transform(tx, observation_period_end=args.observation_period_end,
+                                  progress=not args.no_progress)
     written = []
     out = Path(args.out)
     scores.to_csv(out, float_format="%.6g")
     written.append(out)
     if args.report:
         report = Path(args.report)
-        obs_end = params["observation_end"]
-        cohorts = cohort_retention(tx, customer_id_col=customer_id_col, datetime_col=date_col)
+        obs_end = scorer.observation_period_end_.date()
+        cohorts = cohort_retention(tx, customer_id_col=customer_id_col, datetime_col=datetime_col)
+        summary = scorer.summary()
         write_report(
             report,
             scores,
             title="Customer scores",
             source=f"{source}; {len(tx):,} transactions; observation end {obs_end}",
-            params={k: v for k, v in params.items() if isinstance(v, dict)},
+            models=summary,
             cohorts=cohorts,
             notes=[
-                "Durations in weeks; purchases on the same calendar day count once.",
-                f"CLV: expected margin over the next {args.horizon_months} months (months of 365.25/12 days), "
-                f"margin {args.margin:g} of spend, discounted at {args.discount_rate:g} a year.",
-                "P(alive) and expected purchases: BG/NBD (Fader, Hardie & Lee 2005); spend per purchase: Gamma-Gamma.",
+                *summary.notes,
+                f"CLV horizon {summary.stats['Horizon']}; margin {args.margin:g} of spend; discount rate "
+                f"{summary.stats['Discount rate']}.",
                 "RFM scores 1-5 by quintile (5 = most recent / most frequent / highest total spend); named segments "
                 "from crm_models.segment's default rule table.",
                 NBA_RULES,
@@ -175,14 +205,15 @@ def _cmd_score(args) -> list[Path]:
     _check_columns(
         tx,
         args.transactions,
-        {"--customer-id-col": args.customer_id_col, "--date-col": args.date_col, "--amount-col": args.amount_col},
+        {"--customer-id-col": args.customer_id_col, "--datetime-col": args.datetime_col,
+         "--monetary-value-col": args.monetary_value_col},
     )
     _, written = _score_frame(
         tx,
         args,
         customer_id_col=args.customer_id_col,
-        date_col=args.date_col,
-        amount_col=args.amount_col,
+        datetime_col=args.datetime_col,
+        monetary_value_col=args.monetary_value_col,
         source=f"from {args.transactions}",
     )
     return written
@@ -247,8 +278,8 @@ def _cmd_demo(args) -> list[Path]:
         tx,
         args,
         customer_id_col="customer_id",
-        date_col="timestamp",
-        amount_col="amount",
+        datetime_col="timestamp",
+        monetary_value_col="amount",
         source=f"bundled simulated company: {len(world.records):,} records from "
         f"{world.records['source'].nunique()} systems resolved to {cw['customer_id'].nunique():,} customers",
     )
@@ -261,12 +292,19 @@ def _cmd_demo(args) -> list[Path]:
 
 
 def _add_scoring_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--observation-end", default=None, help="end of the observation period (default: last date)")
-    p.add_argument("--date-format", default=None, help="strftime format of the dates, e.g. %%Y%%m%%d (default: ISO)")
-    p.add_argument("--horizon-months", type=int, default=12, help="CLV and expected-purchase horizon in months (12)")
-    p.add_argument("--discount-rate", type=float, default=0.10, help="yearly discount rate for CLV (0.10)")
-    p.add_argument("--margin", type=float, default=1.0, help="share of spend kept as margin in CLV (1.0)")
-    p.add_argument("--cost-to-serve", type=float, default=0.0, help="cost of serving a customer over the horizon, USD; CLV below it makes serve_at_lower_cost eligible (0)")
+    p.add_argument("--observation-period-end", default=None,
+                   help="end of the observation period, an ISO date (default: the last purchase)")
+    p.add_argument("--datetime-format", default=None,
+                   help="strftime format of the dates, e.g. %%Y%%m%%d (default: ISO 8601)")
+    p.add_argument("--horizon", type=_duration, default=(12.0, "M"),
+                   help="CLV and expected-purchase horizon: a length and a unit of h, D, W, M (365.25/12 days), "
+                   "Q or Y, e.g. 12M (default) or 26W")
+    p.add_argument("--discount-rate", type=_rate, default=(0.10, "Y"),
+                   help="CLV discount rate per period, e.g. 0.10/Y (default, 10%% a year) or 0.01/M")
+    p.add_argument("--margin", type=float, default=1.0, help="share of spend kept as margin in CLV, in (0, 1] (1.0)")
+    p.add_argument("--cost-to-serve", type=float, default=0.0,
+                   help="cost of serving a customer over the horizon, money >= 0; CLV below it makes "
+                   "serve_at_lower_cost eligible (0)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
@@ -281,8 +319,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("score", help="score customers from a transaction CSV")
     s.add_argument("transactions", help="CSV with one row per transaction")
     s.add_argument("--customer-id-col", default="customer_id")
-    s.add_argument("--date-col", default="date")
-    s.add_argument("--amount-col", default="amount")
+    s.add_argument("--datetime-col", default="timestamp")
+    s.add_argument("--monetary-value-col", default="amount")
     s.add_argument("--out", default="scores.csv", help="per-customer scores CSV (scores.csv)")
     s.add_argument("--report", default=None, help="also write a self-contained HTML report here")
     _add_scoring_options(s)
@@ -311,9 +349,6 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command is None:
             raise CliError("choose a command: score, resolve or demo (see 'crm-models --help')")
-        for opt in ("horizon_months", "discount_rate", "margin"):
-            if getattr(args, opt, None) is not None and getattr(args, opt) <= 0 and opt != "discount_rate":
-                raise CliError(f"--{opt.replace('_', '-')} must be positive, got {getattr(args, opt)}")
         written = {"score": _cmd_score, "resolve": _cmd_resolve, "demo": _cmd_demo}[args.command](args)
     except CliError as exc:
         print(f"crm-models: error: {exc}", file=sys.stderr)

@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from crm_models.base import Summary
 from crm_models.measure import customer_equity, plot_cohort_heatmap
-from crm_models.segment.value import concentration_curve
+from crm_models.segment import concentration_curve
 
 __all__ = ["key_figures", "render_report", "write_report"]
 
@@ -116,7 +117,26 @@ def _table(df: pd.DataFrame, fmt: str = "{:,.2f}") -> str:
 
 
 def key_figures(scores: pd.DataFrame) -> dict[str, str]:
-    """The headline numbers of a scores table, formatted for display."""
+    """The headline numbers of a scores table, formatted for display.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        A scores table (:func:`crm_models.pipeline.score_customers`).
+
+    Returns
+    -------
+    dict of str to str
+        Label -> formatted value: customers, repeat buyers, probably active customers, expected
+        purchases, customer equity and the share of equity in the top 20%.
+
+    Examples
+    --------
+    >>> from crm_models.datasets import load_cdnow
+    >>> from crm_models.pipeline import score_customers
+    >>> key_figures(score_customers(load_cdnow()))["customers who bought"]
+    '2,357'
+    """
     cc = concentration_curve(scores["clv"]) if scores["clv"].sum() > 0 else None
     top20 = float(np.interp(0.2, cc["top_share"], cc["value_share"])) if cc is not None else float("nan")
     return {
@@ -134,11 +154,40 @@ def render_report(
     *,
     title: str = "Customer scores",
     source: str = "",
-    params: dict | None = None,
+    models: Summary | None = None,
     cohorts: pd.DataFrame | None = None,
     notes: list[str] | None = None,
 ) -> str:
-    """The report as one HTML string (see :func:`write_report`)."""
+    """The report as one self-contained HTML string (see :func:`write_report`).
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        A scores table (:func:`crm_models.pipeline.score_customers`).
+    title : str
+        The page title.
+    source : str
+        Where the data came from, shown under the title.
+    models : Summary, optional
+        The fitted models (:meth:`crm_models.pipeline.CustomerScorer.summary`), shown as a table.
+    cohorts : pandas.DataFrame, optional
+        A cohort table (:func:`crm_models.measure.cohort_retention`) to draw as a heatmap.
+    notes : list of str, optional
+        Definitions listed at the end.
+
+    Returns
+    -------
+    str
+        The HTML page.
+
+    Examples
+    --------
+    >>> from crm_models.datasets import load_cdnow
+    >>> from crm_models.pipeline import score_customers
+    >>> page = render_report(score_customers(load_cdnow()), title="CDNOW")
+    >>> page.startswith("<!DOCTYPE html>"), "<script" in page
+    (True, False)
+    """
     kpis = "".join(f'<div class="kpi">{html.escape(k)}<b>{html.escape(v)}</b></div>' for k, v in key_figures(scores).items())
     parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"]
     parts.append(f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>")
@@ -157,11 +206,9 @@ def render_report(
     nba = scores.groupby("next_best_action").agg(customers=("clv", "size"), customer_equity=("clv", "sum"))
     nba.index.name = "next best action"
     parts.append("<h2>Next best action</h2>" + _table(nba))
-    if params:
-        rows = [(m, k, v) for m, p in params.items() if isinstance(p, dict) for k, v in p.items()]
-        if rows:
-            ptab = pd.DataFrame(rows, columns=["model", "parameter", "estimate"]).set_index("model")
-            parts.append("<h2>Fitted models</h2>" + _table(ptab, "{:,.4f}"))
+    if models is not None:
+        ptab = models.to_frame().reset_index().set_index("model")
+        parts.append("<h2>Fitted models</h2>" + _table(ptab, "{:,.4f}"))
     for name, img, caption in _figures(scores, cohorts):
         parts.append(f"<h2>{html.escape(name)}</h2>{img}<p class='note'>{html.escape(caption)}</p>")
     top = scores.sort_values("clv", ascending=False).head(20)
@@ -173,7 +220,22 @@ def render_report(
 
 
 def write_report(path, scores: pd.DataFrame, **kwargs) -> Path:
-    """Write :func:`render_report` to ``path`` (UTF-8) and return the path."""
+    """Write :func:`render_report` to ``path`` (UTF-8) and return the path.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The HTML file to write.
+    scores : pandas.DataFrame
+        A scores table.
+    **kwargs
+        Passed to :func:`render_report`.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
     path = Path(path)
     path.write_text(render_report(scores, **kwargs), encoding="utf-8")
     return path

@@ -11,7 +11,7 @@ import pytest
 
 from crm_models.cli import main
 from crm_models.datasets import load_cdnow
-from crm_models.strategy import SCORE_COLUMNS
+from crm_models.pipeline import SCORE_COLUMNS
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,7 @@ def csv(tmp_path, small_log):
     return write
 
 
-COLS = ["--customer-id-col", "cust", "--date-col", "day", "--amount-col", "value", "--no-progress"]
+COLS = ["--customer-id-col", "cust", "--datetime-col", "day", "--monetary-value-col", "value", "--no-progress"]
 
 
 def one_line_error(capsys) -> str:
@@ -73,7 +73,7 @@ def test_score_writes_scores_and_report(tmp_path, csv, small_log, capsys):
 def test_score_options_change_the_result(tmp_path, csv):
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
     assert main(["score", csv(), *COLS, "--out", str(a)]) == 0
-    assert main(["score", csv(), *COLS, "--out", str(b), "--horizon-months", "24", "--margin", "0.3"]) == 0
+    assert main(["score", csv(), *COLS, "--out", str(b), "--horizon", "24M", "--margin", "0.3"]) == 0
     sa, sb = pd.read_csv(a, index_col=0), pd.read_csv(b, index_col=0)
     assert (sb["expected_purchases"] >= sa["expected_purchases"] - 1e-9).all()
     assert sb["clv"].sum() < sa["clv"].sum()  # 30% margin outweighs the longer horizon
@@ -83,13 +83,13 @@ def test_score_with_date_format_and_progress(tmp_path, csv, small_log, capsys):
     df = small_log.assign(day=pd.to_datetime(small_log["day"]).dt.strftime("%Y%m%d"))
     out = tmp_path / "s.csv"
     cols = [c for c in COLS if c != "--no-progress"]
-    assert main(["score", csv(df), *cols, "--date-format", "%Y%m%d", "--out", str(out)]) == 0
+    assert main(["score", csv(df), *cols, "--datetime-format", "%Y%m%d", "--out", str(out)]) == 0
     assert "scoring customers" in capsys.readouterr().err  # tqdm on stderr
     assert len(pd.read_csv(out)) == 400
 
 
 def test_wrong_column_lists_the_columns(csv, capsys):
-    rc = main(["score", csv(), "--customer-id-col", "customer", "--date-col", "day", "--amount-col", "value"])
+    rc = main(["score", csv(), "--customer-id-col", "customer", "--datetime-col", "day", "--monetary-value-col", "value"])
     assert rc == 2
     err = one_line_error(capsys)
     assert "'customer' (given by --customer-id-col)" in err
@@ -116,7 +116,7 @@ def test_bad_rows_name_column_and_csv_line(csv, small_log, capsys):
 
     numeric = small_log.assign(day=pd.to_datetime(small_log["day"]).dt.strftime("%Y%m%d").astype(int))
     assert main(["score", csv(numeric), *COLS]) == 2
-    assert "pass --date-format" in one_line_error(capsys).lower()
+    assert "pass --datetime-format" in one_line_error(capsys).lower()
 
 
 def test_file_and_option_errors(tmp_path, csv, capsys):
@@ -132,15 +132,19 @@ def test_file_and_option_errors(tmp_path, csv, capsys):
     assert "no rows" in one_line_error(capsys)
     assert main(["score", csv(), *COLS, "--out", str(tmp_path / "missing_dir" / "s.csv")]) == 2
     assert "does not exist" in one_line_error(capsys)
-    assert main(["score", csv(), *COLS, "--horizon-months", "0"]) == 2
-    assert "--horizon-months must be positive" in one_line_error(capsys)
-    assert main(["score", csv(), *COLS, "--horizon-months", "twelve"]) == 2
-    assert "invalid int value" in one_line_error(capsys)
+    assert main(["score", csv(), *COLS, "--horizon", "0M"]) == 2
+    assert "--horizon: length of time: the length must be > 0" in one_line_error(capsys)
+    assert main(["score", csv(), *COLS, "--horizon", "twelve"]) == 2
+    assert "'twelve' is not a length of time such as 12M" in one_line_error(capsys)
+    assert main(["score", csv(), *COLS, "--horizon", "12 months"]) == 2
+    assert "unit must be one of" in one_line_error(capsys)
+    assert main(["score", csv(), *COLS, "--margin", "50"]) == 2
+    assert "margin must be a share of spend in (0, 1]" in one_line_error(capsys)
     assert main(["score", csv(), *COLS, "--bogus"]) == 2
     assert "unrecognized arguments: --bogus" in one_line_error(capsys)
     assert main(["frobnicate"]) == 2
     assert "invalid choice" in one_line_error(capsys)
-    assert main(["score", csv(), *COLS, "--observation-end", "1997-02-01"]) == 2
+    assert main(["score", csv(), *COLS, "--observation-period-end", "1997-02-01"]) == 2
     assert "observation" in one_line_error(capsys)
 
 
@@ -222,18 +226,18 @@ def test_options_without_a_command_go_to_the_demo(monkeypatch, tmp_path):
 
 
 def test_library_errors_speak_in_option_names(csv, capsys, tmp_path):
-    assert main(["score", csv(), *COLS, "--discount-rate", "1.5", "--out", str(tmp_path / "s.csv")]) == 2
+    assert main(["score", csv(), *COLS, "--discount-rate", "1.5/Y", "--out", str(tmp_path / "s.csv")]) == 2
     err = one_line_error(capsys)
-    assert "--discount-rate must lie in [0, 1)" in err
+    assert "argument --discount-rate: discount_rate: the rate must lie in [0, 1)" in err
     assert not (tmp_path / "s.csv").exists()
 
 
 def test_unexpected_errors_are_one_line_too(csv, capsys, monkeypatch):
-    import crm_models.strategy as strategy
+    import crm_models.pipeline as pipeline
 
     def boom(*args, **kwargs):
         raise RuntimeError("the optimiser did not converge\nsecond line")
 
-    monkeypatch.setattr(strategy, "score_customers", boom)
+    monkeypatch.setattr(pipeline.CustomerScorer, "fit", boom)
     assert main(["score", csv(), *COLS]) == 2
     assert "RuntimeError: the optimiser did not converge" in one_line_error(capsys)
