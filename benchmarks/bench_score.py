@@ -6,7 +6,7 @@ Run:  python benchmarks/bench_score.py             (CDNOW master copied 4x: 94,2
 Both sides start from the same transaction log (customer id, date, amount) and produce, per
 customer: the RFM summary in weeks, BG/NBD P(alive) and expected purchases over 12 months,
 Gamma-Gamma expected spend and a 12-month discounted CLV. Ours is one call to
-:func:`crm_models.strategy.score_customers` (which also scores RFM segments and a next best
+:func:`crm_models.pipeline.score_customers` (which also scores RFM segments and a next best
 action); lifetimes' is ``summary_data_from_transaction_data``, ``BetaGeoFitter.fit``,
 ``GammaGammaFitter.fit``, its predictions and ``customer_lifetime_value`` (30-day months, a
 monthly rate), with the summary in days / 7 (``freq="D", freq_multiplier=7``) as ours. Both
@@ -28,7 +28,7 @@ import warnings  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from crm_models.datasets import load_cdnow  # noqa: E402
-from crm_models.strategy import score_customers  # noqa: E402
+from crm_models.pipeline import score_customers  # noqa: E402
 
 
 def log(copies: int) -> pd.DataFrame:
@@ -38,7 +38,7 @@ def log(copies: int) -> pd.DataFrame:
 
 
 def ours(tx: pd.DataFrame) -> pd.DataFrame:
-    return score_customers(tx, horizon_months=12, annual_discount_rate=0.10)
+    return score_customers(tx, horizon=(12, "M"), discount_rate=(0.10, "Y"))
 
 
 def theirs(tx: pd.DataFrame) -> pd.DataFrame:
