@@ -1,7 +1,7 @@
 """First looks at a transaction log: the tables behind the figures of a first analysis.
 
 Each function returns a tidy pandas object, so a notebook can print the numbers behind a figure
-and plot them in one line.
+and plot them in one line. Cohort tables are :func:`crm_models.measure.cohort_retention`.
 """
 
 from __future__ import annotations
@@ -93,39 +93,3 @@ def weekly_purchases(
     table.insert(0, "week_start", start + pd.to_timedelta((table.index - 1) * 7, unit="D"))
     table.columns.name = None
     return table
-
-
-def acquisition_cohorts(
-    transactions: pd.DataFrame,
-    customer_id_col: str = "customer_id",
-    datetime_col: str = "timestamp",
-    freq: str = "M",
-    active_freq: str | None = None,
-) -> pd.DataFrame:
-    """Share of each first-purchase cohort buying in each later period (a cohort retention table).
-
-    Rows are cohorts (the period of the first purchase, ``freq``: ``"M"`` months, ``"Q"``
-    quarters, ``"W"`` weeks), columns the periods (``active_freq``, default ``freq``) since
-    acquisition, values the share of the cohort with at least one purchase in that period (NaN
-    where the log ends before that period). The cohort size is in the ``customers`` column.
-    """
-    require_columns(transactions, [customer_id_col, datetime_col], what="transactions")
-    when = parse_datetimes(transactions, datetime_col, what="transactions")
-    active_freq = active_freq or freq
-    log = pd.DataFrame({"id": transactions[customer_id_col].to_numpy(), "when": when.to_numpy()})
-    first = log.groupby("id")["when"].transform("min")
-    log["cohort"] = first.dt.to_period(freq)
-    log["age"] = (log["when"].dt.to_period(active_freq) - first.dt.to_period(active_freq)).map(lambda d: d.n)
-    active = log.drop_duplicates(["id", "age"]).pivot_table(index="cohort", columns="age", values="id", aggfunc="size")
-    sizes = log.drop_duplicates("id").groupby("cohort").size()
-    shares = active.div(sizes, axis=0).fillna(0.0)
-    shares.columns = [int(c) for c in shares.columns]
-    # periods after the end of the log were not observed: NaN, not 0%
-    last = log["when"].max().to_period(active_freq)
-    first_of_cohort = log.groupby("cohort")["when"].min().dt.to_period(active_freq)
-    observable = first_of_cohort.map(lambda p: (last - p).n)
-    shares = shares.where(shares.columns.to_numpy()[None, :] <= observable.reindex(shares.index).to_numpy()[:, None])
-    shares.insert(0, "customers", sizes)
-    shares.index = shares.index.astype(str)
-    shares.index.name = "cohort"
-    return shares

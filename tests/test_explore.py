@@ -6,7 +6,8 @@ import pytest
 
 from crm_models import rfm_summary
 from crm_models.datasets import load_cdnow
-from crm_models.explore import acquisition_cohorts, repeat_purchase_counts, weekly_purchases
+from crm_models.explore import repeat_purchase_counts, weekly_purchases
+from crm_models.measure import cohort_retention
 
 
 @pytest.fixture(scope="module")
@@ -32,10 +33,11 @@ def test_weekly_purchases_add_up(log):
 
 
 def test_cohorts_start_at_one_and_mask_the_unobserved(log):
-    c = acquisition_cohorts(log, freq="M")
-    assert c["customers"].sum() == 2357
+    """The first look at CDNOW's cohorts uses measure.cohort_retention (one cohort table in the package)."""
+    c = cohort_retention(log)
+    assert c["cohort_size"].sum() == 2357
     assert (c[0] == 1.0).all()
-    assert np.isnan(c.loc["1997-03", 16]) and not np.isnan(c.loc["1997-01", 17])
+    assert np.isnan(c.loc[pd.Period("1997-03", "M"), 16]) and not np.isnan(c.loc[pd.Period("1997-01", "M"), 17])
 
 
 def test_bad_input_is_named():
