@@ -38,12 +38,16 @@ def _public_objects():
     """(qualified name, object) of every public function, class and method defined in crm_models."""
     seen, out = set(), []
     for mod in MODULES:
-        names = getattr(mod, "__all__", None) or [n for n in vars(mod) if not n.startswith("_")]
+        listed = getattr(mod, "__all__", None)
+        names = listed if listed is not None else [n for n in vars(mod) if not n.startswith("_")]
         for name in names:
             obj = getattr(mod, name, None)
+            if listed is None and getattr(obj, "__module__", None) != mod.__name__:
+                continue  # a module without __all__ exports only what it defines
             if obj is None or not (inspect.isfunction(obj) or inspect.isclass(obj)):
                 continue
-            if not getattr(obj, "__module__", "").startswith("crm_models") or id(obj) in seen:
+            home = getattr(obj, "__module__", "") or ""
+            if not home.startswith("crm_models") or any(p.startswith("_") for p in home.split(".")) or id(obj) in seen:
                 continue
             seen.add(id(obj))
             qual = f"{obj.__module__}.{obj.__qualname__}"
@@ -167,7 +171,7 @@ ESTIMATORS = _estimators()
 @pytest.fixture(scope="module")
 def fitted():
     """A fitted instance of every public estimator (a new estimator must be added here)."""
-    from tests.estimator_zoo import fitted_estimators
+    from estimator_zoo import fitted_estimators
 
     return fitted_estimators()
 

@@ -51,6 +51,9 @@ from crm_models.datasets.world.config import (
     SOURCES,
 )
 
+#: Internal steps of :func:`crm_models.datasets.make_crm_world`; nothing here is public API.
+__all__: list[str] = []
+
 
 @dataclass(frozen=True)
 class Period:

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+#: Internal steps of :func:`crm_models.datasets.make_crm_world`; nothing here is public API.
+__all__: list[str] = []
+
 # (table, column, kind, unit, meaning); kind is "observed" (what the company's systems hold) or
 # "truth" (known only because the world is simulated).
 _ROWS: list[tuple[str, str, str, str, str]] = [

@@ -19,6 +19,9 @@ import pandas as pd
 from crm_models.datasets.world.behaviour import Period, Population
 from crm_models.datasets.world.formats import us_area_codes
 
+#: Internal steps of :func:`crm_models.datasets.make_crm_world`; nothing here is public API.
+__all__: list[str] = []
+
 
 @dataclass
 class Identities:

@@ -34,6 +34,9 @@ from crm_models.datasets.world.formats import (
 )
 from crm_models.datasets.world.identities import Identities
 
+#: Internal steps of :func:`crm_models.datasets.make_crm_world`; nothing here is public API.
+__all__: list[str] = []
+
 _WEB, _STORE, _MAIL = SOURCES.index("web"), SOURCES.index("store"), SOURCES.index("mail")
 
 

@@ -1,0 +1,56 @@
+"""One fitted, cheap example of every public estimator, for the contract tests in test_api_conventions.py.
+
+A new estimator class must be added here (the contract test fails until it is).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def fitted_estimators() -> dict:
+    from crm_models import rfm_summary
+    from crm_models.clv import (
+        BetaGeo,
+        BetaGeoBetaBinom,
+        GammaGamma,
+        ModifiedBetaGeo,
+        ParetoNBD,
+        ShiftedBetaGeo,
+    )
+    from crm_models.datasets import load_cdnow, load_donations, load_retention_cohorts
+    from crm_models.pipeline import CustomerScorer
+    from crm_models.segment import NeedsSegmenter, RFMScorer, ValueTiers
+
+    cd = load_cdnow()
+    rfm = rfm_summary(cd, observation_period_end="1997-09-30", after_end="drop")
+    cohorts = load_retention_cohorts()
+    out = {
+        "BetaGeo": BetaGeo().fit(rfm),
+        "ModifiedBetaGeo": ModifiedBetaGeo().fit(rfm),
+        "ParetoNBD": ParetoNBD().fit(rfm),
+        "GammaGamma": GammaGamma().fit(rfm),
+        "BetaGeoBetaBinom": BetaGeoBetaBinom().fit(load_donations(), weights_col="n_donors"),
+        "ShiftedBetaGeo": ShiftedBetaGeo().fit(
+            pd.DataFrame({"period": cohorts["year"].iloc[:8], "survivors": cohorts["regular"].iloc[:8] * 10})
+        ),
+        "RFMScorer": RFMScorer().fit(rfm),
+        "ValueTiers": ValueTiers().fit(pd.Series(np.linspace(0.0, 100.0, 50), index=range(50))),
+        "CustomerScorer": CustomerScorer().fit(cd),
+    }
+    rng = np.random.default_rng(0)
+    features = pd.DataFrame(
+        np.vstack([rng.normal(m, 0.3, size=(40, 3)) for m in (0.0, 2.0, 4.0)]), columns=["a", "b", "c"]
+    )
+    out["NeedsSegmenter"] = NeedsSegmenter(n_segments=3, log_columns=[]).fit(features)
+    try:
+        from crm_models.identify import CustomerResolver
+    except ImportError:
+        pass
+    else:
+        from crm_models.datasets import load_crm_world
+
+        records = load_crm_world().records.head(300)
+        out["CustomerResolver"] = CustomerResolver().fit(records)
+    return out
