@@ -23,10 +23,17 @@ from crm_models.identify.evaluate import (
     threshold_sweep,
 )
 from crm_models.identify.golden import SURVIVORSHIP_RULES, golden_records
-from crm_models.identify.resolve import DEFAULT_THRESHOLD, Resolution, resolve_customers, resolve_exact
+from crm_models.identify.resolve import (
+    DEFAULT_THRESHOLD,
+    CustomerResolver,
+    Resolution,
+    resolve_customers,
+    resolve_exact,
+)
 from crm_models.identify.standardise import StandardisedRecords, standardise_records
 
 __all__ = [
+    "CustomerResolver",
     "resolve_customers",
     "resolve_exact",
     "Resolution",
