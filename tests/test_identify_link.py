@@ -39,7 +39,7 @@ def prepared():
 
 @pytest.fixture(scope="module")
 def model(prepared):
-    return train_model(prepared, seed=0)
+    return train_model(prepared, random_state=0)
 
 
 # ------------------------------------------------------------------ public API only
@@ -101,7 +101,9 @@ def test_splink_refuses_an_em_estimate_of_zero_with_the_error_we_recognise():
 def test_a_failed_em_session_is_retried_from_the_saved_model():
     linker, make_linker = _tiny_linker(m_else=1e-300)
     before = linker.misc.save_model_to_json()
-    after = _em_session(linker, make_linker, "phone", 1e5, 25).misc.save_model_to_json()
+    after_linker, trained = _em_session(linker, make_linker, "phone", 1e5, 25)
+    after = after_linker.misc.save_model_to_json()
+    assert not trained
     # the session fails at every length, so it is skipped: the model is the one before it, whole
     assert [c["output_column_name"] for c in after["comparisons"]] == ["name", "phone"]
     assert after["probability_two_random_records_match"] == before["probability_two_random_records_match"]
@@ -128,8 +130,8 @@ class _FakeLinker:
 def test_em_session_halves_the_iterations_until_it_succeeds():
     calls = []
     start = _FakeLinker({"max_iterations": 25}, limit=6, calls=calls)
-    result = _em_session(start, lambda model: _FakeLinker(model, 6, calls), "phone", 1e5, 25)
-    assert calls == [25, 12, 6]
+    result, trained = _em_session(start, lambda model: _FakeLinker(model, 6, calls), "phone", 1e5, 25)
+    assert calls == [25, 12, 6] and trained
     assert result.model == {"max_iterations": 25, "trained": True}  # later sessions get 25 again
 
     def other_error(*args, **kwargs):
@@ -196,7 +198,7 @@ def test_trained_model_is_complete_and_floored(prepared, model):
     assert params[["m_probability", "u_probability"]].ge(EM_PROBABILITY_FLOOR).all().all()
     assert params[["m_probability", "u_probability"]].le(1.0).all().all()
     # the same seed gives the same model; Splink reads it back as it is
-    assert train_model(prepared, seed=0) == model
+    assert train_model(prepared, random_state=0) == model
     pairs = predict_pairs(prepared, model)
     assert {"_rid_l", "_rid_r", "match_weight", "match_probability"} <= set(pairs.columns)
 
@@ -204,3 +206,29 @@ def test_trained_model_is_complete_and_floored(prepared, model):
 def test_training_needs_pairs(prepared):
     with pytest.raises(ValueError, match="at least 2 records"):
         train_model(prepared.iloc[:1])
+
+
+def test_estimates_splink_could_not_make_are_filled_by_stated_rules():
+    from crm_models.identify.link import _complete
+
+    def levels(*pairs):
+        return [{"label_for_charts": "null", "is_null_level": True}] + [
+            {"label_for_charts": f"level {i}", **({"m_probability": m} if m is not None else {}),
+             **({"u_probability": u} if u is not None else {})} for i, (m, u) in enumerate(pairs)]
+
+    canonical = {"comparisons": [{"output_column_name": "phone", "comparison_levels": levels(*[(None, None)] * 4)},
+                                 {"output_column_name": "name", "comparison_levels": levels((None, None))}]}
+    learned = {"comparisons": [
+        {"output_column_name": "phone", "comparison_levels": levels((0.9, None), (None, 0.02), (1e-40, 0.3), (0.1, 0.7))},
+        {"output_column_name": "name", "comparison_levels": levels((0.8, 0.1))},
+    ]}
+    model = _complete(canonical, learned, 0.01, trained={"phone"})
+    phone = [(lv["m_probability"], lv["u_probability"]) for lv in model["comparisons"][0]["comparison_levels"][1:]]
+    assert phone == [(0.9, EM_PROBABILITY_FLOOR),  # no random pair fell in it: rarer than the sample shows
+                     (0.02, 0.02),  # no EM pair fell in it: no evidence
+                     (EM_PROBABILITY_FLOOR, 0.3),  # EM's zero, floored
+                     (0.1, 0.7)]
+    name = model["comparisons"][1]["comparison_levels"][1]
+    assert (name["m_probability"], name["u_probability"]) == (0.1, 0.1)  # never trained by EM: weight 0
+    assert model["probability_two_random_records_match"] == 0.01
+    assert canonical["comparisons"][0]["comparison_levels"][1] == {"label_for_charts": "level 0"}  # not modified

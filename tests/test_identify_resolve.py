@@ -9,7 +9,6 @@ from identify_fixture import make_fixture
 
 from crm_models.errors import DataError
 from crm_models.identify import (
-    CustomerResolver,
     evaluate,
     explain_pair,
     resolve_customers,
@@ -105,6 +104,8 @@ def test_threshold_sweep_and_explanation(world, result):
     assert np.isclose(table["weight"].iloc[-1], linked["match_weight"], atol=1e-6)
     with pytest.raises(ValueError, match="not scored"):
         explain_pair(result, "nope", "neither")
+    with pytest.raises(ValueError, match=r"must lie in \[0, 1\], got \[1.5\]"):
+        threshold_sweep(result, truth, thresholds=[0.5, 1.5])
 
 
 def test_bad_input_errors_carry_the_offending_rows():

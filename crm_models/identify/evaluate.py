@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 
 from crm_models._validation import fail_rows
-from crm_models.errors import DataError
 
 __all__ = [
     "pairwise_metrics",
@@ -239,6 +238,9 @@ def threshold_sweep(result, truth: pd.Series, thresholds=None) -> pd.DataFrame:
 
     if thresholds is None:
         thresholds = [0.01, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999]
+    bad = [t for t in thresholds if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 <= t <= 1]
+    if bad:
+        raise ValueError(f"thresholds are match probabilities and must lie in [0, 1], got {bad}")
     ids = result.crosswalk.index
     pos = pd.Series(np.arange(len(ids)), index=ids)
     left = pos.loc[result.pairs["record_id_l"]].to_numpy()

@@ -67,7 +67,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crm_models.base import FieldReader
+from crm_models.base import FieldReader, as_generator
 
 __all__ = [
     "LINK_COLUMNS",
@@ -81,6 +81,7 @@ __all__ = [
     "train_model",
     "predict_pairs",
     "model_parameters",
+    "read_model",
 ]
 
 #: Standardised columns handed to Splink.
@@ -482,7 +483,7 @@ def _is_probability_underflow(exc: BaseException) -> bool:
 
 
 def _em_session(linker, make_linker, column: str, max_pairs_em: float, max_iterations: int):
-    """One EM session blocked on ``column``; returns the linker holding the result.
+    """One EM session blocked on ``column``; returns the linker holding the result and whether it trained.
 
     When EM estimates 0 for some level Splink raises (see the module docstring) after having
     replaced the linker's model by the session's reduced one; the session then restarts from
@@ -504,18 +505,18 @@ def _em_session(linker, make_linker, column: str, max_pairs_em: float, max_itera
             if not _is_probability_underflow(exc):
                 raise
             if iterations == 1:  # skip the session: the model stays as it was before it
-                return make_linker(before)
+                return make_linker(before), False
             iterations //= 2
             linker = make_linker({**before, "max_iterations": iterations})
     if iterations != max_iterations:  # later sessions get the full number of iterations again
         linker = make_linker({**linker.misc.save_model_to_json(), "max_iterations": max_iterations})
-    return linker
+    return linker, True
 
 
 def train_model(
     data: pd.DataFrame,
     *,
-    seed: int = 0,
+    random_state=0,
     max_pairs_u: float = 1e6,
     max_pairs_em: float = MAX_PAIRS_EM,
     recall: float = DETERMINISTIC_RECALL,
@@ -532,17 +533,19 @@ def train_model(
     deterministic hash sample) and ignores term-frequency adjustments while iterating.
 
     The result holds an m and a u probability for every level that is not the "missing" one:
-    estimates below :data:`EM_PROBABILITY_FLOOR` are raised to it, and a level the data could not
-    estimate (never seen among EM's pairs, or never among the random pairs) gets ``m = u`` (weight
-    0: no evidence either way).
+    estimates below :data:`EM_PROBABILITY_FLOOR` are raised to it, and so is the u of a level
+    none of the random pairs fell in; a level none of EM's pairs fell in, and every level of a
+    comparison no EM session could learn (no two records share any session's column), gets
+    ``m = u``: weight 0, no evidence either way.
 
     Parameters
     ----------
     data : pandas.DataFrame
         At least two standardised records: the integer key ``_rid`` (0 to n - 1) and
         :data:`LINK_COLUMNS`.
-    seed : int
-        Seed of the random pairs behind u (the same seed, the same model).
+    random_state : None, int or numpy.random.Generator
+        Seed of the random pairs behind u: an int is Splink's seed (the same int, the same model);
+        a Generator or None (fresh entropy) draws one.
     max_pairs_u : float
         Random pairs sampled to estimate u.
     max_pairs_em : float
@@ -591,7 +594,9 @@ def train_model(
 
         linker = Linker(records, settings, log_level=None)
         small = n * (n - 1) / 2 <= max_pairs_u  # every pair fits in the sample: one pass, no probing
-        linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs_u, seed=seed, num_chunks=1 if small else 10)
+        linker.training.estimate_u_using_random_sampling(
+            max_pairs=max_pairs_u, seed=_splink_seed(random_state), num_chunks=1 if small else 10
+        )
         names = {c["output_column_name"] for c in canonical["comparisons"]}
         trained: set[str] = set()
         for column in EM_SESSIONS:
@@ -599,27 +604,40 @@ def train_model(
                 break
             if column not in columns or not _pairs_sharing(data, (column,)):
                 continue  # no pair to learn from (Splink would raise and keep a reduced model)
-            linker = _em_session(linker, make_linker, column, max_pairs_em, canonical["max_iterations"])
-            trained |= names - {_SESSION_COMPARISON[column]}
+            linker, ok = _em_session(linker, make_linker, column, max_pairs_em, canonical["max_iterations"])
+            if ok:
+                trained |= names - {_SESSION_COMPARISON[column]}
         learned = linker.misc.save_model_to_json()
-    return _complete(canonical, learned, prior)
+    return _complete(canonical, learned, prior, trained)
 
 
-def _complete(canonical: Mapping, learned: Mapping, prior: float) -> dict[str, Any]:
-    """``canonical`` settings with every level's m and u taken from ``learned`` (floored, filled)."""
+def _splink_seed(random_state) -> int:
+    """Splink's integer seed from a ``random_state`` (an int is used as it is)."""
+    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, (bool, np.bool_)):
+        return int(random_state)
+    return int(as_generator(random_state).integers(0, 2**31 - 1))
+
+
+def _complete(canonical: Mapping, learned: Mapping, prior: float, trained: Collection[str]) -> dict[str, Any]:
+    """``canonical`` settings with every level's m and u taken from ``learned`` (floored, filled).
+
+    Splink's model JSON leaves out an estimate it could not make. u is estimated for every
+    comparison from random pairs, so a missing u is a level none of them fell in: rarer than the
+    sample can measure, it gets the floor (what Splink itself scores such a level with). A missing
+    m is a level none of EM's pairs fell in, or a comparison no EM session could learn: those
+    pairs say nothing about it, so it gets m = u (weight 0, no evidence either way).
+    """
     model = copy.deepcopy(dict(canonical))
     model["probability_two_random_records_match"] = float(prior)
     found = {c["output_column_name"]: c["comparison_levels"] for c in learned["comparisons"]}
     for comparison in model["comparisons"]:
-        trained = found[comparison["output_column_name"]]
-        for level, fitted in zip(comparison["comparison_levels"], trained, strict=True):
+        name = comparison["output_column_name"]
+        for level, fitted in zip(comparison["comparison_levels"], found[name], strict=True):
             if level.get("is_null_level"):
                 continue
             m, u = fitted.get("m_probability"), fitted.get("u_probability")
-            m = m if isinstance(m, (int, float)) else None  # Splink writes a text for "not observed"
-            u = u if isinstance(u, (int, float)) else None
-            if m is None or u is None:  # not estimable: no evidence either way
-                m = u = m if m is not None else (u if u is not None else EM_PROBABILITY_FLOOR)
+            u = float(u) if isinstance(u, (int, float)) else EM_PROBABILITY_FLOOR
+            m = float(m) if isinstance(m, (int, float)) and name in trained else u
             level["m_probability"] = min(max(float(m), EM_PROBABILITY_FLOOR), 1.0)
             level["u_probability"] = min(max(float(u), EM_PROBABILITY_FLOOR), 1.0)
     return model

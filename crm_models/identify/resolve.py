@@ -21,7 +21,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from crm_models._validation import fail_rows, require_columns
-from crm_models.base import CRMEstimator, FieldReader, Summary, as_generator
+from crm_models.base import CRMEstimator, FieldReader, Summary
 from crm_models.errors import N_SHOWN, DataError
 from crm_models.identify.golden import golden_records
 from crm_models.identify.link import (
@@ -561,12 +561,6 @@ class CustomerResolver(CRMEstimator):
         if self.backend not in DIALECTS:
             raise ValueError(f"backend must be one of {sorted(DIALECTS)}, got {self.backend!r}")
 
-    def _seed(self) -> int:
-        rs = self.random_state
-        if isinstance(rs, (int, np.integer)):
-            return int(rs)
-        return int(as_generator(rs).integers(0, 2**31 - 1))
-
     # -- learning ---------------------------------------------------------------------------
     def fit(
         self,
@@ -624,8 +618,8 @@ class CustomerResolver(CRMEstimator):
                 n_total=len(records),
                 what="records",
             )
-        model = train_model(data, seed=self._seed(), max_pairs_u=float(self.max_pairs_u), backend=self.backend,
-                            spark=spark)
+        model = train_model(data, random_state=self.random_state, max_pairs_u=float(self.max_pairs_u),
+                            backend=self.backend, spark=spark)
         self.model_ = model
         self.parameters_ = model_parameters(model)
         self.n_records_ = len(data)
@@ -731,8 +725,8 @@ class CustomerResolver(CRMEstimator):
         notes = [
             "m = P(level | same person), learned by expectation maximisation; u = P(level | different people), "
             "from random pairs; match weight = log2(m / u) in bits, added over comparisons to the prior's weight.",
-            "Estimates below 1e-6 are raised to 1e-6 (about -20 bits); a level the data could not estimate has "
-            "m = u (weight 0).",
+            "Estimates below 1e-6, and the u of levels no random pair fell in, are 1e-6; levels EM could not "
+            "estimate have m = u (weight 0).",
             "The prior is rescaled to the size of each batch resolved (it is the share of all pairs that match).",
         ]
         return Summary("Identity model (Fellegi-Sunter, trained by Splink)", table, stats, notes)
