@@ -23,15 +23,17 @@ reads or writes Splink's private state.
 Splink behaviour this module relies on
 --------------------------------------
 Splink 5 refuses an EM estimate below ``1e-300`` with a ``ValueError`` whose message reads
-``"m_probability value ... is below the minimum allowed value ..."`` (or ``u_probability``):
-EM returns exactly 0 for a level no matching pair falls in. The failed session has already
-replaced the linker's model by the session's reduced one (comparisons used by the blocking rule
-removed, prior adjusted), so :func:`train_model` rebuilds the linker from the model saved before
-the session and runs it again with half the iterations (see ``_em_session``). Splink also numbers
-a comparison's levels (the ``gamma_*`` columns of its predictions) from ``k - 1`` for the first
-non-missing level down to 0, with -1 for the missing level; :func:`model_parameters` uses that
-numbering. ``tests/test_identify_link.py`` checks both, so a Splink upgrade that changes either
-fails loudly.
+``"m_probability value ... is below the minimum allowed value ..."`` (or ``u_probability``).
+EM's m of a level that none of the pairs it takes for matches falls in shrinks at every
+iteration and can reach 0 (for example "phone different" where everybody keeps one phone; on
+the data of this package EM converges long before, but nothing guarantees it). The failed
+session has already replaced the linker's model by the session's reduced one (comparisons used
+by the blocking rule removed, prior adjusted), so :func:`train_model` rebuilds the linker from
+the model saved before the session and runs it again with half the iterations (see
+``_em_session``). Splink also numbers a comparison's levels (the ``gamma_*`` columns of its
+predictions) from ``k - 1`` for the first non-missing level down to 0, with -1 for the missing
+level; :func:`model_parameters` uses that numbering. ``tests/test_identify_link.py`` checks
+both, so a Splink upgrade that changes either fails loudly.
 
 Backends
 --------
@@ -584,8 +586,8 @@ def train_model(
     columns = usable_columns(data)
     prior = deterministic_prior(data, recall=recall)
     settings = build_settings(columns, probability_two_random_records_match=prior)
-    canonical = settings.create_settings_dict(DIALECTS[backend])
     db_api = make_db_api(backend, spark, threads=1)
+    canonical = settings.create_settings_dict(DIALECTS[backend])
     with quiet_splink():
         records = db_api.register(_link_table(data, backend), dataset_display_name="records")
 
