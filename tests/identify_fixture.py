@@ -34,9 +34,9 @@ def _typo(rng: np.random.Generator, s: str) -> str:
     return s[:i] + "abcdefghijklmnopqrstuvwxyz"[int(rng.integers(26))] + s[i + 1:]
 
 
-def make_fixture(n_people: int = 150, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+def make_fixture(n_people: int = 150, random_state: int = 0) -> tuple[pd.DataFrame, pd.Series]:
     """``(records, truth)``: records in the standard layout and truth (record_id -> person_id)."""
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(random_state)
     people = []
     households = []
     for p in range(n_people):

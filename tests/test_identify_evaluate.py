@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crm_models.identify import bcubed_metrics, cluster_metrics, pairwise_metrics
+from crm_models.errors import DataError
+from crm_models.identify import bcubed_metrics, cluster_metrics, evaluate, pairwise_metrics
 
 TRUTH = pd.Series(["A", "A", "A", "B", "B", "C"], index=list("123456"))
 
@@ -46,6 +47,25 @@ def test_order_of_records_does_not_matter():
 
 
 def test_records_missing_from_truth_are_an_error():
-    pred = pd.Series(["x"], index=["unknown"])
-    with pytest.raises(ValueError, match="truth has no entity"):
+    pred = pd.Series(["x", "y"], index=["1", "unknown"])
+    with pytest.raises(DataError, match="missing from truth") as info:
         pairwise_metrics(pred, TRUTH)
+    assert info.value.rows.index.tolist() == ["unknown"]
+
+
+def test_repeated_or_missing_ids_are_an_error():
+    twice = pd.Series(["x", "x"], index=["1", "1"])
+    with pytest.raises(DataError, match="each record id once") as info:
+        bcubed_metrics(twice, TRUTH)
+    assert len(info.value.rows) == 2
+    with pytest.raises(DataError, match="must hold an id") as info:
+        cluster_metrics(pd.Series(["x", None], index=["1", "2"]), TRUTH)
+    assert info.value.rows.index.tolist() == ["2"]
+    with pytest.raises(TypeError, match="pandas Series"):
+        pairwise_metrics(["x"], TRUTH)
+
+
+def test_evaluate_reads_a_crosswalk_or_a_series():
+    pred = pd.Series(["x", "x", "x", "y", "y", "z"], index=list("123456"))
+    table = evaluate(pred.rename("customer_id").to_frame(), TRUTH)["value"]
+    assert table["pairwise_f1"] == 1.0 and table["exactly_right_clusters"] == 3.0

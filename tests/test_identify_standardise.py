@@ -3,6 +3,8 @@
 import pandas as pd
 import pytest
 
+from crm_models.errors import DataError
+
 from crm_models.identify.standardise import (
     canonical_first_name,
     clean_date_of_birth,
@@ -112,7 +114,10 @@ def test_standardise_reports_problems_and_keeps_every_record():
 
 def test_unknown_column_mapping_is_an_error():
     records = pd.DataFrame({"record_id": [1], "source": ["web"], "email": ["a@b.com"]})
-    with pytest.raises(ValueError, match="not a column of records"):
+    with pytest.raises(DataError, match="not a column of records") as info:
         standardise_records(records, columns={"phone": "telephone"})
+    assert info.value.column == "telephone"
+    with pytest.raises(DataError, match="missing column"):
+        standardise_records(records, record_id_col="id")
     with pytest.raises(ValueError, match="unknown standard column"):
         standardise_records(records, columns={"mobile": "email"})

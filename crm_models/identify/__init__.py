@@ -2,14 +2,22 @@
 
 The first task of CRM (Peppers & Rogers' "Identify") is to recognise the same party across the
 company's systems. This package standardises contact data, links records with a Fellegi-Sunter
-model trained by Splink (DuckDB backend by default, Spark optional), clusters linked records into
-customers with stable ids, builds golden records and grades the result against truth.
+model trained by Splink through its public API (DuckDB backend by default, Spark optional),
+clusters linked records into customers with stable ids, builds golden records and grades the
+result against truth.
+
+:class:`CustomerResolver` is the identity model: ``fit`` learns it, ``save`` writes it as
+crm_models JSON (a Splink settings dictionary with its m and u probabilities, validated field by
+field at load), ``resolve`` links any batch of records with it without retraining.
+:func:`resolve_customers` fits and resolves in one call.
 
 >>> from crm_models.datasets import load_crm_world
->>> from crm_models.identify import resolve_customers, evaluate
->>> world = load_crm_world()                                    # doctest: +SKIP
->>> result = resolve_customers(world.records)                   # doctest: +SKIP
+>>> from crm_models.identify import CustomerResolver, evaluate
+>>> world = load_crm_world()                                              # doctest: +SKIP
+>>> resolver = CustomerResolver().fit(world.records)                      # doctest: +SKIP
+>>> result = resolver.resolve(world.records)                              # doctest: +SKIP
 >>> evaluate(result, world.record_truth.set_index("record_id")["person_id"])  # doctest: +SKIP
+>>> resolver.save("resolver.json")                                        # doctest: +SKIP
 """
 
 from crm_models.identify.evaluate import (
@@ -23,10 +31,17 @@ from crm_models.identify.evaluate import (
     threshold_sweep,
 )
 from crm_models.identify.golden import SURVIVORSHIP_RULES, golden_records
-from crm_models.identify.resolve import DEFAULT_THRESHOLD, Resolution, resolve_customers, resolve_exact
+from crm_models.identify.resolve import (
+    DEFAULT_THRESHOLD,
+    CustomerResolver,
+    Resolution,
+    resolve_customers,
+    resolve_exact,
+)
 from crm_models.identify.standardise import StandardisedRecords, standardise_records
 
 __all__ = [
+    "CustomerResolver",
     "resolve_customers",
     "resolve_exact",
     "Resolution",

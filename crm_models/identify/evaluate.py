@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from crm_models._validation import fail_rows
+
 __all__ = [
     "pairwise_metrics",
     "bcubed_metrics",
@@ -26,11 +28,16 @@ __all__ = [
 def _aligned(predicted: pd.Series, truth: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(predicted, pd.DataFrame):
         predicted = predicted["customer_id"]
-    if not predicted.index.is_unique or not truth.index.is_unique:
-        raise ValueError("predicted and truth must each list every record id once")
-    missing = predicted.index.difference(truth.index)
-    if len(missing):
-        raise ValueError(f"truth has no entity for {len(missing)} record(s), e.g. {list(missing[:5])}")
+    for name, s in (("predicted", predicted), ("truth", truth)):
+        if not isinstance(s, pd.Series):
+            raise TypeError(f"{name} must be a pandas Series indexed by record id, got {type(s).__name__}")
+        frame = s.rename("id").to_frame()
+        fail_rows(frame, s.index.duplicated(keep=False), None, "must list each record id once (in its index)",
+                  what=name)
+        fail_rows(frame, s.isna().to_numpy(), "id", "must hold an id for every record", what=name)
+    missing = ~predicted.index.isin(truth.index)
+    fail_rows(predicted.rename("customer_id").to_frame(), missing, None,
+              "lists records that truth does not (record ids missing from truth's index)", what="predicted")
     t = truth.reindex(predicted.index)
     return pd.factorize(predicted.to_numpy())[0], pd.factorize(t.to_numpy())[0]
 
@@ -49,6 +56,32 @@ def pairwise_metrics(predicted: pd.Series, truth: pd.Series) -> dict[str, float]
 
     A predicted pair is two records with the same predicted id; it is correct when they also
     share the true id. Precision (recall) is 1 when there are no predicted (true) pairs.
+
+    Parameters
+    ----------
+    predicted : pandas.Series
+        Predicted customer id, indexed by record id (a crosswalk DataFrame is read through its
+        ``customer_id`` column).
+    truth : pandas.Series
+        True entity id, indexed by record id; must cover every record of ``predicted``.
+
+    Returns
+    -------
+    dict
+        ``precision``, ``recall``, ``f1`` (0-1) and the counts ``true_positive_pairs``,
+        ``predicted_pairs``, ``true_pairs``.
+
+    Raises
+    ------
+    crm_models.errors.DataError
+        Repeated record ids, missing ids, or predicted records absent from ``truth``.
+
+    Examples
+    --------
+    >>> truth = pd.Series(["A", "A", "A", "B"], index=["r1", "r2", "r3", "r4"])
+    >>> predicted = pd.Series(["x", "x", "y", "y"], index=["r1", "r2", "r3", "r4"])
+    >>> {k: pairwise_metrics(predicted, truth)[k] for k in ("precision", "recall")}
+    {'precision': 0.5, 'recall': 0.3333333333333333}
     """
     p, t = _aligned(predicted, truth)
     joint = pd.Series(1, index=pd.MultiIndex.from_arrays([p, t])).groupby(level=[0, 1]).size().to_numpy()
@@ -68,7 +101,29 @@ def pairwise_metrics(predicted: pd.Series, truth: pd.Series) -> dict[str, float]
 
 
 def bcubed_metrics(predicted: pd.Series, truth: pd.Series) -> dict[str, float]:
-    """B-cubed precision, recall and F1 (averaged over records)."""
+    """B-cubed precision, recall and F1, averaged over records (Bagga & Baldwin 1998).
+
+    A record's precision is the share of its predicted cluster that truly belongs with it; its
+    recall the share of its true cluster found in its predicted cluster.
+
+    Parameters
+    ----------
+    predicted : pandas.Series
+        Predicted customer id, indexed by record id.
+    truth : pandas.Series
+        True entity id, indexed by record id.
+
+    Returns
+    -------
+    dict
+        ``precision``, ``recall`` and ``f1`` (0-1).
+
+    Examples
+    --------
+    >>> truth = pd.Series(["A", "A", "B"], index=["r1", "r2", "r3"])
+    >>> bcubed_metrics(pd.Series(["x", "y", "z"], index=truth.index), truth)["recall"]  # (1/2 + 1/2 + 1) / 3
+    0.6666666666666666
+    """
     p, t = _aligned(predicted, truth)
     frame = pd.DataFrame({"p": p, "t": t})
     n_pt = frame.groupby(["p", "t"])["p"].transform("size").to_numpy(np.float64)
@@ -80,7 +135,28 @@ def bcubed_metrics(predicted: pd.Series, truth: pd.Series) -> dict[str, float]:
 
 
 def cluster_metrics(predicted: pd.Series, truth: pd.Series) -> dict[str, float]:
-    """Cluster counts: predicted and true clusters, exactly right clusters, and singletons."""
+    """Cluster counts: predicted and true clusters, exactly right clusters, and singletons.
+
+    Parameters
+    ----------
+    predicted : pandas.Series
+        Predicted customer id, indexed by record id.
+    truth : pandas.Series
+        True entity id, indexed by record id.
+
+    Returns
+    -------
+    dict
+        ``records``, ``predicted_clusters``, ``true_clusters``, ``exactly_right_clusters``
+        (predicted clusters holding exactly one true entity's records), ``predicted_singletons``
+        and ``true_singletons``.
+
+    Examples
+    --------
+    >>> truth = pd.Series(["A", "A", "B"], index=["r1", "r2", "r3"])
+    >>> cluster_metrics(pd.Series(["x", "x", "z"], index=truth.index), truth)["exactly_right_clusters"]
+    2
+    """
     p, t = _aligned(predicted, truth)
     frame = pd.DataFrame({"p": p, "t": t})
     per_p = frame.groupby("p")["t"].agg(["nunique", "size", "first"])
@@ -97,7 +173,28 @@ def cluster_metrics(predicted: pd.Series, truth: pd.Series) -> dict[str, float]:
 
 
 def evaluate(predicted, truth: pd.Series) -> pd.DataFrame:
-    """One table of pairwise, B-cubed and cluster metrics (``predicted``: Series or Resolution)."""
+    """One table of pairwise, B-cubed and cluster metrics.
+
+    Parameters
+    ----------
+    predicted : Resolution, pandas.DataFrame or pandas.Series
+        A resolution, its crosswalk, or predicted customer ids indexed by record id.
+    truth : pandas.Series
+        True entity id, indexed by record id.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Column ``value``, one row per metric: ``pairwise_precision``, ``pairwise_recall``,
+        ``pairwise_f1``, ``bcubed_precision``, ``bcubed_recall``, ``bcubed_f1`` (0-1) and the
+        cluster counts of :func:`cluster_metrics`.
+
+    Examples
+    --------
+    >>> truth = pd.Series(["A", "A", "B"], index=["r1", "r2", "r3"])
+    >>> evaluate(pd.Series(["x", "x", "z"], index=truth.index), truth)["value"].round(3).to_dict()["pairwise_f1"]
+    1.0
+    """
     if hasattr(predicted, "crosswalk"):
         predicted = predicted.crosswalk["customer_id"]
     pw, b3, cm = pairwise_metrics(predicted, truth), bcubed_metrics(predicted, truth), cluster_metrics(predicted, truth)
@@ -110,14 +207,40 @@ def evaluate(predicted, truth: pd.Series) -> pd.DataFrame:
 def threshold_sweep(result, truth: pd.Series, thresholds=None) -> pd.DataFrame:
     """Pairwise and B-cubed metrics and cluster counts when linking at each threshold.
 
-    Uses the scored pairs of ``result`` (a :class:`~crm_models.identify.resolve.Resolution`):
-    at every threshold the pairs at or above it (and the decisive ones), less the vetoed ones,
-    form the customers.
+    Uses the scored pairs of ``result``: at every threshold the pairs at or above it (and the
+    decisive ones), less the vetoed ones, form the customers.
+
+    Parameters
+    ----------
+    result : Resolution
+        A resolution with scored pairs.
+    truth : pandas.Series
+        True entity id, indexed by record id.
+    thresholds : sequence of float, optional
+        Match probabilities (0-1) to link at; by default twelve from 0.01 to 0.999.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``threshold``: ``linked_pairs``, ``customers``, ``pairwise_precision``,
+        ``pairwise_recall``, ``pairwise_f1`` and ``bcubed_f1``.
+
+    Examples
+    --------
+    >>> from crm_models.identify import resolve_exact
+    >>> records = pd.DataFrame({"record_id": ["r1", "r2", "r3"], "source": "web",
+    ...                         "email": ["a@x.com", "a@x.com", "b@x.com"]})
+    >>> truth = pd.Series(["A", "A", "B"], index=["r1", "r2", "r3"])
+    >>> threshold_sweep(resolve_exact(records), truth, thresholds=[0.5])["customers"].tolist()
+    [2]
     """
     from crm_models.identify.resolve import _components
 
     if thresholds is None:
         thresholds = [0.01, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999]
+    bad = [t for t in thresholds if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 <= t <= 1]
+    if bad:
+        raise ValueError(f"thresholds are match probabilities and must lie in [0, 1], got {bad}")
     ids = result.crosswalk.index
     pos = pd.Series(np.arange(len(ids)), index=ids)
     left = pos.loc[result.pairs["record_id_l"]].to_numpy()
@@ -145,7 +268,29 @@ def threshold_sweep(result, truth: pd.Series, thresholds=None) -> pd.DataFrame:
 
 
 def plot_threshold_sweep(sweep: pd.DataFrame, ax=None, *, chosen: float | None = None):
-    """Precision, recall and F1 against the match-probability threshold (log-odds axis)."""
+    """Precision, recall and F1 against the match-probability threshold (log-odds axis).
+
+    Parameters
+    ----------
+    sweep : pandas.DataFrame
+        The output of :func:`threshold_sweep`.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (a new figure by default).
+    chosen : float, optional
+        A threshold (0-1) to mark with a vertical line.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> sweep = pd.DataFrame({"pairwise_precision": [0.9, 1.0], "pairwise_recall": [1.0, 0.8],
+    ...                       "pairwise_f1": [0.95, 0.89], "bcubed_f1": [0.97, 0.93]},
+    ...                      index=pd.Index([0.5, 0.9], name="threshold"))
+    >>> plot_threshold_sweep(sweep, chosen=0.9).get_xlabel()
+    'match probability threshold'
+    """
     import matplotlib.pyplot as plt
 
     if ax is None:
@@ -174,6 +319,35 @@ def explain_pair(result, record_id_l, record_id_r) -> pd.DataFrame:
     Rows: the prior (``log2`` of the prior odds), then every comparison with both values, the
     level the pair fell in and its weight ``log2(m/u)`` (bits, term-frequency adjustments
     included), and the running total; the last row is the final match weight and probability.
+
+    Parameters
+    ----------
+    result : Resolution
+        A resolution scored by a Fellegi-Sunter model (:func:`resolve_customers`).
+    record_id_l, record_id_r
+        The two record ids (in either order).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``field``, ``left``, ``right``, ``level``, ``weight`` (bits) and ``cumulative``
+        (bits).
+
+    Raises
+    ------
+    ValueError
+        The pair was not scored (no blocking rule brought it together, or its match probability
+        is below 0.001).
+
+    Examples
+    --------
+    >>> from crm_models.identify import resolve_customers
+    >>> records = pd.DataFrame({"record_id": ["w1", "s1", "w2", "s2"], "source": ["web", "store"] * 2,
+    ...                         "first_name": ["Ann", "Anne", "Bob", "Rob"], "last_name": ["Lee", "Lee", "Kim", "Kim"],
+    ...                         "email": ["ann@x.com", "ann@x.com", "bob@x.com", None]})
+    >>> table = explain_pair(resolve_customers(records), "w1", "s1")
+    >>> table["field"].tolist()
+    ['prior', 'name', 'email', 'total']
     """
     pairs = result.pairs
     hit = pairs.loc[((pairs["record_id_l"] == record_id_l) & (pairs["record_id_r"] == record_id_r))
@@ -212,7 +386,26 @@ def explain_pair(result, record_id_l, record_id_r) -> pd.DataFrame:
 
 
 def plot_waterfall(explanation: pd.DataFrame, ax=None):
-    """Waterfall of match weights (bits) from :func:`explain_pair`, drawn with matplotlib."""
+    """Waterfall of match weights (bits) from :func:`explain_pair`, drawn with matplotlib.
+
+    Parameters
+    ----------
+    explanation : pandas.DataFrame
+        The output of :func:`explain_pair`.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (a new figure by default).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> explanation = pd.DataFrame({"field": ["prior", "email", "total"], "weight": [-8.0, 12.0, 4.0],
+    ...                             "cumulative": [-8.0, 4.0, 4.0]})
+    >>> plot_waterfall(explanation).get_ylabel()
+    'match weight (bits)'
+    """
     import matplotlib.pyplot as plt
 
     steps = explanation.loc[explanation["field"] != "total"]

@@ -18,8 +18,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from crm_models._validation import require_columns
+from crm_models.errors import DataError
+
 __all__ = ["SURVIVORSHIP_RULES", "golden_records"]
 
+_FIELDS = ("first_name", "last_name", "email", "phone", "date_of_birth", "street", "city", "postcode")
+
+#: The survivorship rule of each golden-record field, as a table (index: field).
 SURVIVORSHIP_RULES = pd.DataFrame(
     [
         ("first_name", "most frequent full first name (not an initial); ties: most recent record"),
@@ -64,7 +70,32 @@ def golden_records(data: pd.DataFrame, crosswalk: pd.Series) -> pd.DataFrame:
     DataFrame
         One row per customer: ``n_records``, ``sources`` (sorted, "+"-joined), ``first_seen``,
         ``last_seen`` and per field the value, ``<field>_source`` and ``<field>_record``.
+
+    Raises
+    ------
+    crm_models.errors.DataError
+        ``data`` lacks a column the rules read, or ``crosswalk`` has another length.
+
+    Examples
+    --------
+    >>> from crm_models.identify import standardise_records
+    >>> raw = pd.DataFrame({"record_id": ["w1", "s1"], "source": ["web", "store"],
+    ...                     "first_name": ["A.", "Ann"], "last_name": ["Lee", "Lee"],
+    ...                     "email": ["old@x.com", "new@x.com"],
+    ...                     "created_at": ["2024-01-01", "2024-06-01"]})
+    >>> data = standardise_records(raw).data
+    >>> golden = golden_records(data, pd.Series(["C-1", "C-1"]))
+    >>> golden.loc["C-1", ["sources", "first_name", "email", "email_source"]].tolist()
+    ['store+web', 'ann', 'new@x.com', 'store']
     """
+    require_columns(data, ["record_id", "source", "created_at", *_FIELDS], what="data")
+    if len(crosswalk) != len(data):
+        raise DataError(
+            None,
+            f"and crosswalk must have the same length (one customer id per record), got {len(data)} "
+            f"records and {len(crosswalk)} customer ids",
+            what="data",
+        )
     df = data.reset_index(drop=True).copy()
     df["customer_id"] = pd.Series(crosswalk).to_numpy()
     df["_recency"] = df["created_at"].fillna(pd.Timestamp.min) if "created_at" in df else pd.Timestamp.min

@@ -1,7 +1,15 @@
-"""Resolve source records to stable customer ids: standardise, link, cluster, build golden records."""
+"""Resolve source records to stable customer ids: standardise, link, cluster, build golden records.
+
+:class:`CustomerResolver` is the identity model: ``fit`` learns a Fellegi-Sunter model with
+Splink (saved and loaded in crm_models' JSON format), ``resolve`` links any batch of records with
+it, without retraining, and returns a :class:`Resolution`. :func:`resolve_customers` does both
+in one call; :func:`resolve_exact` is the deterministic baseline (same e-mail or phone).
+"""
 
 from __future__ import annotations
 
+import math
+import numbers
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,8 +21,17 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from crm_models._validation import fail_rows, require_columns
+from crm_models.base import CRMEstimator, FieldReader, Summary
+from crm_models.errors import N_SHOWN, DataError
 from crm_models.identify.golden import golden_records
-from crm_models.identify.link import fit_linker, model_parameters, predict_pairs
+from crm_models.identify.link import (
+    DIALECTS,
+    _model_for_batch,
+    model_parameters,
+    predict_pairs,
+    read_model,
+    train_model,
+)
 from crm_models.identify.standardise import (
     IDENTIFYING_COLUMNS,
     canonical_first_name,
@@ -22,40 +39,63 @@ from crm_models.identify.standardise import (
     standardise_records,
 )
 
-__all__ = ["Resolution", "resolve_customers", "resolve_exact", "DEFAULT_THRESHOLD"]
+__all__ = ["Resolution", "CustomerResolver", "resolve_customers", "resolve_exact", "DEFAULT_THRESHOLD"]
 
 #: Match probability at or above which two records are taken to be the same customer.
 DEFAULT_THRESHOLD = 0.9
 
+_TINY = pd.DataFrame(
+    {
+        "record_id": ["w1", "s1", "w2", "s2"],
+        "source": ["web", "store", "web", "store"],
+        "first_name": ["Ann", "Anne", "Bob", "Carl"],
+        "last_name": ["Lee", "Lee", "Kim", "Kim"],
+        "email": ["ann@x.com", "ann@x.com", "bob@x.com", None],
+    }
+)
+
 
 @dataclass
 class Resolution:
-    """The outcome of :func:`resolve_customers`.
+    """The outcome of :meth:`CustomerResolver.resolve` and :func:`resolve_customers`.
 
     Attributes
     ----------
-    crosswalk : DataFrame
+    crosswalk : pandas.DataFrame
         Indexed by record id (input row order): ``customer_id`` and ``source``. Every input
         record appears exactly once.
-    golden : DataFrame
+    golden : pandas.DataFrame
         One golden record per customer, indexed by ``customer_id`` (see
-        :func:`crm_models.identify.golden.golden_records` for the survivorship rules).
-    pairs : DataFrame
+        :func:`crm_models.identify.golden_records` for the survivorship rules).
+    pairs : pandas.DataFrame
         Scored candidate pairs: ``record_id_l``, ``record_id_r``, ``match_weight`` (bits),
-        ``match_probability``, ``decisive`` (a shared e-mail with compatible first names, or a
-        shared loyalty id), ``vetoed`` (incompatible first names and no shared birth date: what a
-        household looks like; never linked), ``linked`` (used to form customers), and per field the two
-        standardised values, the comparison level (``gamma_*``) and its weight (``mw_*``).
-    problems : DataFrame
+        ``match_probability`` (0-1), ``decisive`` (a shared e-mail with compatible first names,
+        or a shared loyalty id), ``vetoed`` (incompatible first names and no shared birth date:
+        what a household looks like; never linked), ``linked`` (used to form customers), and per
+        field the two standardised values, the comparison level (``gamma_*``) and its weight
+        (``mw_*``, bits).
+    problems : pandas.DataFrame
         Values that could not be standardised (record id, source, column, value, reason).
-    parameters : DataFrame
-        Learned m and u probabilities and the match weight of every comparison level.
-    standardised : DataFrame
+    parameters : pandas.DataFrame
+        m and u probabilities and the match weight (bits) of every comparison level.
+    standardised : pandas.DataFrame
         The standardised records (in record-id order).
     threshold : float
-        Match probability used to link pairs.
+        Match probability (0-1) used to link pairs.
     model : dict
-        The Splink model (settings with trained parameters), JSON-serialisable.
+        The Splink settings the pairs were scored with (trained m and u, the batch's prior).
+    method : str
+        How the records were linked (``"splink"`` or the exact keys).
+    resolver : CustomerResolver or None
+        The fitted model that scored the pairs (``None`` for the exact-key baseline).
+
+    Examples
+    --------
+    >>> result = resolve_exact(_TINY)
+    >>> result.n_records, result.n_customers
+    (4, 3)
+    >>> result.summary().stats["customers"]
+    3
     """
 
     crosswalk: pd.DataFrame
@@ -67,30 +107,67 @@ class Resolution:
     threshold: float
     model: dict = field(default_factory=dict, repr=False)
     method: str = "splink"
+    resolver: CustomerResolver | None = field(default=None, repr=False)
 
     @property
     def n_records(self) -> int:
+        """Number of records resolved."""
         return len(self.crosswalk)
 
     @property
     def n_customers(self) -> int:
+        """Number of customers the records were resolved to."""
         return int(self.crosswalk["customer_id"].nunique())
 
-    def summary(self) -> pd.DataFrame:
-        """Counts: records, customers, records per customer, linked pairs, problems."""
+    def summary(self) -> Summary:
+        """Counts of records, customers, pairs and problems, overall and per source system.
+
+        Returns
+        -------
+        crm_models.base.Summary
+            Statistics: method, records, customers, records per customer (mean), customers with
+            several records, scored and linked pairs, threshold (match probability) and
+            unparseable values. Table: per source system, its records, the customers they belong
+            to and how many of those customers also have records in another system.
+
+        Examples
+        --------
+        >>> s = resolve_exact(_TINY).summary()
+        >>> s.to_frame()["records"].to_dict()
+        {'store': 2, 'web': 2}
+        """
         per = self.crosswalk.groupby("customer_id").size()
-        rows = {
+        stats = {
             "method": self.method,
             "records": self.n_records,
             "customers": self.n_customers,
-            "records per customer (mean)": round(float(per.mean()), 3),
+            "records per customer": float(per.mean()),
             "customers with several records": int((per > 1).sum()),
             "scored pairs": len(self.pairs),
             "linked pairs": int(self.pairs["linked"].sum()) if "linked" in self.pairs else 0,
-            "threshold (match probability)": self.threshold,
+            "threshold": self.threshold,
             "unparseable values": len(self.problems),
         }
-        return pd.DataFrame({"value": pd.Series(rows, dtype=object)})
+        cw = self.crosswalk
+        n_sources = cw.groupby("customer_id")["source"].nunique()
+        table = pd.DataFrame(
+            {
+                "records": cw.groupby("source").size(),
+                "customers": cw.groupby("source")["customer_id"].nunique(),
+                "customers also elsewhere": cw.assign(_k=cw["customer_id"].map(n_sources) > 1)
+                .drop_duplicates(["source", "customer_id"])
+                .groupby("source")["_k"]
+                .sum()
+                .astype(int),
+            }
+        )
+        table.index.name = "source"
+        notes = [
+            "threshold: the match probability at or above which two records are linked (shared e-mail "
+            "addresses with compatible first names and shared loyalty ids are linked whatever their score).",
+            "unparseable values: present but unusable contact values, listed in .problems.",
+        ]
+        return Summary(f"Resolution: {self.n_records:,} records -> {self.n_customers:,} customers", table, stats, notes)
 
     def _repr_html_(self) -> str:
         return self.summary()._repr_html_()
@@ -102,7 +179,7 @@ class Resolution:
 def _validate(records: pd.DataFrame, record_id_col: str, source_col: str | None, columns: Mapping[str, str] | None):
     require_columns(records, [record_id_col] + ([source_col] if source_col else []), what="records")
     if len(records) == 0:
-        raise ValueError("records is empty: there is nothing to resolve (0 rows)")
+        raise DataError(None, "is empty: there is nothing to resolve (0 rows)", what="records")
     ids = records[record_id_col]
     fail_rows(records, ids.isna(), record_id_col, "must hold a record id for every row (missing ids found)", what="records")
     fail_rows(
@@ -116,14 +193,20 @@ def _validate(records: pd.DataFrame, record_id_col: str, source_col: str | None,
     mapped = dict(columns or {})
     present = [c for c in IDENTIFYING_COLUMNS if mapped.get(c, c) in records.columns]
     if not present and mapped.get("full_name", "full_name") not in records.columns:
-        raise ValueError(
-            f"records has no usable identifying column: need at least one of {list(IDENTIFYING_COLUMNS)} "
+        raise DataError(
+            None,
+            f"has no usable identifying column: need at least one of {list(IDENTIFYING_COLUMNS)} "
             f"(or map yours with columns={{'email': 'your_column', ...}}); the columns present are "
-            f"{list(map(str, records.columns))}"
+            f"{list(map(str, records.columns))}",
+            rows=records.head(N_SHOWN),
+            n_rows=len(records),
+            n_total=len(records),
+            what="records",
         )
 
 
 def _prepare(records, record_id_col, source_col, columns, default_region, dob_formats):
+    """Standardised records in record-id order with the integer key ``_rid``, the problems, the order."""
     _validate(records, record_id_col, source_col, columns)
     std = standardise_records(
         records,
@@ -136,10 +219,15 @@ def _prepare(records, record_id_col, source_col, columns, default_region, dob_fo
     data = std.data
     usable = [c for c in IDENTIFYING_COLUMNS if data[c].notna().any()]
     if not usable:
-        raise ValueError(
-            "records has no usable identifying column: every value of "
-            f"{[c for c in IDENTIFYING_COLUMNS if c in records.columns or c in (columns or {})]} is missing or "
-            f"could not be parsed (see the problems: {len(std.problems)} values)"
+        given = [c for c in IDENTIFYING_COLUMNS if c in records.columns or c in (columns or {})]
+        raise DataError(
+            given[0] if given else None,
+            f"holds no usable value: every value of {given} is missing or could not be parsed "
+            f"(the {len(std.problems)} unparseable values are listed below)",
+            rows=std.problems.head(N_SHOWN) if len(std.problems) else records.head(N_SHOWN),
+            n_rows=len(records),
+            n_total=len(records),
+            what="records",
         )
     # record-id order makes every later step independent of the input's row order
     order = np.argsort(data["record_id"].astype(str).to_numpy(), kind="stable")
@@ -235,9 +323,12 @@ def _existing_crosswalk(existing, record_id_col: str) -> pd.Series:
         cw = existing.crosswalk["customer_id"]
     elif isinstance(existing, pd.DataFrame):
         if "customer_id" not in existing.columns:
-            raise ValueError(
-                f"existing must be a Resolution or a crosswalk DataFrame with a 'customer_id' column; "
-                f"got columns {list(existing.columns)}"
+            raise DataError(
+                "customer_id",
+                "is missing",
+                what="existing",
+                message=f"existing must be a Resolution or a crosswalk DataFrame with a 'customer_id' column; "
+                f"the columns present are {list(map(str, existing.columns))}",
             )
         cw = existing.set_index(record_id_col)["customer_id"] if record_id_col in existing.columns else existing[
             "customer_id"]
@@ -245,8 +336,9 @@ def _existing_crosswalk(existing, record_id_col: str) -> pd.Series:
         cw = existing
     else:
         raise TypeError(f"existing must be a Resolution, DataFrame or Series, got {type(existing).__name__}")
-    if cw.index.duplicated().any():
-        raise ValueError("existing crosswalk lists some record ids more than once")
+    frame = cw.rename("customer_id").to_frame()
+    fail_rows(frame, cw.index.duplicated(keep=False), record_id_col, "must list each record id once", what="existing")
+    fail_rows(frame, cw.isna().to_numpy(), "customer_id", "must hold a customer id for every record", what="existing")
     return cw
 
 
@@ -306,7 +398,7 @@ def _assign_incremental(data: pd.DataFrame, edges: pd.DataFrame, old: pd.Series)
 
 
 def _finish(data, problems, order, pairs, edges_mask, existing, record_id_col, records, threshold, params, model,
-            method) -> Resolution:
+            method, resolver=None) -> Resolution:
     n = len(data)
     edges = pairs.loc[edges_mask]
     if existing is not None:
@@ -316,7 +408,7 @@ def _finish(data, problems, order, pairs, edges_mask, existing, record_id_col, r
             warnings.warn(
                 f"{int(missing.sum())} record(s) of the existing crosswalk are not in records; they keep their "
                 "customers there but are not part of this crosswalk (pass all records to link against them)",
-                stacklevel=3,
+                stacklevel=4,
             )
         cust = _assign_incremental(data, edges, old)
     else:
@@ -346,7 +438,310 @@ def _finish(data, problems, order, pairs, edges_mask, existing, record_id_col, r
         threshold=threshold,
         model=model,
         method=method,
+        resolver=resolver,
     )
+
+
+def _no_pairs() -> pd.DataFrame:
+    return pd.DataFrame({"_rid_l": pd.Series(dtype=np.int64), "_rid_r": pd.Series(dtype=np.int64),
+                         "match_weight": pd.Series(dtype=float), "match_probability": pd.Series(dtype=float),
+                         "decisive": pd.Series(dtype=bool), "vetoed": pd.Series(dtype=bool)})
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+class CustomerResolver(CRMEstimator):
+    """The identity model: a Fellegi-Sunter model learned by Splink, saved as JSON, reused on new records.
+
+    ``fit`` standardises the records and trains the model (u from seeded random pairs, m by
+    expectation maximisation, the prior from the pairs that share an e-mail address or loyalty
+    id); ``resolve`` scores the candidate pairs of any batch of records with the fitted model,
+    without retraining, links pairs whose match probability is at least ``threshold`` or that
+    share an e-mail address (with compatible first names) or a loyalty id, except pairs that look
+    like two members of one household (both first names known and incompatible, birth dates not
+    equal), takes connected groups of linked records as customers and builds their golden records.
+
+    Parameters
+    ----------
+    threshold : float
+        Match probability, strictly between 0 and 1, at or above which two records are the same
+        customer.
+    random_state : None, int or numpy.random.Generator
+        Seed of the random pairs that estimate u: an int is Splink's seed (the same int, the same
+        model); a Generator or None (fresh entropy) draws one. Default 0.
+    default_region : str
+        ISO 3166 region (e.g. ``"US"``, ``"GB"``) of phone numbers written without a country code.
+    dob_formats : mapping, optional
+        Source -> strptime format (or list of formats) of its dates of birth; inferred per source
+        when absent.
+    max_pairs_u : float
+        Random pairs sampled to estimate the u probabilities (at least 1).
+    backend : {"duckdb", "spark"}
+        Splink backend; ``"spark"`` needs ``spark=`` a SparkSession in ``fit`` and ``resolve``.
+
+    Attributes
+    ----------
+    model_ : dict
+        The trained Splink settings: every comparison level's ``m_probability`` and
+        ``u_probability`` and the prior ``probability_two_random_records_match`` of the training
+        records (what ``splink.Linker(records, model_)`` reads).
+    parameters_ : pandas.DataFrame
+        The same as a table: per level m, u and match weight ``log2(m / u)`` (bits).
+    n_records_ : int
+        Number of records the model was trained on.
+
+    Notes
+    -----
+    The prior is the share of all pairs that match, so it depends on the batch: ``resolve``
+    rescales it from the ``n_records_`` training records to a batch of ``n`` as
+    ``prior * (n_records_ - 1) / (n - 1)`` (a stable number of records per person); the same
+    records as in ``fit`` are scored with the learned prior itself. Customer ids are ``"C-"`` +
+    the smallest record id (compared as text) among the customer's records, so the same records in
+    any row order get the same ids.
+
+    Examples
+    --------
+    >>> resolver = CustomerResolver(threshold=0.9).fit(_TINY)
+    >>> resolver.resolve(_TINY).crosswalk["customer_id"].tolist()
+    ['C-s1', 'C-s1', 'C-w2', 'C-s2']
+    >>> resolver.parameters_["comparison"].unique().tolist()
+    ['name', 'email']
+    """
+
+    _fitted_attribute = "model_"
+
+    def __init__(
+        self,
+        threshold: float = DEFAULT_THRESHOLD,
+        random_state=0,
+        default_region: str = "US",
+        dob_formats: Mapping[str, str | list[str]] | None = None,
+        max_pairs_u: float = 1e6,
+        backend: str = "duckdb",
+    ) -> None:
+        self.threshold = threshold
+        self.random_state = random_state
+        self.default_region = default_region
+        self.dob_formats = dob_formats
+        self.max_pairs_u = max_pairs_u
+        self.backend = backend
+
+    def _check_params(self) -> None:
+        import phonenumbers
+
+        t = self.threshold
+        if not (_is_number(t) and 0.0 < float(t) < 1.0):
+            raise ValueError(f"threshold is a match probability and must lie strictly between 0 and 1, got {t!r}")
+        rs = self.random_state
+        if not (rs is None or isinstance(rs, (np.random.Generator, np.random.RandomState))
+                or isinstance(rs, (int, np.integer)) and not isinstance(rs, (bool, np.bool_))):
+            raise ValueError(f"random_state must be None, an int or a numpy Generator, got {rs!r}")
+        if self.default_region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(
+                f"default_region must be an ISO 3166 region phonenumbers knows (such as 'US' or 'GB'), "
+                f"got {self.default_region!r}"
+            )
+        formats = self.dob_formats
+        if formats is not None:
+            ok = isinstance(formats, Mapping) and all(
+                isinstance(k, str) and (isinstance(v, str) or (isinstance(v, (list, tuple)) and v
+                                                               and all(isinstance(f, str) for f in v)))
+                for k, v in formats.items()
+            )
+            if not ok:
+                raise ValueError(
+                    "dob_formats must map each source (a string) to a strptime format or a list of formats, "
+                    f"e.g. {{'store': '%d/%m/%Y'}}; got {formats!r}"
+                )
+        m = self.max_pairs_u
+        if not (_is_number(m) and math.isfinite(m) and m >= 1):
+            raise ValueError(f"max_pairs_u is a number of random pairs and must be at least 1, got {m!r}")
+        if self.backend not in DIALECTS:
+            raise ValueError(f"backend must be one of {sorted(DIALECTS)}, got {self.backend!r}")
+
+    # -- learning ---------------------------------------------------------------------------
+    def fit(
+        self,
+        records: pd.DataFrame,
+        *,
+        record_id_col: str = "record_id",
+        source_col: str | None = "source",
+        columns: Mapping[str, str] | None = None,
+        spark: Any = None,
+    ) -> CustomerResolver:
+        """Learn the identity model from source records.
+
+        Parameters
+        ----------
+        records : pandas.DataFrame
+            At least two rows, one per source record, with a unique record id, a source and any
+            of first_name, last_name, email, phone, date_of_birth, street, city, postcode (plus
+            optional loyalty_id, created_at, full_name).
+        record_id_col : str
+            Record id column.
+        source_col : str or None
+            Source-system column (``None``: a single system).
+        columns : mapping, optional
+            Standard name -> your column name, e.g. ``{"postcode": "zip", "email": "mail"}``.
+        spark : pyspark.sql.SparkSession, optional
+            Required with ``backend="spark"``.
+
+        Returns
+        -------
+        CustomerResolver
+            ``self``, fitted.
+
+        Raises
+        ------
+        crm_models.errors.DataError
+            Missing or duplicate record ids, no usable identifying column, fewer than 2 records.
+
+        Examples
+        --------
+        >>> resolver = CustomerResolver().fit(_TINY)
+        >>> resolver.n_records_
+        4
+        """
+        self._check_params()
+        data, _, _ = _prepare(records, record_id_col, source_col, columns, self.default_region, self.dob_formats)
+        return self._fit_prepared(data, records, record_id_col, spark)
+
+    def _fit_prepared(self, data: pd.DataFrame, records: pd.DataFrame, record_id_col: str, spark) -> CustomerResolver:
+        if len(data) < 2:
+            raise DataError(
+                record_id_col,
+                "must list at least 2 records: the model is learned from pairs of records",
+                rows=records.head(N_SHOWN),
+                n_rows=len(records),
+                n_total=len(records),
+                what="records",
+            )
+        model = train_model(data, random_state=self.random_state, max_pairs_u=float(self.max_pairs_u),
+                            backend=self.backend, spark=spark)
+        self.model_ = model
+        self.parameters_ = model_parameters(model)
+        self.n_records_ = len(data)
+        return self
+
+    # -- linking ----------------------------------------------------------------------------
+    def resolve(
+        self,
+        records: pd.DataFrame,
+        *,
+        record_id_col: str = "record_id",
+        source_col: str | None = "source",
+        columns: Mapping[str, str] | None = None,
+        existing: Resolution | pd.DataFrame | pd.Series | None = None,
+        spark: Any = None,
+    ) -> Resolution:
+        """Resolve records to customers with the fitted model (no retraining).
+
+        Parameters
+        ----------
+        records : pandas.DataFrame
+            One row per source record (the layout of :meth:`fit`; any batch, not only the
+            training records).
+        record_id_col : str
+            Record id column.
+        source_col : str or None
+            Source-system column (``None``: a single system).
+        columns : mapping, optional
+            Standard name -> your column name.
+        existing : Resolution, pandas.DataFrame or pandas.Series, optional
+            A previous result (or its crosswalk: record id -> ``customer_id``). Its records must
+            be in ``records`` too; they keep their customer ids, and new records join an existing
+            customer or start a new one. Existing customers are never merged, split or renumbered.
+        spark : pyspark.sql.SparkSession, optional
+            Required with ``backend="spark"``.
+
+        Returns
+        -------
+        Resolution
+            ``crosswalk``, ``golden``, ``pairs``, ``problems``, ``parameters`` and ``summary()``.
+
+        Examples
+        --------
+        >>> resolver = CustomerResolver().fit(_TINY)
+        >>> result = resolver.resolve(_TINY)
+        >>> result.n_customers
+        3
+        >>> later = pd.concat([_TINY, _TINY.iloc[[0]].assign(record_id="m1", source="mail")])
+        >>> resolver.resolve(later, existing=result).crosswalk.loc["m1", "customer_id"]
+        'C-s1'
+        """
+        self._check_fitted()
+        self._check_params()
+        data, problems, order = _prepare(records, record_id_col, source_col, columns, self.default_region,
+                                         self.dob_formats)
+        return self._resolve_prepared(data, problems, order, records, record_id_col, existing, spark)
+
+    def _resolve_prepared(self, data, problems, order, records, record_id_col, existing, spark) -> Resolution:
+        threshold = float(self.threshold)
+        model = _model_for_batch(self.model_, self.n_records_, len(data))
+        if len(data) < 2:
+            return _finish(data, problems, order, _no_pairs(), np.zeros(0, bool), existing, record_id_col, records,
+                           threshold, self.parameters_.copy(), model, "splink", self)
+        scored = predict_pairs(data, model, min_match_probability=min(0.001, threshold), backend=self.backend,
+                               spark=spark)
+        decisive = _decisive_pairs(data)
+        decisive["decisive"] = True
+        pairs = scored.merge(decisive, on=["_rid_l", "_rid_r"], how="outer")
+        pairs["decisive"] = pairs["decisive"].fillna(False).astype(bool)
+        pairs = pairs.drop(columns=[c for c in ("match_key",) if c in pairs.columns])
+        pairs["vetoed"] = _household_veto(pairs, data)
+        linked = ((pairs["match_probability"].fillna(0.0).to_numpy() >= threshold) | pairs["decisive"].to_numpy()) & ~pairs[
+            "vetoed"].to_numpy()
+        return _finish(data, problems, order, pairs, linked, existing, record_id_col, records, threshold,
+                       self.parameters_.copy(), model, "splink", self)
+
+    # -- results ----------------------------------------------------------------------------
+    def summary(self) -> Summary:
+        """The learned m and u probability and match weight of every comparison level.
+
+        Returns
+        -------
+        crm_models.base.Summary
+            Table indexed by comparison and level: ``m_probability``, ``u_probability`` and
+            ``match_weight`` (bits); statistics: records learned from, the prior and its weight
+            (bits), the threshold.
+
+        Examples
+        --------
+        >>> s = CustomerResolver().fit(_TINY).summary()
+        >>> s.to_frame().columns.tolist()
+        ['m_probability', 'u_probability', 'match_weight']
+        """
+        self._check_fitted()
+        prior = float(self.model_["probability_two_random_records_match"])
+        table = self.parameters_.set_index(["comparison", "level"])[["m_probability", "u_probability", "match_weight"]]
+        stats = {
+            "records learned from": self.n_records_,
+            "prior P(match)": prior,
+            "prior weight (bits)": math.log2(prior / (1 - prior)),
+            "threshold": float(self.threshold),
+        }
+        notes = [
+            "m = P(level | same person), learned by expectation maximisation; u = P(level | different people), "
+            "from random pairs; match weight = log2(m / u) in bits, added over comparisons to the prior's weight.",
+            "Estimates below 1e-6, and the u of levels no random pair fell in, are 1e-6; levels EM could not "
+            "estimate have m = u (weight 0).",
+            "The prior is rescaled to the size of each batch resolved (it is the share of all pairs that match).",
+        ]
+        return Summary("Identity model (Fellegi-Sunter, trained by Splink)", table, stats, notes)
+
+    # -- persistence ------------------------------------------------------------------------
+    def _fitted_state(self) -> dict[str, Any]:
+        return {"model": self.model_, "n_records": self.n_records_}
+
+    def _restore(self, fitted: FieldReader) -> None:
+        keys = set(fitted.keys())
+        if keys != {"model", "n_records"}:
+            fitted.fail(sorted(keys ^ {"model", "n_records"})[0], "must be exactly 'model' and 'n_records'")
+        self.n_records_ = fitted.number("n_records", low=2, integer=True)
+        self.model_ = read_model(fitted, "model", backend=self.backend)
+        self.parameters_ = model_parameters(self.model_)
 
 
 def resolve_customers(
@@ -357,82 +752,73 @@ def resolve_customers(
     columns: Mapping[str, str] | None = None,
     threshold: float = DEFAULT_THRESHOLD,
     existing: Resolution | pd.DataFrame | pd.Series | None = None,
-    seed: int = 42,
+    random_state=0,
     default_region: str = "US",
     dob_formats: Mapping[str, str | list[str]] | None = None,
     backend: str = "duckdb",
     spark: Any = None,
     max_pairs_u: float = 1e6,
 ) -> Resolution:
-    """Resolve records from several systems to one stable customer id each.
+    """Resolve records from several systems to one stable customer id each, in one call.
 
-    Standardise contact fields, score candidate pairs with a Fellegi-Sunter model trained by
-    Splink (u by seeded random sampling, m by EM), link pairs whose match probability is at least
-    ``threshold`` or that share an e-mail address (with compatible first names) or loyalty id,
-    except pairs that look like two members of one household (both first names known and
-    incompatible, birth dates not equal), take connected groups of linked records as customers, and build their golden records.
+    Fits a :class:`CustomerResolver` on ``records`` and resolves them with it (the fitted model
+    is ``result.resolver``: save it, or resolve the next batch with it without retraining). A
+    single record is its own customer (there is no pair to learn from).
 
     Parameters
     ----------
-    records : DataFrame
+    records : pandas.DataFrame
         One row per source record with a unique record id, a source and any of first_name,
         last_name, email, phone, date_of_birth, street, city, postcode (plus optional
         loyalty_id, created_at, full_name).
-    record_id_col, source_col : str
-        Record id and source-system columns (``source_col=None``: a single system).
+    record_id_col : str
+        Record id column.
+    source_col : str or None
+        Source-system column (``None``: a single system).
     columns : mapping, optional
         Standard name -> your column name, e.g. ``{"postcode": "zip", "email": "mail"}``.
     threshold : float
-        Match probability (0-1) at or above which two records are the same customer.
-    existing : Resolution or DataFrame, optional
-        A previous result (or its crosswalk: record id -> ``customer_id``). Its records must be
-        in ``records`` too; they keep their customer ids, and new records join an existing
-        customer or start a new one. Existing customers are never merged, split or renumbered.
-    seed : int
-        Seed for the random pairs that estimate u (the result is deterministic for a seed).
+        Match probability (strictly between 0 and 1) at or above which two records are the same
+        customer.
+    existing : Resolution, pandas.DataFrame or pandas.Series, optional
+        A previous result (or its crosswalk: record id -> ``customer_id``); see
+        :meth:`CustomerResolver.resolve`.
+    random_state : None, int or numpy.random.Generator
+        Seed of the random pairs that estimate u (default 0: the same records, the same result).
     default_region : str
-        ISO region for phone numbers written without a country code.
+        ISO 3166 region of phone numbers written without a country code.
     dob_formats : mapping, optional
         Source -> strptime format of its dates of birth (inferred per source when absent).
     backend : {"duckdb", "spark"}
         Splink backend. ``"spark"`` needs ``spark=`` a SparkSession.
+    spark : pyspark.sql.SparkSession, optional
+        The Spark session.
     max_pairs_u : float
-        Number of random pairs sampled to estimate u probabilities.
+        Random pairs sampled to estimate the u probabilities.
 
     Returns
     -------
     Resolution
-        ``crosswalk``, ``golden``, ``pairs``, ``problems``, ``parameters`` and ``summary()``.
+        ``crosswalk``, ``golden``, ``pairs``, ``problems``, ``parameters``, ``resolver`` and
+        ``summary()``.
 
-    Notes
-    -----
-    Customer ids are ``"C-"`` + the smallest record id (compared as text) in the customer's
-    records, so the same records in any row order get the same ids.
+    Examples
+    --------
+    >>> result = resolve_customers(_TINY)
+    >>> result.crosswalk["customer_id"].to_dict()
+    {'w1': 'C-s1', 's1': 'C-s1', 'w2': 'C-w2', 's2': 'C-s2'}
+    >>> result.resolver.threshold
+    0.9
     """
-    if not 0.0 < float(threshold) < 1.0:
-        raise ValueError(f"threshold is a match probability and must lie strictly between 0 and 1, got {threshold!r}")
+    resolver = CustomerResolver(threshold=threshold, random_state=random_state, default_region=default_region,
+                                dob_formats=dob_formats, max_pairs_u=max_pairs_u, backend=backend)
+    resolver._check_params()
     data, problems, order = _prepare(records, record_id_col, source_col, columns, default_region, dob_formats)
-    if len(data) == 1:
-        pairs = pd.DataFrame({"_rid_l": pd.Series(dtype=np.int64), "_rid_r": pd.Series(dtype=np.int64),
-                              "match_weight": pd.Series(dtype=float), "match_probability": pd.Series(dtype=float),
-                              "decisive": pd.Series(dtype=bool)})
-        return _finish(data, problems, order, pairs, np.zeros(0, bool), existing, record_id_col, records,
-                       float(threshold), pd.DataFrame(), {}, "splink")
-    linker = fit_linker(data, backend=backend, spark=spark, seed=seed, max_pairs_u=max_pairs_u)
-    scored = predict_pairs(linker, min_match_probability=min(0.001, float(threshold)))
-    params = model_parameters(linker)
-    model = linker.misc.save_model_to_json()
-    decisive = _decisive_pairs(data)
-    decisive["decisive"] = True
-    pairs = scored.merge(decisive, on=["_rid_l", "_rid_r"], how="outer")
-    pairs["decisive"] = pairs["decisive"].fillna(False).astype(bool)
-    drop = [c for c in ("match_key",) if c in pairs.columns]
-    pairs = pairs.drop(columns=drop)
-    pairs["vetoed"] = _household_veto(pairs, data)
-    linked = ((pairs["match_probability"].fillna(0.0).to_numpy() >= threshold) | pairs["decisive"].to_numpy()) & ~pairs[
-        "vetoed"].to_numpy()
-    return _finish(data, problems, order, pairs, linked, existing, record_id_col, records, float(threshold),
-                   params, model, "splink")
+    if len(data) < 2:
+        return _finish(data, problems, order, _no_pairs(), np.zeros(0, bool), existing, record_id_col, records,
+                       float(threshold), model_parameters({"comparisons": []}), {}, "splink")
+    resolver._fit_prepared(data, records, record_id_col, spark)
+    return resolver._resolve_prepared(data, problems, order, records, record_id_col, existing, spark)
 
 
 def resolve_exact(
@@ -449,7 +835,37 @@ def resolve_exact(
 
     Same inputs, outputs and id rule as :func:`resolve_customers`, without a model; used to
     show what probabilistic linkage adds.
+
+    Parameters
+    ----------
+    records : pandas.DataFrame
+        One row per source record (see :func:`resolve_customers`).
+    record_id_col : str
+        Record id column.
+    source_col : str or None
+        Source-system column (``None``: a single system).
+    columns : mapping, optional
+        Standard name -> your column name.
+    keys : tuple of str
+        Standardised columns whose equal values link two records (any of them).
+    default_region : str
+        ISO 3166 region of phone numbers written without a country code.
+    dob_formats : mapping, optional
+        Source -> strptime format of its dates of birth.
+
+    Returns
+    -------
+    Resolution
+        With ``method`` ``"exact email or phone"``, threshold 1 and no model.
+
+    Examples
+    --------
+    >>> resolve_exact(_TINY).crosswalk["customer_id"].tolist()
+    ['C-s1', 'C-s1', 'C-w2', 'C-s2']
     """
+    unknown = [k for k in keys if k not in IDENTIFYING_COLUMNS and k != "loyalty_id"]
+    if not keys or unknown:
+        raise ValueError(f"keys must name standardised columns of {[*IDENTIFYING_COLUMNS, 'loyalty_id']}, got {keys!r}")
     data, problems, order = _prepare(records, record_id_col, source_col, columns, default_region, dob_formats)
     found = []
     for key in keys:
@@ -460,4 +876,4 @@ def resolve_exact(
     pairs = pairs.loc[pairs["_rid_l"] != pairs["_rid_r"]].drop_duplicates().reset_index(drop=True)
     pairs = pairs.assign(match_weight=np.inf, match_probability=1.0, decisive=True, vetoed=False)
     return _finish(data, problems, order, pairs, np.ones(len(pairs), bool), None, record_id_col, records, 1.0,
-                   pd.DataFrame(), {}, "exact " + " or ".join(keys))
+                   model_parameters({"comparisons": []}), {}, "exact " + " or ".join(keys))

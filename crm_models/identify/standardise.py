@@ -21,6 +21,9 @@ import pandas as pd
 import phonenumbers
 from nicknames import NickNamer
 
+from crm_models._validation import require_columns
+from crm_models.errors import DataError
+
 __all__ = [
     "IDENTIFYING_COLUMNS",
     "STANDARD_COLUMNS",
@@ -91,7 +94,24 @@ def clean_name(value) -> str | None:
 
     Titles (Mr, Dr, ...) and suffixes (Jr, III, ...) are dropped, hyphens and apostrophes
     join the parts ("O'Brien" -> "obrien", "Smith-Jones" -> "smithjones"), and an initial
-    keeps its letter ("J." -> "j"). Returns ``None`` for a missing value.
+    keeps its letter ("J." -> "j").
+
+    Parameters
+    ----------
+    value : object
+        A raw name (missing values: None, NaN, "", "n/a", "unknown", ...).
+
+    Returns
+    -------
+    str or None
+        The canonical name, or ``None`` when nothing is left.
+
+    Examples
+    --------
+    >>> clean_name("  Dr. Zoë O'Brien-Smith Jr ")
+    'zoe obriensmith'
+    >>> clean_name("n/a") is None
+    True
     """
     if _is_missing(value):
         return None
@@ -107,6 +127,23 @@ def split_full_name(value) -> tuple[str | None, str | None]:
 
     "Smith, John" -> ("john", "smith"); "John A. Smith" -> ("john", "smith") (middle names are
     dropped); a single word is taken as the last name.
+
+    Parameters
+    ----------
+    value : object
+        A raw combined name.
+
+    Returns
+    -------
+    tuple of (str or None, str or None)
+        ``(first, last)`` in canonical form (see :func:`clean_name`).
+
+    Examples
+    --------
+    >>> split_full_name("Smith, John")
+    ('john', 'smith')
+    >>> split_full_name("Smith")
+    (None, 'smith')
     """
     if _is_missing(value):
         return None, None
@@ -162,6 +199,20 @@ def canonical_first_name(name: str | None) -> str | None:
     the most known nicknames wins (ties: alphabetical), so a formal name maps to itself.
     The nickname relation is not transitive, so this is a blocking key and one comparison level;
     :func:`first_name_variants` covers the remaining pairs.
+
+    Parameters
+    ----------
+    name : str or None
+        A cleaned first name (see :func:`clean_name`).
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> canonical_first_name("bob"), canonical_first_name("liz")
+    ('robert', 'elizabeth')
     """
     if not name:
         return None
@@ -172,14 +223,46 @@ def canonical_first_name(name: str | None) -> str | None:
 
 @lru_cache(maxsize=65536)
 def first_name_variants(name: str | None) -> tuple[str, ...] | None:
-    """The name with every formal name it may be a nickname of, sorted."""
+    """The name with every formal name it may be a nickname of, sorted.
+
+    Parameters
+    ----------
+    name : str or None
+        A cleaned first name (see :func:`clean_name`).
+
+    Returns
+    -------
+    tuple of str or None
+
+    Examples
+    --------
+    >>> "robert" in first_name_variants("bob")
+    True
+    """
     if not name:
         return None
     return tuple(sorted(_nicknamer().canonicals_of(name) | {name}))
 
 
 def clean_email(value) -> str | None:
-    """Lower-cased, trimmed e-mail address, or ``None`` if it is missing or not an address."""
+    """Lower-cased, trimmed e-mail address, or ``None`` if it is missing or not an address.
+
+    Parameters
+    ----------
+    value : object
+        A raw e-mail address (a ``mailto:`` prefix and spaces are removed).
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> clean_email(" Jane.Doe@Example.COM ")
+    'jane.doe@example.com'
+    >>> clean_email("jane@") is None
+    True
+    """
     if _is_missing(value):
         return None
     text = str(value).strip().lower().replace(" ", "")
@@ -193,6 +276,24 @@ def clean_phone(value, default_region: str = "US") -> str | None:
     National numbers are read in ``default_region`` (ISO 3166 code); extensions are dropped.
     A number is kept when ``phonenumbers`` calls it possible for its country (the fictional
     ranges Ofcom reserves for drama, which simulated data use, are possible but not "valid").
+
+    Parameters
+    ----------
+    value : object
+        A raw phone number (text, or digits read as a number).
+    default_region : str
+        ISO 3166 region of numbers written without a country code.
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> clean_phone("(212) 555-0123")
+    '+12125550123'
+    >>> clean_phone("07700 900123", "GB")
+    '+447700900123'
     """
     if _is_missing(value):
         return None
@@ -213,6 +314,20 @@ def clean_postcode(value) -> str | None:
 
     Anything that is not a UK postcode keeps its letters and digits, upper-cased, so other
     countries' codes still compare exactly.
+
+    Parameters
+    ----------
+    value : object
+        A raw postcode or ZIP code.
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> clean_postcode("sw1a1aa"), clean_postcode(" 90210-1234")
+    ('SW1A 1AA', '902101234')
     """
     if _is_missing(value):
         return None
@@ -231,6 +346,28 @@ def clean_date_of_birth(
     """Date of birth as ISO "YYYY-MM-DD", trying ``formats`` in order; ``None`` if none fits.
 
     Dates before ``min_year`` or after ``today`` are impossible birth dates and give ``None``.
+
+    Parameters
+    ----------
+    value : object
+        A raw date (text, ``datetime``, ``date`` or ``Timestamp``).
+    formats : sequence of str
+        strptime formats tried in order.
+    min_year : int
+        Earliest possible year of birth.
+    today : datetime.date, optional
+        Latest possible date of birth (default: today).
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> clean_date_of_birth("24 Mar 1980"), clean_date_of_birth("03/24/1980", ("%m/%d/%Y",))
+    ('1980-03-24', '1980-03-24')
+    >>> clean_date_of_birth("31/02/1980") is None
+    True
     """
     if _is_missing(value):
         return None
@@ -259,6 +396,25 @@ def infer_dob_formats(values: pd.Series, candidates: tuple[str, ...] = DOB_FORMA
     One source writes its dates one way: a month-first source has many dates with a "day" above
     12 that a day-first format rejects, so counting successes picks "%m/%d/%Y" for it and
     "%d/%m/%Y" for a day-first source (ties keep the order of ``candidates``).
+
+    Parameters
+    ----------
+    values : pandas.Series
+        The raw dates of birth of one source.
+    candidates : sequence of str
+        strptime formats, in order of preference.
+    n_sample : int
+        At most this many distinct values are tried.
+
+    Returns
+    -------
+    tuple of str
+        ``candidates`` with the most successful format first.
+
+    Examples
+    --------
+    >>> infer_dob_formats(pd.Series(["03/24/1960", "12/31/1999"]))[0]
+    '%m/%d/%Y'
     """
     distinct = pd.Series(values.dropna().astype(str).unique()[:n_sample])
     if distinct.empty:
@@ -285,6 +441,12 @@ class StandardisedRecords:
     problems : DataFrame
         One row per value that was present but could not be used: ``record_id``, ``source``,
         ``column``, ``value`` (raw, as text) and ``reason``.
+
+    Examples
+    --------
+    >>> std = standardise_records(pd.DataFrame({"record_id": [1], "source": ["web"], "email": ["x@"]}))
+    >>> std.problems[["column", "reason"]].to_dict("records")
+    [{'column': 'email', 'reason': 'not an e-mail address'}]
     """
 
     data: pd.DataFrame
@@ -333,7 +495,26 @@ def standardise_records(
     -------
     StandardisedRecords
         ``data`` and ``problems`` tables (see :class:`StandardisedRecords`).
+
+    Raises
+    ------
+    crm_models.errors.DataError
+        A column named by ``record_id_col``, ``source_col`` or ``columns`` is missing.
+
+    Examples
+    --------
+    >>> raw = pd.DataFrame({"id": [1, 2], "src": ["web", "store"], "name": ["Smith, Bob", "Liz Lee"],
+    ...                     "tel": ["(212) 555-0123", "42"]})
+    >>> std = standardise_records(raw, record_id_col="id", source_col="src",
+    ...                           columns={"full_name": "name", "phone": "tel"})
+    >>> std.data[["first_name", "last_name", "first_name_canon", "phone"]]
+      first_name last_name first_name_canon         phone
+    0        bob     smith           robert  +12125550123
+    1        liz       lee        elizabeth          None
+    >>> std.problems["value"].tolist()
+    ['42']
     """
+    require_columns(records, [record_id_col] + ([source_col] if source_col else []), what="records")
     cols = {c: c for c in (*STANDARD_COLUMNS, "full_name") if c in records.columns}
     for std, given in (columns or {}).items():
         if std not in (*STANDARD_COLUMNS, "full_name"):
@@ -341,9 +522,12 @@ def standardise_records(
                 f"columns: unknown standard column {std!r}; use any of {[*STANDARD_COLUMNS, 'full_name']}"
             )
         if given not in records.columns:
-            raise ValueError(
-                f"columns maps {std!r} to {given!r}, which is not a column of records; "
-                f"the columns present are {list(map(str, records.columns))}"
+            raise DataError(
+                given,
+                "is missing",
+                what="records",
+                message=f"columns maps {std!r} to {given!r}, which is not a column of records; "
+                f"the columns present are {list(map(str, records.columns))}",
             )
         cols[std] = given
     n = len(records)
