@@ -421,40 +421,119 @@ class FieldReader:
         self.source = source
 
     def where(self, key: str) -> str:
-        """The full path of ``key``."""
+        """The full path of ``key`` in the document.
+
+        Parameters
+        ----------
+        key : str
+            A key of this reader's object.
+
+        Returns
+        -------
+        str
+            E.g. ``"fitted.params"``.
+        """
         return f"{self.path}.{key}" if self.path else key
 
     def fail(self, key: str, rule: str):
-        """Raise :class:`ModelFileError` for ``key`` breaking ``rule``."""
+        """Raise :class:`~crm_models.errors.ModelFileError` for ``key`` breaking ``rule``.
+
+        Parameters
+        ----------
+        key : str
+            The offending key.
+        rule : str
+            The rule it breaks, e.g. ``"must be positive, got -1"``.
+        """
         raise ModelFileError(self.where(key), rule, source=self.source)
 
     def keys(self) -> list[str]:
-        """The keys present."""
+        """The keys present.
+
+        Returns
+        -------
+        list of str
+        """
         return list(self.doc)
 
     def raw(self, key: str):
-        """The raw JSON value of ``key`` (missing keys refused)."""
+        """The raw JSON value of ``key`` (a missing key is refused).
+
+        Parameters
+        ----------
+        key : str
+            The key.
+
+        Returns
+        -------
+        object
+            The JSON value as parsed (dict, list, str, number, bool or None).
+        """
         if key not in self.doc:
             self.fail(key, "is missing")
         return self.doc[key]
 
     def has(self, key: str) -> bool:
-        """Whether ``key`` is present."""
+        """Whether ``key`` is present.
+
+        Parameters
+        ----------
+        key : str
+            The key.
+
+        Returns
+        -------
+        bool
+        """
         return key in self.doc
 
     def child(self, key: str) -> FieldReader:
-        """A reader of the object at ``key``."""
+        """A reader of the JSON object at ``key``.
+
+        Parameters
+        ----------
+        key : str
+            The key of a nested object.
+
+        Returns
+        -------
+        FieldReader
+        """
         value = self.raw(key)
         if not isinstance(value, Mapping):
             self.fail(key, f"must be a JSON object, got {value!r}")
         return FieldReader(value, self.where(key), self.source)
 
     def estimator(self, key: str, cls: type[CRMEstimator]) -> CRMEstimator:
-        """A nested estimator saved with ``to_dict`` at ``key``, rebuilt and validated by ``cls.from_dict``."""
+        """A nested estimator saved with ``to_dict`` at ``key``, rebuilt and validated by ``cls.from_dict``.
+
+        Parameters
+        ----------
+        key : str
+            The key of the nested document.
+        cls : type
+            The class it must hold (or a subclass of it).
+
+        Returns
+        -------
+        CRMEstimator
+            The fitted estimator.
+        """
         return cls.from_dict(self.raw(key), source=f"{self.source} (in {self.where(key)})")
 
     def value(self, key: str):
-        """The decoded value of ``key`` (tagged objects rebuilt, structure checked, no range checks)."""
+        """The decoded value of ``key``: tagged objects rebuilt and their structure checked, no range checks.
+
+        Parameters
+        ----------
+        key : str
+            The key.
+
+        Returns
+        -------
+        object
+            Plain values, lists, dicts, tuples, ranges, numpy arrays, pandas Series or DataFrames.
+        """
         return _decode(self.raw(key), self.where(key), self.source)
 
     def number(
@@ -469,7 +548,27 @@ class FieldReader:
         allow_none: bool = False,
         allow_inf: bool = False,
     ):
-        """A number in ``[low, high]`` (open ends as asked), finite unless ``allow_inf``."""
+        """A number in ``[low, high]`` (open ends as asked), finite unless ``allow_inf``.
+
+        Parameters
+        ----------
+        key : str
+            The key.
+        low, high : float, optional
+            Bounds.
+        low_open, high_open : bool
+            Exclude the bound itself.
+        integer : bool
+            Require a whole number (returned as ``int``).
+        allow_none : bool
+            Accept ``null`` (returned as ``None``).
+        allow_inf : bool
+            Accept a tagged infinity.
+
+        Returns
+        -------
+        int, float or None
+        """
         v = self.raw(key)
         if v is None and allow_none:
             return None
@@ -488,7 +587,21 @@ class FieldReader:
         return int(v) if integer and math.isfinite(v) else v
 
     def string(self, key: str, choices: Sequence[str] | None = None, *, allow_none: bool = False):
-        """A string (one of ``choices`` if given)."""
+        """A string (one of ``choices`` if given).
+
+        Parameters
+        ----------
+        key : str
+            The key.
+        choices : sequence of str, optional
+            The values allowed.
+        allow_none : bool
+            Accept ``null`` (returned as ``None``).
+
+        Returns
+        -------
+        str or None
+        """
         v = self.raw(key)
         if v is None and allow_none:
             return None
@@ -499,7 +612,21 @@ class FieldReader:
         return v
 
     def strings(self, key: str, *, length: int | None = None, unique: bool = False) -> list[str]:
-        """A list of strings."""
+        """A list of strings.
+
+        Parameters
+        ----------
+        key : str
+            The key.
+        length : int, optional
+            The number of strings required.
+        unique : bool
+            Refuse repeated values.
+
+        Returns
+        -------
+        list of str
+        """
         v = self.raw(key)
         if not isinstance(v, list) or not all(isinstance(s, str) for s in v):
             self.fail(key, f"must be a list of strings, got {v!r}")
@@ -529,7 +656,25 @@ class FieldReader:
         low: float | None = None,
         high: float | None = None,
     ) -> np.ndarray:
-        """A float array (a ``$ndarray`` or a nested list), with shape and range checks."""
+        """A float array (a ``$ndarray`` or a nested list), with shape and range checks.
+
+        Parameters
+        ----------
+        key : str
+            The key.
+        shape : tuple, optional
+            The shape required.
+        ndim : int, optional
+            The number of dimensions required.
+        finite : bool
+            Refuse infinities and NaN.
+        low, high : float, optional
+            Bounds on every value.
+
+        Returns
+        -------
+        numpy.ndarray
+        """
         v = self.raw(key)
         if isinstance(v, Mapping) and set(v) == {"$ndarray"}:
             arr = _ndarray_in(v["$ndarray"], self.where(key), self.source)
@@ -556,7 +701,19 @@ class FieldReader:
         return arr.astype(float)
 
     def covariance(self, key: str, k: int) -> np.ndarray:
-        """A ``k x k`` covariance matrix: finite, symmetric and positive semi-definite."""
+        """A ``k x k`` covariance matrix: finite, symmetric and positive semi-definite.
+
+        Parameters
+        ----------
+        key : str
+            The key.
+        k : int
+            The number of rows and columns.
+
+        Returns
+        -------
+        numpy.ndarray
+        """
         cov = self.array(key, shape=(k, k))
         scale = max(1.0, float(np.max(np.abs(cov)))) if cov.size else 1.0
         if not np.allclose(cov, cov.T, rtol=1e-8, atol=1e-12 * scale):
@@ -566,7 +723,23 @@ class FieldReader:
         return cov
 
     def series(self, key: str, *, finite: bool = True, low=None, high=None, numeric: bool = True) -> pd.Series:
-        """A pandas Series (``$series``), numeric with range checks unless ``numeric=False``."""
+        """A pandas Series (``$series``), numeric with range checks unless ``numeric=False``.
+
+        Parameters
+        ----------
+        key : str
+            The key.
+        finite : bool
+            Refuse infinities and NaN.
+        low, high : float, optional
+            Bounds on every value.
+        numeric : bool
+            Require numbers (returned as float).
+
+        Returns
+        -------
+        pandas.Series
+        """
         v = self.raw(key)
         if not (isinstance(v, Mapping) and set(v) == {"$series"}):
             self.fail(key, "must be a $series object")
@@ -581,7 +754,23 @@ class FieldReader:
         return s
 
     def frame(self, key: str, *, finite: bool = True, numeric: bool = True, columns: Sequence | None = None) -> pd.DataFrame:
-        """A pandas DataFrame (``$frame``), all-numeric and finite unless told otherwise."""
+        """A pandas DataFrame (``$frame``), all-numeric and finite unless told otherwise.
+
+        Parameters
+        ----------
+        key : str
+            The key.
+        finite : bool
+            Refuse infinities and NaN.
+        numeric : bool
+            Require numbers (returned as float).
+        columns : sequence, optional
+            The columns required, in order.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
         v = self.raw(key)
         if not (isinstance(v, Mapping) and set(v) == {"$frame"}):
             self.fail(key, "must be a $frame object")
@@ -607,6 +796,15 @@ class CRMEstimator(BaseEstimator):
     """scikit-learn's estimator contract plus crm_models' save format (see the module docstring).
 
     Subclasses set ``_fitted_attribute`` and implement ``_fitted_state`` and ``_restore``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from crm_models.segment import ValueTiers
+    >>> tiers = ValueTiers(top_share=0.1).fit(pd.Series([5.0, 1.0, 9.0, 3.0]))
+    >>> path = tiers.save(pathlib.Path(tempfile.mkdtemp()) / "tiers.json")
+    >>> type(CRMEstimator.load(path)).__name__, ValueTiers.load(path).get_params()["top_share"]
+    ('ValueTiers', 0.1)
     """
 
     #: An attribute that exists once the estimator is fitted.
@@ -763,5 +961,16 @@ def load(path: str | Path) -> CRMEstimator:
     -------
     CRMEstimator
         The fitted estimator, of the class the file names.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from crm_models.clv import GammaGamma
+    >>> from crm_models.datasets import load_cdnow
+    >>> from crm_models import rfm_summary
+    >>> model = GammaGamma().fit(rfm_summary(load_cdnow()))
+    >>> path = model.save(pathlib.Path(tempfile.mkdtemp()) / "spend.json")
+    >>> load(path).params_.equals(model.params_)
+    True
     """
     return CRMEstimator.load(path)

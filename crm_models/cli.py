@@ -340,7 +340,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit code (0 ok, 2 error)."""
+    """Run the command line.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default ``sys.argv[1:]``); none runs the bundled simulated company.
+
+    Returns
+    -------
+    int
+        The exit code: 0 when everything was written, 2 after an error (one line on stderr).
+
+    Examples
+    --------
+    >>> main(["score", "no_such_file.csv"])
+    2
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     try:

@@ -235,6 +235,15 @@ def write_report(path, scores: pd.DataFrame, **kwargs) -> Path:
     -------
     pathlib.Path
         The path written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from crm_models.datasets import load_cdnow
+    >>> from crm_models.pipeline import score_customers
+    >>> path = write_report(pathlib.Path(tempfile.mkdtemp()) / "r.html", score_customers(load_cdnow()))
+    >>> path.stat().st_size > 10_000
+    True
     """
     path = Path(path)
     path.write_text(render_report(scores, **kwargs), encoding="utf-8")

@@ -32,7 +32,20 @@ __all__ = ["Term", "COLUMNS", "NAMES", "RETIRED"]
 
 
 class Term(NamedTuple):
-    """A vocabulary entry: its default (``None`` when there is none) and its meaning."""
+    """A vocabulary entry: its default (``None`` when there is none) and its meaning.
+
+    Attributes
+    ----------
+    default : object
+        The default value functions use.
+    meaning : str
+        What the name stands for, with units.
+
+    Examples
+    --------
+    >>> COLUMNS["datetime_col"]
+    Term(default='timestamp', meaning='time of each transaction or touchpoint')
+    """
 
     default: object
     meaning: str
@@ -71,7 +84,7 @@ COLUMNS: dict[str, Term] = {
     "p_alive_col": Term("p_alive", "probability the customer is still active (0-1)"),
     "value_col": Term("clv", "value used to rank customers (money)"),
     "tier_col": Term("value_tier", "value tier"),
-    "segment_col": Term(None, "segment label"),
+    "segment_col": Term("segment", "segment label"),
     "expected_purchases_col": Term("expected_purchases", "expected purchases over a stated horizon"),
     # campaigns, surveys, queues
     "group_col": Term("group", "randomised group (treatment / control)"),

@@ -10,6 +10,7 @@ import importlib
 import inspect
 import json
 import pkgutil
+from dataclasses import is_dataclass
 
 import numpy as np
 import pandas as pd
@@ -146,7 +147,8 @@ def test_class_docstrings_document_init_parameters():
             continue
         params = [p for p in _parameters(obj.__init__) if p not in ("args", "kwargs")]
         doc = ClassDoc(obj)
-        documented = {n.strip().lstrip("*") for entry in doc["Parameters"] for n in entry.name.split(",")}
+        entries = doc["Parameters"] + (doc["Attributes"] if is_dataclass(obj) or issubclass(obj, tuple) else [])
+        documented = {n.strip().lstrip("*") for entry in entries for n in entry.name.split(",")}
         missing = [p for p in params if p not in documented]
         if missing:
             problems.append(f"{qual}: parameters not documented: {missing}")
@@ -155,14 +157,16 @@ def test_class_docstrings_document_init_parameters():
 
 # --------------------------------------------------------------------- estimator contract
 def _estimators():
-    out = []
+    """Every public estimator a user fits: CRMEstimator subclasses of crm_models that no other public
+    class derives from (bases such as clv.BaseModel are contracts, not models)."""
+    found = set()
     for mod in MODULES:
         for obj in vars(mod).values():
             if (inspect.isclass(obj) and issubclass(obj, CRMEstimator) and obj is not CRMEstimator
-                    and obj.__module__.startswith("crm_models") and not obj.__name__.startswith("_")
-                    and not inspect.isabstract(obj)):
-                out.append(obj)
-    return sorted(set(out), key=lambda c: c.__name__)
+                    and obj.__module__.startswith("crm_models") and not obj.__name__.startswith("_")):
+                found.add(obj)
+    leaves = [c for c in found if not any(o is not c and issubclass(o, c) for o in found)]
+    return sorted(leaves, key=lambda c: c.__name__)
 
 
 ESTIMATORS = _estimators()

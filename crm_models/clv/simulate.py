@@ -454,6 +454,12 @@ class PurchaseTimes(NamedTuple):
     dropout_time : numpy.ndarray of float
         Per customer: the time of the repeat purchase right after which they dropped out, or
         ``inf`` for a customer still active at the end of their window.
+
+    Examples
+    --------
+    >>> draws = beta_geo_purchase_times([1.0], [0.5], [4.0], np.random.default_rng(1))
+    >>> isinstance(draws, PurchaseTimes), bool(draws.dropped[0]) == bool(np.isfinite(draws.dropout_time[0]))
+    (True, True)
     """
 
     owner: np.ndarray
