@@ -26,6 +26,18 @@ import pandas as pd
 
 from crm_models._validation import fail_rows, require_columns
 from crm_models.base import as_generator
+
+#: Mixed into an integer random_state before simulating responses, so that grading never replays the
+#: random numbers the simulated company itself was generated with (same integer, different stream).
+_GRADING_STREAM = 0x6A7E
+
+
+def _grading_rng(random_state) -> np.random.Generator:
+    """The generator of simulated campaign responses: an integer seeds its own stream, independent of
+    the world generated from the same integer; a Generator (or None) is used as ``as_generator`` does."""
+    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
+        return np.random.default_rng(np.random.SeedSequence([int(random_state), _GRADING_STREAM]))
+    return as_generator(random_state)
 from crm_models.errors import N_SHOWN, DataError
 from crm_models.interact import attach_customer
 from crm_models.measure import customer_movement
@@ -225,7 +237,8 @@ def evaluate_policy(
     cost_per_contact : float, optional
         Cost of one contact (USD); default the world's campaign cost.
     random_state : None, int or numpy.random.Generator
-        Seed of the simulated responses (see :func:`crm_models.base.as_generator`).
+        Seed of the simulated responses (see :func:`crm_models.base.as_generator`). An integer
+        seeds a stream of its own, independent of a world generated with the same integer.
 
     Returns
     -------
@@ -271,7 +284,7 @@ def evaluate_policy(
     end, hold = pd.Timestamp(world.config["observation_period_end"]), pd.Timestamp(world.config["holdout_period_end"])
     end = end + pd.Timedelta(days=1) if end == end.normalize() else end  # end is a whole day: purchases on it count
     hold = hold + pd.Timedelta(days=1) if hold == hold.normalize() else hold
-    rng = as_generator(random_state)
+    rng = _grading_rng(random_state)
     draw = pd.Series(rng.random(len(effect)), index=effect.index)  # common random numbers
     when = pd.Series(rng.random(len(effect)), index=effect.index)
     hit = effect.index.isin(reached) & (draw < effect["uplift"]).to_numpy()
