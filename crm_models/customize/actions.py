@@ -40,6 +40,7 @@ def default_action_table(
     win_back_cost: float = 4.0,
     win_back_effect: float = 0.05,
     serve_saving: float = 0.5,
+    low_value_quantile: float | None = None,
 ) -> pd.DataFrame:
     """The shipped action table: five candidate actions and their stated assumptions.
 
@@ -59,9 +60,20 @@ def default_action_table(
     cross_sell           a surely-active customer (P(alive) >= 0.8); the stake is a share of CLV
     win_back             a probably lapsed customer (P(alive) < 0.3); the stake is the value
                          if re-activated, CLV / P(alive) (P(alive) floored at 0.01)
-    serve_at_lower_cost  a customer worth less than their cost to serve; moving them to a cheaper
-                         channel saves a share of that cost
+    serve_at_lower_cost  a customer worth less than their cost to serve (``clv < cost_to_serve``,
+                         USD), or, with ``low_value_quantile``, a customer in the bottom share of
+                         the base by CLV (``clv_quantile < low_value_quantile``); moving them to a
+                         cheaper channel saves a share of the cost to serve
     ===================  =======================================================================
+
+    Thresholds relative to the customer base: the scores gain a derived column
+    ``clv_quantile``, the customer's position in the base by CLV (the share of the customers
+    passed whose CLV is lower, plus half the share with the same CLV; 0-1), so a rule such as
+    ``clv_quantile < 0.2`` picks the bottom fifth whatever the CLV's horizon, margin and
+    currency. ``low_value_quantile`` uses it for ``serve_at_lower_cost``; the default (None)
+    keeps the rule in dollars, ``clv < cost_to_serve``, which only makes sense for one CLV
+    definition (``cost_to_serve`` over the CLV's horizon). The base is the scores passed to
+    :func:`score_actions`: a table of one customer puts that customer at 0.5.
 
     Parameters
     ----------
@@ -76,6 +88,9 @@ def default_action_table(
     serve_saving : float
         Share of ``cost_to_serve`` saved by moving a customer to a cheaper channel (0-1); the
         probability the customer accepts the move is taken as 0.5.
+    low_value_quantile : float, optional
+        Make ``serve_at_lower_cost`` eligible for the customers in this bottom share of the base
+        by CLV (0-1, e.g. 0.2), instead of those whose CLV is below ``cost_to_serve``.
 
     Returns
     -------
@@ -87,7 +102,17 @@ def default_action_table(
     >>> table = default_action_table(cost_to_serve=10.0)
     >>> table.loc["retain", ["eligible", "value_at_stake"]].tolist()
     ['p_alive >= 0.3 and p_alive < 0.8', 'value_at_risk']
+    >>> default_action_table(low_value_quantile=0.2).loc["serve_at_lower_cost", "eligible"]
+    'clv_quantile < 0.2'
     """
+    if low_value_quantile is None:
+        low_value_rule = f"clv < {cost_to_serve:g}"
+    elif (isinstance(low_value_quantile, bool) or not isinstance(low_value_quantile, (int, float, np.integer, np.floating))
+          or not 0 < low_value_quantile < 1):
+        raise ValueError(f"low_value_quantile must be a share strictly between 0 and 1 (e.g. 0.2), "
+                         f"got {low_value_quantile!r}")
+    else:
+        low_value_rule = f"clv_quantile < {float(low_value_quantile):g}"
     rows = [
         ("do_nothing", "no contact: the baseline every action must beat", "True", 0.0, "0", 0.0),
         ("retain", "retention offer to a wavering customer: saves the value at risk",
@@ -97,7 +122,7 @@ def default_action_table(
         ("win_back", "win-back offer to a probably lapsed customer: restores their value if active",
          "p_alive < 0.3", win_back_effect, "value_if_active", win_back_cost),
         ("serve_at_lower_cost", "move to self-service: saves part of the cost to serve",
-         f"clv < {cost_to_serve:g}", 0.5, f"{serve_saving * cost_to_serve:g}", 0.0),
+         low_value_rule, 0.5, f"{serve_saving * cost_to_serve:g}", 0.0),
     ]
     table = pd.DataFrame(rows, columns=["action", *ACTION_TABLE_COLUMNS]).set_index("action")
     table["p_effect"] = table["p_effect"].astype(object)
@@ -352,9 +377,13 @@ def value_at_risk(scores: pd.DataFrame, *, clv_col: str = "clv", p_alive_col: st
 
 
 def _with_derived(scores: pd.DataFrame) -> pd.DataFrame:
-    """``scores`` plus ``value_if_active`` / ``value_at_risk`` when it has clv and p_alive and lacks them."""
+    """``scores`` plus the derived columns it lacks: ``value_if_active`` / ``value_at_risk`` (with clv and
+    p_alive) and ``clv_quantile`` (with clv), the mid-distribution position in the base by CLV (0-1)."""
     if {"clv", "p_alive"} <= set(scores.columns):
         missing = [c for c in ("value_if_active", "value_at_risk") if c not in scores.columns]
         if missing:
-            return scores.assign(**{c: value_at_risk(scores)[c] for c in missing})
+            scores = scores.assign(**{c: value_at_risk(scores)[c] for c in missing})
+    if "clv" in scores.columns and "clv_quantile" not in scores.columns and len(scores):
+        clv = parse_amounts(scores, "clv", what="scores", allow_negative=True)
+        scores = scores.assign(clv_quantile=(clv.rank(method="average") - 0.5) / len(clv))
     return scores
