@@ -5,7 +5,8 @@
 
 Each notebook runs in a new kernel of the current Python environment with PYTHONHASHSEED=0
 and a non-interactive matplotlib backend, from the notebooks/ folder, with timing metadata off,
-so re-running an unchanged notebook leaves the file unchanged. A failing cell stops with its error.
+so re-running an unchanged notebook leaves the file unchanged. Interactive explorers
+(crm_models.course.explorers) store the figure of their default state, not a live widget. A failing cell stops with its error.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ def run(path: Path, timeout: int = 1200) -> None:
     os.environ["PYTHONHASHSEED"] = "0"
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    os.environ["CRM_MODELS_STATIC_EXPLORERS"] = "1"  # explorers store a static figure, not a live widget
     client = NotebookClient(
         nb,
         timeout=timeout,

@@ -34,8 +34,8 @@ Examples
 'unanswered'
 >>> check("doc.1", 42).passed
 True
->>> print(check("doc.1", 13).message)
-Not yet. That is 6 + 7. Hint: Multiply.
+>>> check("doc.1", 13)
+Exercise doc.1: not yet right. That is 6 + 7. Hint: Multiply.
 """
 
 from __future__ import annotations
@@ -100,9 +100,9 @@ class CheckResult:
 
     Examples
     --------
-    >>> r = CheckResult("09.1", "wrong", "Not yet.")
+    >>> r = CheckResult("09.1", "wrong", "Hint: count the rounds.")
     >>> r.passed, repr(r)
-    (False, 'Exercise 09.1: not yet right. Not yet.')
+    (False, 'Exercise 09.1: not yet right. Hint: count the rounds.')
     """
 
     exercise_id: str
@@ -342,12 +342,22 @@ class Number(AnswerKind):
         return candidates[0]
 
 
+def _label(answer) -> str | None:
+    """A choice as text: strings stripped, numbers written with ``:g`` (so 0.5 and "0.5" agree)."""
+    if isinstance(answer, (str, np.str_)):
+        return str(answer).strip()
+    value = _as_number(answer)
+    return None if value is None else f"{value:g}"
+
+
 class Choice(AnswerKind):
-    """One label out of a known list (a model name, an offer, a team), compared case-insensitively.
+    """One label out of a known list (a model name, an offer, a setting), compared case-insensitively.
+
+    A number counts as its text (``0.5`` is the option ``"0.5"``).
 
     Parameters
     ----------
-    options : sequence of str
+    options : sequence of str or float
         The labels a valid answer is one of.
 
     Examples
@@ -355,25 +365,27 @@ class Choice(AnswerKind):
     >>> kind = Choice(["BG/NBD", "Pareto/NBD"])
     >>> kind.same("bg/nbd", "BG/NBD"), kind.problem("BG")
     (True, "Your answer ('BG') should be one of ['BG/NBD', 'Pareto/NBD'].")
+    >>> Choice([0.5, 2, 10]).same(0.5, "0.5")
+    True
     """
 
-    def __init__(self, options: Iterable[str]) -> None:
-        self.options = [str(o) for o in options]
+    def __init__(self, options: Iterable) -> None:
+        self.options = [_label(o) if _label(o) is not None else str(o) for o in options]
 
     def describe(self) -> str:
         return f"one of {self.options}"
 
     def problem(self, answer) -> str | None:
-        if isinstance(answer, (np.str_,)):
-            answer = str(answer)
-        if not isinstance(answer, str):
+        label = _label(answer)
+        if label is None:
             return f"Your answer is {_shape_of(answer)}; the question asks for {self.describe()}."
-        if answer.strip().lower() not in {o.lower() for o in self.options}:
-            return f"Your answer ({answer!r}) should be {self.describe()}."
+        if label.lower() not in {o.lower() for o in self.options}:
+            return f"Your answer ({label!r}) should be {self.describe()}."
         return None
 
     def same(self, answer, expected) -> bool:
-        return isinstance(answer, str) and answer.strip().lower() == str(expected).strip().lower()
+        a, e = _label(answer), _label(expected)
+        return a is not None and e is not None and a.lower() == e.lower()
 
     def perturb(self, expected):
         others = [o for o in self.options if o.lower() != str(expected).lower()]
@@ -627,8 +639,8 @@ class Exercise:
             except Exception:  # a mistake that cannot be computed in this context is not the one made
                 continue
             if self.kind.problem(wrong) is None and self.kind.same(answer, wrong):
-                return CheckResult(self.exercise_id, WRONG, f"Not yet. {mistake.hint} Hint: {self.hint}")
-        text = f"Not yet. {trouble} " if trouble else "Not yet. "
+                return CheckResult(self.exercise_id, WRONG, f"{mistake.hint} Hint: {self.hint}")
+        text = f"{trouble} " if trouble else ""
         return CheckResult(self.exercise_id, WRONG, f"{text}Hint: {self.hint}")
 
 
@@ -845,6 +857,11 @@ def _reveals(message: str, expected, kind: AnswerKind) -> bool:
     if expected is None:
         return False
     value = _as_number(expected)
+    if isinstance(kind, Choice):  # naming every option reveals nothing; naming the right one alone does
+        named = [o for o in kind.options
+                 if re.search(rf"(?<![\w.]){re.escape(o)}(?![\w])", message, flags=re.IGNORECASE)]
+        return _label(expected) is not None and _label(expected).lower() in {o.lower() for o in named} \
+            and len(named) < len(kind.options)
     if value is not None:
         allowed = set(re.findall(r"-?\d+(?:\.\d+)?", kind.describe()))
         forms = {f"{value:g}"} | {f"{value:.{d}f}" for d in range(1, 5)} | {f"{value:,.{d}f}" for d in range(0, 3)}

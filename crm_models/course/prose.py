@@ -17,7 +17,8 @@ What does not count (structure, not results)
       probabilities, are set by design);
     - numbers of headings (``## 2 · Fitting``), list markers (``1.``) and references: a number
       after *exercise, section, notebook, chapter, table, figure, fig., eq., equation, step,
-      part, page, p., pp., appendix, question, version*, a bracketed citation ``[12]``;
+      part, page, p., pp., appendix, question, version*, a bracketed citation ``[12]``, and
+      everything under a heading *References*, *Bibliography*, *Further reading* or *Sources*;
     - numbers glued to letters, as in identifiers (``F1``, ``P000001``, ``02b``, ``x2``) and
       ordinals (``2nd``);
     - whole numbers inside LaTeX math (``$x^2$``, ``$(1 + d)^{t}$``); a decimal inside math
@@ -121,6 +122,7 @@ class ProseNumber:
 
 def _strip(text: str) -> tuple[str, str]:
     """(prose, math): the text without code, markup and links; and the LaTeX math, separately."""
+    text = re.split(r"(?im)^#+\s*(?:references|bibliography|further reading|sources)\b", text)[0]
     text = re.sub(r"```.*?```|~~~.*?~~~", " ", text, flags=re.DOTALL)
     text = re.sub(r"<!--.*?-->", " ", text, flags=re.DOTALL)
     text = re.sub(r"`[^`]*`", " ", text)
