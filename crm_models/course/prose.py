@@ -64,7 +64,7 @@ _REFERENCE_WORDS = (
     "page", "pages", "p", "pp", "appendix", "question", "questions", "version", "lesson", "item",
 )
 _NUMBER = re.compile(
-    r"(?<![\w./])(?P<sign>[-−])?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?P<pct>\s?%)?(?![\w])"
+    r"(?<![\w./])(?P<sign>[-−])?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)(?P<pct>\s?%)?(?![\w])"
 )
 _REFERENCE = re.compile(r"\b(?:" + "|".join(_REFERENCE_WORDS) + r")\.?\s+$", re.IGNORECASE)
 

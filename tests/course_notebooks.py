@@ -1,0 +1,16 @@
+"""Notebooks held to the course standard, grown as notebooks are converted.
+
+A notebook listed here must (tests/test_prose_numbers.py, tests/test_exercises.py):
+- quote no number in its Markdown prose that is neither rendered from code nor bound to code beside it
+  (crm_models.course.prose.unbound_numbers);
+- check every exercise with crm_models.course.check: one check call per "Exercise N" prompt.
+Every notebook that calls check() has its checks run against notebooks/solutions/<notebook>.py, listed
+here or not.
+"""
+
+COURSE_READY = [
+    "02c_bgnbd_from_scratch.ipynb",
+    "09_learning_relationship.ipynb",
+    "10_one_face_and_lookalikes.ipynb",
+    "11_team_scorecard.ipynb",
+]
