@@ -42,6 +42,8 @@ from crm_models.course.derivations import bgnbd_log_likelihood, bgnbd_p_alive, b
 
 __all__ = ["Slider", "Explorer", "BetaGeoExplorer", "LinkageExplorer", "RetentionBudgetExplorer", "live_widgets"]
 
+_UNIT_PLURAL = {"h": "hours", "D": "days", "W": "weeks", "M": "months", "Q": "quarters", "Y": "years"}
+
 #: Environment variable that makes every explorer draw statically (set by the notebook runners).
 STATIC_ENV = "CRM_MODELS_STATIC_EXPLORERS"
 
@@ -298,6 +300,8 @@ class BetaGeoExplorer(Explorer):
         First pooled bucket of the histogram.
     T : float, optional
         Length of observation of the P(alive) surface (default: the longest ``T`` in ``data``).
+    time_unit : str
+        The data's time unit, a code of :data:`crm_models.units.TIME_UNITS` (for the axes).
     frequency_col, recency_col, T_col : str
         Columns of ``data``.
 
@@ -314,9 +318,12 @@ class BetaGeoExplorer(Explorer):
     title = "BG/NBD explorer"
 
     def __init__(self, data: pd.DataFrame, params: Mapping[str, float], *, max_frequency: int = 7,
-                 T: float | None = None, frequency_col: str = "frequency", recency_col: str = "recency",
-                 T_col: str = "T") -> None:
+                 T: float | None = None, time_unit: str = "W", frequency_col: str = "frequency",
+                 recency_col: str = "recency", T_col: str = "T") -> None:
         from crm_models._validation import require_columns
+        from crm_models.units import check_time_unit
+
+        self.unit_words = _UNIT_PLURAL[check_time_unit(time_unit)]
 
         require_columns(data, [frequency_col, recency_col, T_col], what="data")
         self.x = data[frequency_col].to_numpy(dtype=float)
@@ -424,8 +431,8 @@ class BetaGeoExplorer(Explorer):
         left.set_xlabel("repeat purchases in the observation period")
         left.set_ylabel("customers")
         plot_matrix(self.p_alive_matrix(**p), ax=right, label="P(alive)", vmin=0, vmax=1,
-                    title=f"P(alive) after T = {self.T:.1f} time units")
-        right.set_xlabel("time of the last purchase (data's time unit)")
+                    title=f"P(alive) of a customer observed for T = {self.T:.1f} {self.unit_words}")
+        right.set_xlabel(f"time of the last purchase ({self.unit_words} after the first)")
         right.set_ylabel("repeat purchases")
         fig.suptitle(", ".join(f"{k} = {v:.3g}" for k, v in p.items()))
         fig.tight_layout()
