@@ -92,6 +92,8 @@ COLUMNS: dict[str, Term] = {
     "satisfaction_col": Term("satisfaction", "satisfaction score of a survey answer"),
     "recommend_col": Term("recommend", "0-10 likelihood-to-recommend answer"),
     "arrival_col": Term("arrival", "arrival time of a waiting caller"),
+    "treatment_col": Term("treatment", "treatment a customer met at a contact point (tier, offer, price)"),
+    "team_col": Term("team", "team that handled a contact"),
 }
 
 #: Other arguments shared across modules, and their meaning.

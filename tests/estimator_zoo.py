@@ -44,6 +44,10 @@ def fitted_estimators() -> dict:
         np.vstack([rng.normal(m, 0.3, size=(40, 3)) for m in (0.0, 2.0, 4.0)]), columns=["a", "b", "c"]
     )
     out["NeedsSegmenter"] = NeedsSegmenter(n_segments=3, log_columns=[]).fit(features)
+    from crm_models.segment import LookalikeScorer
+
+    prospects = features.assign(channel=np.where(features["a"] > 2.0, "store", "web"))
+    out["LookalikeScorer"] = LookalikeScorer(seed_share=0.3).fit(prospects, features["b"] + features["c"])
     try:
         from crm_models.identify import CustomerResolver
     except ImportError:

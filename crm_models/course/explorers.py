@@ -499,7 +499,7 @@ class LinkageExplorer(Explorer):
         x = self.sweep.index.to_numpy(dtype=float)
         right.plot(x, self.sweep["customers"].to_numpy(), "-o", color="#1f77b4", label="customers found")
         if self.n_true is not None:
-            right.axhline(self.n_true, color="black", ls="--", lw=1, label="true customers")
+            right.axhline(self.n_true, color="black", ls="--", lw=1, label="real people (truth)")
         right.axvline(th, color="grey", ls=":", lw=1)
         right.set_xscale("logit")
         right.set_xlabel("match probability threshold")

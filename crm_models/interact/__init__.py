@@ -13,6 +13,14 @@ interactions" (Peppers & Rogers). Three tools make that concrete:
   callers by value and risk, :func:`prioritise_queue` applies it, and :func:`simulate_queue`
   measures, with a seeded discrete-event simulation, what it does to each tier's waiting time
   compared with first come, first served.
+- :mod:`~crm_models.interact.one_face`: one face to the customer: :func:`visible_value` is what
+  each channel sees of its customer (silo or resolved), :func:`treatment_consistency` whether
+  every channel treats the same customer alike.
+- :mod:`~crm_models.interact.learning`: the learning relationship: policies that choose each
+  customer's next offer from their past answers (:class:`ThompsonSampling` against
+  :class:`FixedScript` and :class:`PopulationGreedy`), run on simulated customers whose
+  preferences are known (:func:`simulate_offer_preferences`, :func:`simulate_learning_relationship`,
+  :func:`compare_learning`).
 
 Every function takes plain DataFrames: a crosswalk ``record_id -> customer_id`` (from
 :func:`crm_models.identify.resolve_customers`), the transaction and interaction logs keyed by
@@ -22,6 +30,17 @@ Nothing here reads the simulated company's truth.
 """
 
 from crm_models.interact.context import CustomerContext, customer_context
+from crm_models.interact.learning import (
+    FixedScript,
+    PopulationGreedy,
+    ThompsonSampling,
+    compare_learning,
+    learning_curve,
+    posterior_table,
+    simulate_learning_relationship,
+    simulate_offer_preferences,
+)
+from crm_models.interact.one_face import treatment_consistency, visible_value
 from crm_models.interact.queue import QueuePriority, prioritise_queue, simulate_queue
 from crm_models.interact.timeline import TIMELINE_COLUMNS, attach_customer, customer_timeline, plot_timeline
 
@@ -35,4 +54,14 @@ __all__ = [
     "QueuePriority",
     "prioritise_queue",
     "simulate_queue",
+    "visible_value",
+    "treatment_consistency",
+    "simulate_offer_preferences",
+    "FixedScript",
+    "PopulationGreedy",
+    "ThompsonSampling",
+    "simulate_learning_relationship",
+    "learning_curve",
+    "compare_learning",
+    "posterior_table",
 ]

@@ -7,9 +7,12 @@
   (:func:`behaviour_features`, :class:`NeedsSegmenter`).
 - :mod:`~crm_models.segment.matrix`: the value x needs matrix (:func:`segment_matrix`);
   :mod:`~crm_models.segment.migration`: transition matrices between two dates.
+- :mod:`~crm_models.segment.lookalike`: look-alike acquisition, prospects scored by their
+  resemblance to the most valuable customers (:class:`LookalikeScorer`, :func:`gains_table`).
 - :mod:`~crm_models.segment.plotting`: the pictures.
 """
 
+from crm_models.segment.lookalike import LookalikeScorer, gains_table
 from crm_models.segment.matrix import SegmentMatrix, segment_matrix
 from crm_models.segment.migration import Migration, migration_matrix
 from crm_models.segment.needs import NeedsSegmenter, behaviour_features
@@ -31,4 +34,6 @@ __all__ = [
     "SegmentMatrix",
     "migration_matrix",
     "Migration",
+    "LookalikeScorer",
+    "gains_table",
 ]
