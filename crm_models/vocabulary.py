@@ -93,7 +93,9 @@ COLUMNS: dict[str, Term] = {
     "recommend_col": Term("recommend", "0-10 likelihood-to-recommend answer"),
     "arrival_col": Term("arrival", "arrival time of a waiting caller"),
     "treatment_col": Term("treatment", "treatment a customer met at a contact point (tier, offer, price)"),
-    "team_col": Term("team", "team that handled a contact"),
+    "team_col": Term("team", "team that handled a contact or owns a customer"),
+    "talk_time_col": Term("talk_minutes", "minutes an agent spent on a contact"),
+    "handoff_col": Term("handed_off", "whether a contact was passed to another team"),
 }
 
 #: Other arguments shared across modules, and their meaning.

@@ -599,7 +599,7 @@ class RetentionBudgetExplorer(Explorer):
         ax.plot(c["spent"], c["expected_value_created"], color="#1f77b4", label="value created, expected by the plan")
         if "true_value_created" in c:
             ax.plot(c["spent"], c["true_value_created"], color="#2ca02c", label="value created, true")
-        top = float(max(c["spent"].max(), c["expected_value_created"].max()))
+        top = float(c["spent"].max())
         ax.plot([0, top], [0, top], color="grey", ls="--", lw=1, label="break-even (value = money spent)")
         ax.axvline(now["spent"], color="black", ls=":", lw=1)
         ax.plot([now["spent"]], [now["expected_value_created"]], "o", color="#1f77b4")

@@ -21,6 +21,9 @@ interactions" (Peppers & Rogers). Three tools make that concrete:
   :class:`FixedScript` and :class:`PopulationGreedy`), run on simulated customers whose
   preferences are known (:func:`simulate_offer_preferences`, :func:`simulate_learning_relationship`,
   :func:`compare_learning`).
+- :mod:`~crm_models.interact.service_teams`: a simulated service centre whose teams differ in style
+  (talk time, resolution, hand-offs), with the truth of what each style costs in customers
+  (:func:`simulate_service_centre`).
 
 Every function takes plain DataFrames: a crosswalk ``record_id -> customer_id`` (from
 :func:`crm_models.identify.resolve_customers`), the transaction and interaction logs keyed by
@@ -41,6 +44,7 @@ from crm_models.interact.learning import (
     simulate_offer_preferences,
 )
 from crm_models.interact.one_face import treatment_consistency, visible_value
+from crm_models.interact.service_teams import DEFAULT_TEAMS, ServiceCentre, simulate_service_centre
 from crm_models.interact.queue import QueuePriority, prioritise_queue, simulate_queue
 from crm_models.interact.timeline import TIMELINE_COLUMNS, attach_customer, customer_timeline, plot_timeline
 
@@ -64,4 +68,7 @@ __all__ = [
     "learning_curve",
     "compare_learning",
     "posterior_table",
+    "DEFAULT_TEAMS",
+    "ServiceCentre",
+    "simulate_service_centre",
 ]

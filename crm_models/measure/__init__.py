@@ -12,7 +12,9 @@ efficiency. Every KPI here states its definition in its docstring, so two analys
   :func:`customer_equity_by_segment`;
 - :mod:`~crm_models.measure.satisfaction`: :func:`net_promoter_score` and
   :func:`satisfaction_by_segment`;
-- :mod:`~crm_models.measure.campaigns`: :func:`evaluate_campaign`, the uplift of a randomised test.
+- :mod:`~crm_models.measure.campaigns`: :func:`evaluate_campaign`, the uplift of a randomised test;
+- :mod:`~crm_models.measure.scorecard`: :func:`team_scorecard`, efficiency measures (talk time,
+  hand-offs) beside relationship measures (customers kept, lost, grown; satisfaction) per team.
 
 Conventions: periods are half-open intervals ``[start, end)`` of timestamps (a purchase on
 ``end`` belongs to the next period); a customer is *active* in a period if they have at least
@@ -25,6 +27,7 @@ from crm_models.measure.cohorts import cohort_retention, plot_cohort_heatmap
 from crm_models.measure.equity import customer_equity, customer_equity_by_segment
 from crm_models.measure.movement import STATUSES, CustomerMovement, churn_rate, customer_movement, retention_rate
 from crm_models.measure.satisfaction import net_promoter_score, satisfaction_by_segment
+from crm_models.measure.scorecard import SCORECARD_MEASURES, rank_teams, team_scorecard
 
 __all__ = [
     "STATUSES",
@@ -39,4 +42,7 @@ __all__ = [
     "net_promoter_score",
     "satisfaction_by_segment",
     "evaluate_campaign",
+    "SCORECARD_MEASURES",
+    "team_scorecard",
+    "rank_teams",
 ]
