@@ -27,9 +27,9 @@ calls :func:`check`.
 
 Examples
 --------
->>> register(Exercise("doc.1", "What is 6 x 7?", "Multiply.", Number(integer=True),
-...                   expected=lambda: 42, mistakes=(Mistake("That is 6 + 7.", lambda: 13),)),
-...          replace=True)
+>>> _ = register(Exercise("doc.1", "What is 6 x 7?", "Multiply.", Number(integer=True),
+...                       expected=lambda: 42, mistakes=(Mistake("That is 6 + 7.", lambda: 13),)),
+...              replace=True)
 >>> check("doc.1", ...).status
 'unanswered'
 >>> check("doc.1", 42).passed
@@ -82,6 +82,18 @@ __all__ = [
 CORRECT, WRONG, UNANSWERED = "correct", "wrong", "unanswered"
 
 _EXERCISE_ID = re.compile(r"^[0-9A-Za-z]+\.[0-9]+[a-z]?$")
+
+
+def _inherit_docs(cls):
+    """Give each method that overrides a documented base method the base's docstring (without its examples)."""
+    for name, member in vars(cls).items():
+        if callable(member) and not name.startswith("_") and not member.__doc__:
+            for base in cls.__mro__[1:]:
+                doc = getattr(getattr(base, name, None), "__doc__", None)
+                if doc:
+                    member.__doc__ = re.split(r"\n\s*Examples\n\s*-+\n", doc)[0].rstrip() + "\n"
+                    break
+    return cls
 
 
 # ----------------------------------------------------------------------------------- results
@@ -268,6 +280,7 @@ def _shape_of(answer) -> str:
     return f"a {type(answer).__name__}"
 
 
+@_inherit_docs
 class Number(AnswerKind):
     """A single number, optionally whole and within bounds, compared within a tolerance.
 
@@ -350,6 +363,7 @@ def _label(answer) -> str | None:
     return None if value is None else f"{value:g}"
 
 
+@_inherit_docs
 class Choice(AnswerKind):
     """One label out of a known list (a model name, an offer, a setting), compared case-insensitively.
 
@@ -405,6 +419,7 @@ def _labels(answer) -> list | None:
         return None
 
 
+@_inherit_docs
 class Members(AnswerKind):
     """A set of labels (customer ids, segments), compared as a set; order and repeats do not matter.
 
@@ -444,6 +459,7 @@ class Members(AnswerKind):
         return e[1:] if e else ["(nobody)"]
 
 
+@_inherit_docs
 class Values(AnswerKind):
     """Several numbers labelled by an index (a pandas Series), compared label by label within a tolerance.
 
@@ -1017,7 +1033,7 @@ def grade_notebook(notebook: str | Path, solutions: str | Path | Mapping | None 
     >>> cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
     ...         "source": "from crm_models.course import check\\ncheck('doc.1', ...)"}
     >>> _ = (folder / "toy.ipynb").write_text(json.dumps({"cells": [cell], "metadata": {},
-    ...                                                   "nbformat": 4, "nbformat_minor": 5}))
+    ...                                                   "nbformat": 4, "nbformat_minor": 4}))
     >>> [r.ok for r in grade_notebook(folder / "toy.ipynb", {"doc.1": lambda: 42})]
     [True]
     """

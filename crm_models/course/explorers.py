@@ -31,6 +31,7 @@ Examples
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -41,6 +42,18 @@ import pandas as pd
 from crm_models.course.derivations import bgnbd_log_likelihood, bgnbd_p_alive, bgnbd_probability_of_n_purchases
 
 __all__ = ["Slider", "Explorer", "BetaGeoExplorer", "LinkageExplorer", "RetentionBudgetExplorer", "live_widgets"]
+
+def _inherit_docs(cls):
+    """Give each method that overrides a documented base method the base's docstring (without its examples)."""
+    for name, member in vars(cls).items():
+        if callable(member) and not name.startswith("_") and not member.__doc__:
+            for base in cls.__mro__[1:]:
+                doc = getattr(getattr(base, name, None), "__doc__", None)
+                if doc:
+                    member.__doc__ = re.split(r"\n\s*Examples\n\s*-+\n", doc)[0].rstrip() + "\n"
+                    break
+    return cls
+
 
 _UNIT_PLURAL = {"h": "hours", "D": "days", "W": "weeks", "M": "months", "Q": "quarters", "Y": "years"}
 
@@ -286,6 +299,7 @@ class Explorer:
 
 
 # ----------------------------------------------------------------------------------- BG/NBD
+@_inherit_docs
 class BetaGeoExplorer(Explorer):
     """BG/NBD's parameters against the repeat-purchase histogram, the log-likelihood and P(alive).
 
@@ -440,6 +454,7 @@ class BetaGeoExplorer(Explorer):
 
 
 # ---------------------------------------------------------------------------------- linkage
+@_inherit_docs
 class LinkageExplorer(Explorer):
     """The match-probability threshold against precision, recall and the customers found.
 
@@ -512,6 +527,7 @@ class LinkageExplorer(Explorer):
 
 
 # -------------------------------------------------------------------------- retention budget
+@_inherit_docs
 class RetentionBudgetExplorer(Explorer):
     """A retention budget against the value it creates: expected by the plan, and true when known.
 

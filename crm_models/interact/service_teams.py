@@ -13,7 +13,7 @@ Examples
 --------
 >>> centre = simulate_service_centre(300, n_months=6, random_state=1)
 >>> sorted(centre.contacts.columns)[:3], centre.team_truth.index.name
-(['customer_id', 'contact_id', 'handed_off'], 'team')
+(['contact_id', 'customer_id', 'handed_off'], 'team')
 """
 
 from __future__ import annotations
