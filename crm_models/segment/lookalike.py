@@ -132,6 +132,13 @@ class LookalikeScorer(CRMEstimator):
         ------
         crm_models.errors.DataError
             If a value or feature is missing or not finite, or the seed is empty or everyone.
+
+        Examples
+        --------
+        >>> X = pd.DataFrame({"age": [20.0, 35, 50, 65], "channel": ["web", "web", "store", "store"]})
+        >>> scorer = LookalikeScorer(seed_share=0.5).fit(X, pd.Series([1.0, 2, 9, 8]))
+        >>> scorer.seed_size_, scorer.categories_
+        (2, {'channel': ['store', 'web']})
         """
         from sklearn.linear_model import LogisticRegression
 
@@ -188,6 +195,14 @@ class LookalikeScorer(CRMEstimator):
         -------
         pandas.Series
             ``lookalike_score`` (0-1), indexed like ``prospects``.
+
+        Examples
+        --------
+        >>> X = pd.DataFrame({"age": [20.0, 35, 50, 65], "channel": ["web", "web", "store", "store"]})
+        >>> scorer = LookalikeScorer(seed_share=0.5).fit(X, pd.Series([1.0, 2, 9, 8]))
+        >>> prospects = pd.DataFrame({"age": [30.0, 60.0], "channel": ["web", "store"]}, index=["p1", "p2"])
+        >>> bool(scorer.predict(prospects)["p2"] > scorer.predict(prospects)["p1"])
+        True
         """
         self._check_fitted()
         X = self._design(prospects, "prospects")
@@ -202,6 +217,12 @@ class LookalikeScorer(CRMEstimator):
         crm_models.base.Summary
             Table ``coefficient`` (log-odds per standard deviation or for the category) and
             ``odds_ratio``; stats: customers, seed size and seed threshold.
+
+        Examples
+        --------
+        >>> X = pd.DataFrame({"age": [20.0, 35, 50, 65], "channel": ["web", "web", "store", "store"]})
+        >>> LookalikeScorer(seed_share=0.5).fit(X, pd.Series([1.0, 2, 9, 8])).summary().stats["Customers"]
+        4
         """
         self._check_fitted()
         table = pd.DataFrame({"coefficient": self.coef_, "odds_ratio": np.exp(self.coef_)})
