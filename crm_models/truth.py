@@ -571,6 +571,8 @@ def predictive_coverage(
     *,
     time_unit: str = "W",
     alphas=(0.2, 0.05),
+    spend_model=None,
+    n_draws: int = 1000,
     random_state=0,
 ) -> pd.DataFrame:
     """Do a model's predictive intervals cover the customers' true future purchases at their nominal rate? (truth)
@@ -589,6 +591,11 @@ def predictive_coverage(
       an exact central interval, which a right model achieves at the nominal rate 1 - alpha
       within ``pit_std_error``.
 
+    With a ``spend_model`` the same check runs on each customer's total spend in the holdout
+    (:func:`crm_models.clv.spend_predictive_interval`, ``n_draws`` simulated futures):
+    ``spend_covered`` against ``spend_stated`` (the share of simulated futures inside the
+    intervals), with ``spend_std_error``.
+
     Parameters
     ----------
     world : CRMWorld
@@ -604,14 +611,19 @@ def predictive_coverage(
         Unit of the summary's recency and T, a code of :data:`crm_models.units.TIME_UNITS`.
     alphas : sequence of float
         1 - the nominal coverage of each level (0.2 and 0.05: 80% and 95% intervals).
+    spend_model : GammaGamma, optional
+        A spend model fitted on the same summary (which then needs ``monetary_value``).
+    n_draws : int
+        Simulated futures per customer for the spend intervals.
     random_state : None, int or numpy.random.Generator
-        Seed of the PIT's randomisation.
+        Seed of the PIT's randomisation and of the simulated futures.
 
     Returns
     -------
     pandas.DataFrame
         Indexed by ``level`` ("80%", "95%", ...): ``nominal``, ``n_customers``, ``covered``,
-        ``stated``, ``std_error``, ``z``, ``pit_covered``, ``pit_std_error``, ``pit_z``.
+        ``stated``, ``std_error``, ``z``, ``pit_covered``, ``pit_std_error``, ``pit_z``,
+        ``spend_covered``, ``spend_stated``, ``spend_std_error`` (NaN without a spend model).
 
     Raises
     ------
@@ -636,7 +648,7 @@ def predictive_coverage(
     95%       0.95    0.984   0.984        0.944
     """
     from crm_models.clv import ContinuousTimeModel
-    from crm_models.clv.uncertainty import interval_coverage, pit_coverage
+    from crm_models.clv.uncertainty import interval_coverage, pit_coverage, spend_predictive_interval
     from crm_models.units import TIME_UNITS, check_time_unit
 
     if not isinstance(model, ContinuousTimeModel):
@@ -651,15 +663,23 @@ def predictive_coverage(
                         rows=_ids_frame(missing), n_rows=len(missing), n_total=len(data), what="data")
     actual = truth["holdout_purchases"].reindex(data.index)
     pit = model.probability_integral_transform(data, t, actual, random_state=random_state)
+    spent = truth["holdout_spend"].reindex(data.index)
     rows = {}
     for alpha in alphas:
         iv = model.predictive_interval(data, t, alpha=alpha)
         cov = interval_coverage(iv, actual, alpha=alpha)
         pc = pit_coverage(pit, alpha)
+        spend = {"covered": np.nan, "stated": np.nan, "std_error": np.nan}
+        if spend_model is not None:
+            siv = spend_predictive_interval(model, spend_model, data, horizon=((holdout_end - end).days, "D"),
+                                            time_unit=time_unit, alpha=alpha, n_draws=n_draws,
+                                            random_state=random_state)
+            spend = interval_coverage(siv, spent, alpha=alpha)
         rows[f"{100 * (1 - alpha):g}%"] = {
             "nominal": 1 - alpha, "n_customers": int(cov["n_customers"]), "covered": cov["covered"],
             "stated": cov["stated"], "std_error": cov["std_error"], "z": cov["z"],
             "pit_covered": pc["covered"], "pit_std_error": pc["std_error"], "pit_z": pc["z"],
+            "spend_covered": spend["covered"], "spend_stated": spend["stated"], "spend_std_error": spend["std_error"],
         }
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "level"

@@ -106,7 +106,9 @@ def spend_predictive_interval(
     -------
     pandas.DataFrame
         Indexed like ``data``: ``estimate`` (expected spend: expected purchases x expected spend
-        per purchase), ``lower`` and ``upper`` (money over the horizon).
+        per purchase), ``lower`` and ``upper`` (money over the horizon) and ``probability`` (the
+        share of simulated futures inside the interval: at least 1 - alpha, more when a customer
+        is likely to spend nothing, since the interval then holds all of that point mass).
 
     Examples
     --------
@@ -141,7 +143,7 @@ def spend_predictive_interval(
 
     table = _PurchaseTable(model, params, pdata, t)
     n = len(pdata.x)
-    lower, upper = np.zeros(n), np.zeros(n)
+    lower, upper, prob = np.zeros(n), np.zeros(n), np.zeros(n)
     chunk = max(1, _MAX_CELLS // n_draws)
     for lo in range(0, n, chunk):
         rows = np.arange(lo, min(n, lo + chunk))
@@ -152,8 +154,11 @@ def spend_predictive_interval(
             cust = np.broadcast_to(rows[:, None], k.shape)[buy]
             nu = rng.gamma(shape_nu[cust], 1.0 / rate_nu[cust])
             total[buy] = rng.standard_gamma(pp * k[buy]) / nu
-        lower[rows], upper[rows] = np.quantile(total, [alpha / 2, 1 - alpha / 2], axis=1)
-    return pd.DataFrame({"estimate": expected, "lower": lower, "upper": upper}, index=pdata.index)
+        lo_q, hi_q = np.quantile(total, [alpha / 2, 1 - alpha / 2], axis=1)
+        lower[rows], upper[rows] = lo_q, hi_q
+        prob[rows] = ((total >= lo_q[:, None]) & (total <= hi_q[:, None])).mean(axis=1)
+    return pd.DataFrame({"estimate": expected, "lower": lower, "upper": upper, "probability": prob},
+                        index=pdata.index)
 
 
 def _draw_purchases(table: _PurchaseTable, rows: np.ndarray, n_draws: int, rng) -> np.ndarray:
