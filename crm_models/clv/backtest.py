@@ -417,6 +417,85 @@ class BacktestResult:
     def _repr_html_(self) -> str:
         return self.summary()._repr_html_()
 
+    # ---------------------------------------------------------------------- persistence
+    _FRAMES = {
+        "table": ["cutoff", "model", "kind", "n_customers", "holdout_purchases", *METRICS],
+        "reliability": ["cutoff", "model", "bin", "lower", "upper", "n_customers", "mean_predicted", "observed"],
+        "gains": ["cutoff", "model", "group", "share_of_customers", "share_of_value", "lift"],
+        "params": ["cutoff", "model", "parameter", "estimate"],
+    }
+
+    def to_dict(self) -> dict:
+        """The result as plain data for crm_models' JSON format (cut-offs as ISO dates).
+
+        Returns
+        -------
+        dict
+            ``table``, ``reliability``, ``gains``, ``params`` (DataFrames), ``holdout`` (a
+            ``(length, unit)`` tuple), ``time_unit`` and ``notes``.
+        """
+        frames = {}
+        for name in self._FRAMES:
+            f = getattr(self, name).reset_index(drop=True).copy()
+            f["cutoff"] = [pd.Timestamp(c).date().isoformat() for c in f["cutoff"]]
+            frames[name] = f
+        return {**frames, "holdout": (float(self.holdout.length), self.holdout.unit), "time_unit": self.time_unit,
+                "notes": list(self.notes)}
+
+    @classmethod
+    def from_dict(cls, doc, *, source: str = "document") -> BacktestResult:
+        """Rebuild a result from :meth:`to_dict` output (after a JSON round trip), checking every field.
+
+        Parameters
+        ----------
+        doc : mapping
+            The document.
+        source : str
+            Where it came from, for error messages.
+
+        Returns
+        -------
+        BacktestResult
+        """
+        from crm_models.base import FieldReader, encode
+
+        reader = FieldReader(encode(doc) if not _is_encoded(doc) else doc, "backtest", source)
+        frames = {}
+        for name, columns in cls._FRAMES.items():
+            f = reader.frame(name, numeric=False, columns=columns)
+            try:
+                f["cutoff"] = pd.to_datetime(f["cutoff"], format="%Y-%m-%d")
+            except (TypeError, ValueError):
+                reader.fail(name, "must hold ISO dates in its 'cutoff' column")
+            numeric = [c for c in columns if c not in ("cutoff", "model", "kind", "parameter")]
+            try:
+                f[numeric] = f[numeric].astype(float)
+            except (TypeError, ValueError):
+                reader.fail(name, f"must hold numbers in {numeric}")
+            for c in ("n_customers", "bin", "group"):
+                if c in f:
+                    f[c] = f[c].astype("int64")
+            frames[name] = f.reset_index(drop=True)
+        kinds = set(frames["table"]["kind"])
+        if not kinds <= {"model", "baseline"}:
+            reader.fail("table", f"must have kind 'model' or 'baseline', got {sorted(kinds)}")
+        holdout = reader.value("holdout")
+        try:
+            hold = as_duration(holdout, "holdout")
+        except (TypeError, ValueError):
+            reader.fail("holdout", f"must be a (length, unit) pair, got {holdout!r}")
+        time_unit = reader.string("time_unit", choices=list(TIME_UNITS))
+        notes = reader.value("notes")
+        if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
+            reader.fail("notes", "must be a list of strings")
+        return cls(holdout=hold, time_unit=time_unit, notes=notes, **frames)
+
+
+def _is_encoded(doc) -> bool:
+    """True when ``doc`` is already plain JSON data (its frames tagged ``$frame``)."""
+    table = doc.get("table") if hasattr(doc, "get") else None
+    return isinstance(table, dict) and "$frame" in table
+
 
 @dataclass
 class ModelChoice:
