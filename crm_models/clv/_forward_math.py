@@ -120,9 +120,16 @@ def bg_alive_pmf(k, t, r, alpha, a, b):
     """
     k, t, r, alpha, a, b = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (k, t, r, alpha, a, b)))
     lb = betaln(a, b)
-    first = np.exp(betaln(a, b + k) - lb + nbd_log_pmf(k, r, alpha, t))
+    nbd = np.exp(nbd_log_pmf(k, r, alpha, t))
+    first = np.exp(betaln(a, b + k) - lb) * nbd
     kk = np.maximum(k, 1.0)
-    second = np.exp(betaln(a + 1, b + kk - 1) - lb) * nbd_tail(kk, r, alpha, t)
+    if k.ndim == 2 and k.shape[1] > 1 and np.array_equal(k[0], np.arange(k.shape[1])) and (k == k[0]).all():
+        # k = 0, 1, ..., K along each row: P(N >= k) = 1 - sum_{j<k} P(N = j), exact to ~1e-16 absolute
+        tail = np.clip(1.0 - np.concatenate([np.zeros((k.shape[0], 1)), np.cumsum(nbd, axis=1)[:, :-1]], axis=1),
+                       0.0, 1.0)
+    else:
+        tail = nbd_tail(kk, r, alpha, t)
+    second = np.exp(betaln(a + 1, b + kk - 1) - lb) * tail
     return first + np.where(k > 0, second, 0.0)
 
 
@@ -164,9 +171,14 @@ def pareto_alive_pmf(ks, t, r, alpha, s, beta, *, n_panels: int | None = None):
     if n_panels is None:
         mean_max = float(np.max(r * t / alpha, initial=0.0))
         n_panels = int(np.clip(np.ceil(np.sqrt(mean_max) / 2), 4, 64))
-    alive = pareto_still_alive(t, s, beta)[:, None] * np.exp(nbd_log_pmf(ks[None, :], r[:, None], alpha[:, None], t))
+    rc, ac, k = r[:, None], alpha[:, None], ks[None, :]
+    const = gammaln(rc + k) - gammaln(rc) - gammaln(k + 1)  # the part of log P(N(tau) = k) free of tau
+
+    def nbd(tau):  # P(N(tau) = k), rows x ks, for one lifetime per row (tau > 0)
+        return np.exp(const - rc * np.log1p(tau / ac) + k * (np.log(tau) - np.log(ac + tau)))
+
+    out = pareto_still_alive(t, s, beta)[:, None] * nbd(np.full((len(r), 1), float(t)))
     tau, w = _pareto_nodes(np.full(len(r), float(t)), s, beta, n_panels)
-    out = alive
-    for j in range(tau.shape[1]):
-        out = out + w[:, j, None] * np.exp(nbd_log_pmf(ks[None, :], r[:, None], alpha[:, None], tau[:, j, None]))
+    for j in range(tau.shape[1]):  # a loop over quadrature nodes; each covers every row and k at once
+        out += w[:, j, None] * nbd(tau[:, j, None])
     return out
