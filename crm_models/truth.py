@@ -572,7 +572,6 @@ def predictive_coverage(
     time_unit: str = "W",
     alphas=(0.2, 0.05),
     spend_model=None,
-    n_draws: int = 1000,
     random_state=0,
 ) -> pd.DataFrame:
     """Do a model's predictive intervals cover the customers' true future purchases at their nominal rate? (truth)
@@ -592,9 +591,9 @@ def predictive_coverage(
       within ``pit_std_error``.
 
     With a ``spend_model`` the same check runs on each customer's total spend in the holdout
-    (:func:`crm_models.clv.spend_predictive_interval`, ``n_draws`` simulated futures):
-    ``spend_covered`` against ``spend_stated`` (the share of simulated futures inside the
-    intervals), with ``spend_std_error``.
+    (:func:`crm_models.clv.spend_predictive_interval`, from the exact distribution):
+    ``spend_covered`` against ``spend_stated`` (the intervals' mean probability), with
+    ``spend_std_error``.
 
     Parameters
     ----------
@@ -613,10 +612,8 @@ def predictive_coverage(
         1 - the nominal coverage of each level (0.2 and 0.05: 80% and 95% intervals).
     spend_model : GammaGamma, optional
         A spend model fitted on the same summary (which then needs ``monetary_value``).
-    n_draws : int
-        Simulated futures per customer for the spend intervals.
     random_state : None, int or numpy.random.Generator
-        Seed of the PIT's randomisation and of the simulated futures.
+        Seed of the PIT's randomisation.
 
     Returns
     -------
@@ -672,8 +669,7 @@ def predictive_coverage(
         spend = {"covered": np.nan, "stated": np.nan, "std_error": np.nan}
         if spend_model is not None:
             siv = spend_predictive_interval(model, spend_model, data, horizon=((holdout_end - end).days, "D"),
-                                            time_unit=time_unit, alpha=alpha, n_draws=n_draws,
-                                            random_state=random_state)
+                                            time_unit=time_unit, alpha=alpha)
             spend = interval_coverage(siv, spent, alpha=alpha)
         rows[f"{100 * (1 - alpha):g}%"] = {
             "nominal": 1 - alpha, "n_customers": int(cov["n_customers"]), "covered": cov["covered"],
