@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from crm_models.base import as_generator
-from crm_models.clv._forward import _PurchaseTable, _check_alpha
+from crm_models.clv._forward import _CELLS, _PurchaseTable, _check_alpha
 from crm_models.clv.base import ContinuousTimeModel
 from crm_models.clv.gamma_gamma import GammaGamma
 from crm_models.clv.value import customer_lifetime_value
@@ -168,25 +168,34 @@ _SPEND_GRID = np.linspace(-30.0, 31.4, 2048)
 
 def _exact_spend(table: _PurchaseTable, x_spend, pp, shape_nu, rate_nu, alpha):
     """Quantiles of P(S <= s) = P0 + sum_k P_k I_{s/(s+g')}(k p, q') per customer (see the caller)."""
-    from scipy.special import betainc, expit
+    from scipy.special import betainc, betaincinv, expit, logit
 
     n = len(x_spend)
     z = expit(_SPEND_GRID)  # s / (s + g') on the grid
-    # one table of I_z(k p, q') per distinct frequency x, for k = 1 .. the largest K of its customers
+    # one table of I_z(k p, q') per distinct frequency x, for k = 1 .. the largest K of its customers;
+    # evaluated only where it is neither ~0 nor ~1 (1e-12), in single precision
     xs, xinv = np.unique(x_spend, return_inverse=True)
     kcap = np.zeros(len(xs), dtype=np.int64)
     np.maximum.at(kcap, xinv, table.K[table.group])
     kcap = np.maximum(kcap, 1)
     offset = np.concatenate([[0], np.cumsum(kcap)])
-    tab = np.empty((int(offset[-1]), len(z)))
+    tab = np.empty((int(offset[-1]), len(z)), dtype=np.float32)
+    columns = np.arange(len(z))
     for i, (x, kx) in enumerate(zip(xs, kcap)):  # a loop over distinct frequencies, not customers
-        k = np.arange(1, kx + 1, dtype=float)[:, None]
-        tab[offset[i] : offset[i + 1]] = betainc(k * pp, shape_nu[xinv == i][0], z[None, :])
+        a = np.arange(1, kx + 1, dtype=float) * pp
+        b = float(shape_nu[np.argmax(xinv == i)])
+        with np.errstate(divide="ignore"):
+            lo = np.searchsorted(_SPEND_GRID, logit(betaincinv(a, b, 1e-12)))
+            hi = np.maximum(lo, np.searchsorted(_SPEND_GRID, logit(betaincinv(a, b, 1 - 1e-12))) + 1)
+        hi = np.minimum(hi, len(z))
+        block = (columns[None, :] >= hi[:, None]).astype(np.float32)
+        length = hi - lo
+        row = np.repeat(np.arange(kx), length)
+        col = np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length - lo, length)
+        block[row, col] = betainc(a[row], b, z[col])
+        tab[offset[i] : offset[i + 1]] = block
     lower, upper, prob = np.zeros(n), np.zeros(n), np.zeros(n)
-    chunk = max(1, _MAX_CELLS // 64)
-    order = np.argsort(table.K[table.group], kind="stable")  # similar K together: little padding
-    for lo in range(0, n, chunk):
-        rows = order[lo : lo + chunk]
+    for rows in _chunks_by_K(table, _CELLS):
         pmf, ks = _mixture_pmf(table, rows)
         p0 = pmf[:, 0]
         w = pmf[:, 1:]  # P(X = k), k = 1..kmax
@@ -213,6 +222,21 @@ def _exact_spend(table: _PurchaseTable, x_spend, pp, shape_nu, rate_nu, alpha):
         top = np.where(upper[rows] > 0, np.maximum(p0, 1 - alpha / 2), p0)
         prob[rows] = top - np.where(lower[rows] > 0, alpha / 2, 0.0)
     return lower, upper, prob
+
+
+def _chunks_by_K(table: _PurchaseTable, cells: int):
+    """Customers in chunks of similar K (their purchase table's length), each chunk at most about
+    ``cells`` customers x (K + 1): arrays padded to a chunk's largest K stay small."""
+    K = table.K[table.group]
+    order = np.argsort(K, kind="stable")
+    width = K[order] + 1
+    lo = 0
+    while lo < len(order):
+        ahead = width[lo : lo + cells]  # sorted, so a chunk's padded size is its length x its last width
+        size = (np.arange(len(ahead)) + 1) * ahead
+        hi = lo + max(1, int(np.searchsorted(size, cells, side="right")))
+        yield order[lo:hi]
+        lo = hi
 
 
 def _mixture_pmf(table: _PurchaseTable, rows: np.ndarray):
