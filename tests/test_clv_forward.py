@@ -254,6 +254,8 @@ def test_errors():
         model.predictive_interval(HISTORY, -1)
     with pytest.raises(ValueError, match="alpha"):
         model.predictive_interval(HISTORY, 10, alpha=1.5)
+    with pytest.raises(ValueError, match="time unit"):
+        model.predictive_interval(HISTORY.assign(frequency=[0, 3, 12, 6000]), 1e9)
     with pytest.raises(ValueError, match="n must be whole"):
         model.conditional_probability_of_n_purchases(HISTORY, 10, [0.5])
     with pytest.raises(ValueError, match="indexed exactly like data"):

@@ -28,6 +28,8 @@ from crm_models.clv import _forward_math as fm
 _TAIL = 1e-10
 #: Most table cells (customers' distinct (x, T) pairs x purchase counts) evaluated at once.
 _CELLS = 2_000_000
+#: Longest purchase table of one customer (a longer one means t is in the wrong unit).
+_MAX_PURCHASES = 1_000_000
 
 
 def _check_alpha(alpha) -> float:
@@ -48,6 +50,10 @@ class _PurchaseTable:
         self.group = inv
         post = model._alive_posterior(p, xu, Tu)
         K = fm.nbd_quantile_bound(post["r"], post["alpha"], t, _TAIL) if t > 0 else np.zeros(len(xu), np.int64)
+        if len(K) and K.max() > _MAX_PURCHASES:
+            raise ValueError(
+                f"t = {t:g} is so long for these customers that their purchases could number more than "
+                f"{_MAX_PURCHASES:,}: is t in the data's time unit (that of recency and T)?")
         self.K = K
         self.start = np.concatenate([[0], np.cumsum(K + 1)])
         cdf = np.empty(int(self.start[-1]))
