@@ -153,7 +153,7 @@ def _score_frame(tx: pd.DataFrame, args, *, customer_id_col: str, datetime_col: 
     from crm_models._validation import parse_datetimes
     from crm_models.measure import cohort_retention
     from crm_models.pipeline import CustomerScorer
-    from crm_models.report import write_report
+    from crm_models.report import example_customers, write_report
 
     _writable(args.out)  # fail before the long work, not after it
     if args.report:
@@ -168,9 +168,11 @@ def _score_frame(tx: pd.DataFrame, args, *, customer_id_col: str, datetime_col: 
         discount_rate=args.discount_rate,
         margin=args.margin,
         cost_to_serve=args.cost_to_serve,
+        transaction_model=args.transaction_model,
     )
     scores = scorer.fit_transform(tx, observation_period_end=args.observation_period_end,
                                   progress=not args.no_progress)
+    _print_model_choice(scorer)
     written = []
     out = Path(args.out)
     scores.to_csv(out, float_format="%.6g")
@@ -187,6 +189,9 @@ def _score_frame(tx: pd.DataFrame, args, *, customer_id_col: str, datetime_col: 
             source=f"{source}; {len(tx):,} transactions; observation end {obs_end}",
             models=summary,
             cohorts=cohorts,
+            backtest=scorer.backtest_,
+            model_choice=scorer.model_choice_,
+            explanations=[scorer.explain(scores, c) for c in example_customers(scores)],
             notes=[
                 *summary.notes,
                 f"CLV horizon {summary.stats['Horizon']}; margin {args.margin:g} of spend; discount rate "
@@ -198,6 +203,18 @@ def _score_frame(tx: pd.DataFrame, args, *, customer_id_col: str, datetime_col: 
         )
         written.append(report)
     return scores, written
+
+
+def _print_model_choice(scorer) -> None:
+    """The backtest table and the chosen transaction model, on stdout."""
+    if scorer.backtest_ is not None:
+        metrics = ["mae_purchases", "rmse_purchases", "mae_spend", "auc", "brier", "top_decile_lift"]
+        table = scorer.backtest_.summary(metrics=metrics).to_frame()
+        table = table[[m for m in metrics if m in table]]
+        print(f"backtest ({len(scorer.backtest_.cutoffs)} cut-offs, holdout {scorer.backtest_.holdout}; "
+              "means over cut-offs):")
+        print(table.round(3).to_string())
+    print(f"transaction model: {scorer.model_choice_}")
 
 
 def _cmd_score(args) -> list[Path]:
@@ -305,6 +322,9 @@ def _add_scoring_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cost-to-serve", type=float, default=0.0,
                    help="cost of serving a customer over the horizon, money >= 0; CLV below it makes "
                    "serve_at_lower_cost eligible (0)")
+    p.add_argument("--transaction-model", default="auto", choices=["auto", "BG/NBD", "MBG/NBD", "Pareto/NBD"],
+                   help="model of purchasing and dropping out; auto (default) backtests the three on the log and "
+                   "takes the best (the report shows the backtest)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 

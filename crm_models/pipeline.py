@@ -1,8 +1,9 @@
 """From a transaction log to a customer strategy in one call: every customer scored.
 
 :class:`CustomerScorer` is the pipeline behind ``crm-models score``: it learns, from one
-transaction log, a BG/NBD model of purchasing and dropping out (Fader, Hardie & Lee 2005), a
-Gamma-Gamma model of spend per purchase (Fader & Hardie 2013) and RFM score edges, and scores
+transaction log, a model of purchasing and dropping out (BG/NBD, MBG/NBD or Pareto/NBD, chosen
+by a backtest on the log unless named), a Gamma-Gamma model of spend per purchase (Fader &
+Hardie 2013) and RFM score edges, and scores
 every customer with RFM scores and segment, P(alive), expected purchases, expected spend, CLV
 and a next best action. :func:`score_customers` is the same in one function call.
 
@@ -28,9 +29,12 @@ import pandas as pd
 
 from crm_models._validation import parse_datetimes, parse_timestamp, require_columns
 from crm_models.base import CRMEstimator, FieldReader, Summary
-from crm_models.clv import BetaGeo, GammaGamma, customer_lifetime_value
+from crm_models.clv import BetaGeo, GammaGamma, ModifiedBetaGeo, ParetoNBD, customer_lifetime_value
+from crm_models.clv.backtest import BacktestResult, backtest, select_model
+from crm_models.clv.base import ContinuousTimeModel
+from crm_models.clv.explain import CustomerExplanation, explain_customer
 from crm_models.customize import default_action_table, next_best_action
-from crm_models.errors import DataError
+from crm_models.errors import ConvergenceError, DataError
 from crm_models.segment import RFMScorer
 from crm_models.transactions import rfm_summary
 from crm_models.units import as_discount_rate, as_duration
@@ -103,11 +107,22 @@ class CustomerScorer(CRMEstimator):
     cost_to_serve : float
         Cost of serving one customer over ``horizon`` (money, >= 0); CLV below it makes
         ``serve_at_lower_cost`` eligible (:func:`crm_models.customize.default_action_table`).
+    transaction_model : {"auto", "BG/NBD", "MBG/NBD", "Pareto/NBD"}
+        The model of purchasing and dropping out. ``"auto"`` (default) backtests the three on
+        the log (:func:`crm_models.clv.backtest`, with the naive baselines) and takes the one
+        :func:`crm_models.clv.select_model` picks (lowest mean absolute error of holdout
+        purchases; near-ties go to MBG/NBD, then Pareto/NBD, because BG/NBD counts every one-time
+        buyer as surely alive). A log too short to backtest falls back to MBG/NBD.
 
     Attributes
     ----------
-    transaction_model_ : crm_models.clv.BetaGeo
-        BG/NBD fitted on the summary (time unit: weeks).
+    transaction_model_ : BetaGeo, ModifiedBetaGeo or ParetoNBD
+        The chosen model, fitted on the summary (time unit: weeks).
+    backtest_ : crm_models.clv.BacktestResult or None
+        The backtest behind an ``"auto"`` choice (None when the model was named or the log too
+        short to backtest).
+    model_choice_ : str
+        Which model, and why, in words.
     spend_model_ : crm_models.clv.GammaGamma
         Gamma-Gamma fitted on the repeat buyers.
     rfm_scorer_ : crm_models.segment.RFMScorer
@@ -140,6 +155,7 @@ class CustomerScorer(CRMEstimator):
         discount_rate=(0.10, "Y"),
         margin: float = 1.0,
         cost_to_serve: float = 0.0,
+        transaction_model: str = "auto",
     ) -> None:
         self.customer_id_col = customer_id_col
         self.datetime_col = datetime_col
@@ -150,6 +166,7 @@ class CustomerScorer(CRMEstimator):
         self.discount_rate = discount_rate
         self.margin = margin
         self.cost_to_serve = cost_to_serve
+        self.transaction_model = transaction_model
 
     # ------------------------------------------------------------------------ settings
     def _check_params(self) -> None:
@@ -167,6 +184,9 @@ class CustomerScorer(CRMEstimator):
         c = self.cost_to_serve
         if isinstance(c, bool) or not isinstance(c, (int, float, np.integer, np.floating)) or not np.isfinite(c) or c < 0:
             raise ValueError(f"cost_to_serve must be a finite amount of money >= 0, got {c!r}")
+        if self.transaction_model not in ("auto", *_MODEL_NAMES):
+            raise ValueError(f"transaction_model must be 'auto' or one of {list(_MODEL_NAMES)}, "
+                             f"got {self.transaction_model!r}")
 
     def _summary(self, transactions, observation_period_end, after_end: str = "raise") -> pd.DataFrame:
         require_columns(transactions, [self.customer_id_col, self.datetime_col, self.monetary_value_col],
@@ -225,7 +245,8 @@ class CustomerScorer(CRMEstimator):
                 )
             # customers first seen on the last day (T = 0) add nothing to the likelihood; they are
             # scored as just-acquired customers
-            self.transaction_model_ = BetaGeo().fit(summary[_SUMMARY_COLUMNS])
+            self.transaction_model_, self.backtest_, self.model_choice_ = _choose_transaction_model(
+                self, transactions, summary, observation_period_end)
             self.spend_model_ = GammaGamma().fit(repeat[["frequency", "monetary_value"]])
             _step(bar, "RFM edges")
             self.rfm_scorer_ = RFMScorer().fit(summary)
@@ -287,7 +308,8 @@ class CustomerScorer(CRMEstimator):
                 discount_rate=self.discount_rate, margin=self.margin, step=(1, "M"),
             ).to_numpy()
             _step(bar, "next best action")
-            nba = next_best_action(out[["clv", "p_alive"]], default_action_table(cost_to_serve=float(self.cost_to_serve)))
+            nba = next_best_action(out[["clv", "p_alive", "frequency", "T"]],
+                                   default_action_table(cost_to_serve=float(self.cost_to_serve)))
             out["next_best_action"] = nba["action"].to_numpy()
             out["action_expected_value"] = nba["expected_value"].to_numpy()
             _step(bar, "done")
@@ -317,6 +339,35 @@ class CustomerScorer(CRMEstimator):
         self.fit(transactions, observation_period_end=observation_period_end, after_end=after_end, progress=progress)
         return self.transform(transactions, after_end=after_end, progress=progress)
 
+    def explain(self, scores: pd.DataFrame, customer_id) -> CustomerExplanation:
+        """One customer's P(alive) and expected purchases in plain words (:func:`crm_models.clv.explain_customer`).
+
+        Parameters
+        ----------
+        scores : pandas.DataFrame
+            A scores table from :meth:`transform` (or any summary with ``frequency``,
+            ``recency`` and ``T`` in weeks), indexed by customer id.
+        customer_id : hashable
+            The customer.
+
+        Returns
+        -------
+        crm_models.clv.CustomerExplanation
+            The sentences (``str()``) and the numbers behind them (``.facts``); the horizon is
+            ``purchase_horizon`` (else ``horizon``), the interval 80%.
+
+        Examples
+        --------
+        >>> from crm_models.datasets import load_cdnow
+        >>> log = load_cdnow()
+        >>> scorer = CustomerScorer(purchase_horizon=(13, "W")).fit(log)
+        >>> print(scorer.explain(scorer.transform(log), 4))
+        Bought 4 times (3 repeat purchases); silent for 28.6 weeks, against a typical gap of 16.4 weeks between purchases, so MBG/NBD puts P(alive) at 0.63. Expected 0.33 purchases in the next 13 weeks (80% interval 0 to 1, which holds 94% of the probability).
+        """
+        self._check_fitted()
+        horizon = self.purchase_horizon if self.purchase_horizon is not None else self.horizon
+        return explain_customer(self.transaction_model_, scores, customer_id, horizon=horizon, time_unit="W")
+
     def summary(self) -> Summary:
         """The fitted models' parameters with standard errors, and the scoring settings.
 
@@ -327,7 +378,8 @@ class CustomerScorer(CRMEstimator):
         """
         self._check_fitted()
         rows = []
-        for label, model in (("BG/NBD", self.transaction_model_), ("Gamma-Gamma", self.spend_model_)):
+        chosen = _model_name(self.transaction_model_)
+        for label, model in ((chosen, self.transaction_model_), ("Gamma-Gamma", self.spend_model_)):
             for name, value in model.params_.items():
                 rows.append({"model": label, "parameter": name, "estimate": float(value),
                              "std_err": float(model.standard_errors_[name])})
@@ -341,8 +393,9 @@ class CustomerScorer(CRMEstimator):
         }
         notes = [
             "Recency and T in weeks; purchases on the same calendar day count once.",
-            "P(alive) and expected purchases: BG/NBD (Fader, Hardie & Lee 2005), fitted on every customer; "
+            f"P(alive) and expected purchases: {chosen}, fitted on every customer; "
             "spend per purchase: Gamma-Gamma (Fader & Hardie 2013), fitted on repeat buyers.",
+            f"Transaction model: {self.model_choice_}",
             "CLV: expected margin over the horizon, each month's purchases discounted at the month's end.",
         ]
         return Summary("Customer scores: fitted models", table, stats, notes)
@@ -353,6 +406,8 @@ class CustomerScorer(CRMEstimator):
             "observation_period_end": self.observation_period_end_.isoformat(),
             "n_customers": self.n_customers_,
             "transaction_model": self.transaction_model_.to_dict(),
+            "backtest": None if self.backtest_ is None else self.backtest_.to_dict(),
+            "model_choice": self.model_choice_,
             "spend_model": self.spend_model_.to_dict(),
             "rfm_scorer": self.rfm_scorer_.to_dict(),
         }
@@ -364,9 +419,37 @@ class CustomerScorer(CRMEstimator):
         except ValueError:
             fitted.fail("observation_period_end", f"must be an ISO date, got {text!r}")
         self.n_customers_ = fitted.number("n_customers", integer=True, low=MIN_CUSTOMERS)
-        self.transaction_model_ = fitted.estimator("transaction_model", BetaGeo)
+        self.transaction_model_ = fitted.estimator("transaction_model", ContinuousTimeModel)
+        self.backtest_ = None if fitted.raw("backtest") is None else BacktestResult.from_dict(
+            fitted.raw("backtest"), source=f"{fitted.source} (in {fitted.where('backtest')})")
+        self.model_choice_ = fitted.string("model_choice")
         self.spend_model_ = fitted.estimator("spend_model", GammaGamma)
         self.rfm_scorer_ = fitted.estimator("rfm_scorer", RFMScorer)
+
+
+_MODEL_NAMES = ("BG/NBD", "MBG/NBD", "Pareto/NBD")
+
+
+def _model_name(model) -> str:
+    return {"BetaGeo": "BG/NBD", "ModifiedBetaGeo": "MBG/NBD", "ParetoNBD": "Pareto/NBD"}[type(model).__name__]
+
+
+def _choose_transaction_model(scorer: CustomerScorer, transactions, summary: pd.DataFrame, observation_period_end):
+    """The fitted transaction model, the backtest behind the choice (or None) and the choice in words."""
+    classes = {"BG/NBD": BetaGeo, "MBG/NBD": ModifiedBetaGeo, "Pareto/NBD": ParetoNBD}
+    data = summary[_SUMMARY_COLUMNS]
+    if scorer.transaction_model != "auto":
+        name = scorer.transaction_model
+        return classes[name]().fit(data), None, f"{name}, as set by transaction_model={name!r} (no backtest)."
+    try:
+        result = backtest(transactions, scorer.customer_id_col, scorer.datetime_col, scorer.monetary_value_col,
+                          observation_period_end=observation_period_end, datetime_format=scorer.datetime_format)
+        choice = select_model(result)
+    except (ValueError, DataError, ConvergenceError) as exc:
+        return ModifiedBetaGeo().fit(data), None, (
+            f"MBG/NBD, the default when the log cannot be backtested ({exc}); unlike BG/NBD it does not count "
+            "one-time buyers as surely alive.")
+    return classes[choice.model]().fit(data), result, choice.reason
 
 
 def _end_of(summary: pd.DataFrame, transactions, scorer: CustomerScorer, observation_period_end) -> pd.Timestamp:
@@ -390,6 +473,7 @@ def score_customers(
     discount_rate=(0.10, "Y"),
     margin: float = 1.0,
     cost_to_serve: float = 0.0,
+    transaction_model: str = "auto",
     progress: bool = False,
 ) -> pd.DataFrame:
     """Score every customer of a transaction log: ``CustomerScorer(...).fit_transform(...)``.
@@ -402,7 +486,7 @@ def score_customers(
         As in :class:`CustomerScorer`.
     observation_period_end : date-like, optional
         The date scores are computed at; default the last purchase.
-    horizon, purchase_horizon, discount_rate, margin, cost_to_serve
+    horizon, purchase_horizon, discount_rate, margin, cost_to_serve, transaction_model
         As in :class:`CustomerScorer`.
     progress : bool
         Show progress bars on stderr.
@@ -430,5 +514,6 @@ def score_customers(
         discount_rate=discount_rate,
         margin=margin,
         cost_to_serve=cost_to_serve,
+        transaction_model=transaction_model,
     )
     return scorer.fit_transform(transactions, observation_period_end=observation_period_end, progress=progress)

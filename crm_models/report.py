@@ -18,7 +18,10 @@ from crm_models.base import Summary
 from crm_models.measure import customer_equity, plot_cohort_heatmap
 from crm_models.segment import concentration_curve
 
-__all__ = ["key_figures", "render_report", "write_report"]
+__all__ = ["key_figures", "render_report", "write_report", "example_customers", "lapsed_segments_alive"]
+
+#: Segment names of the default RFM rule table that say "not buying lately".
+LAPSED_SEGMENTS = ("Lost", "Hibernating", "About to Sleep", "At Risk", "Can't Lose Them")
 
 _CSS = """
 body { font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1000px;
@@ -71,7 +74,7 @@ def _figures(scores: pd.DataFrame, cohorts: pd.DataFrame | None) -> list[tuple[s
     ax.set_xlabel("P(alive) at the end of the observation period")
     ax.set_ylabel("customers")
     ax.set_title("How many customers are probably still active?")
-    out.append(("P(alive)", _png(fig), "BG/NBD probability that each customer has not dropped out."))
+    out.append(("P(alive)", _png(fig), "The transaction model's probability that each customer has not dropped out."))
 
     if scores["clv"].sum() > 0:
         cc = concentration_curve(scores["clv"])
@@ -149,6 +152,123 @@ def key_figures(scores: pd.DataFrame) -> dict[str, str]:
     }
 
 
+def example_customers(scores: pd.DataFrame) -> list:
+    """Customers worth explaining in a report: the highest CLV, the lapsed segment's most alive, a one-time buyer.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        A scores table (:func:`crm_models.pipeline.score_customers`).
+
+    Returns
+    -------
+    list
+        Up to three distinct customer ids: the customer with the highest CLV; among customers
+        of the segments of :data:`LAPSED_SEGMENTS`, the one with the highest P(alive); the
+        one-time buyer observed longest (ties: the first in the table).
+
+    Examples
+    --------
+    >>> scores = pd.DataFrame({"clv": [5.0, 50.0, 1.0], "p_alive": [0.9, 0.8, 0.3], "frequency": [0, 4, 0],
+    ...                        "T": [30.0, 40.0, 50.0], "rfm_segment": ["Lost", "Champions", "Lost"]},
+    ...                       index=["a", "b", "c"])
+    >>> example_customers(scores)
+    ['b', 'a', 'c']
+    """
+    picks = [scores["clv"].idxmax()] if len(scores) else []
+    lapsed = scores[scores["rfm_segment"].isin(LAPSED_SEGMENTS)]
+    if len(lapsed):
+        picks.append(lapsed["p_alive"].idxmax())
+    once = scores[scores["frequency"] == 0]
+    if len(once):
+        picks.append(once["T"].idxmax())
+    return list(dict.fromkeys(picks))
+
+
+def lapsed_segments_alive(scores: pd.DataFrame, *, threshold: float = 0.5) -> pd.DataFrame:
+    """Segments whose name says "lapsed" but whose mean P(alive) is high: what needs explaining.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        A scores table (:func:`crm_models.pipeline.score_customers`).
+    threshold : float
+        Mean P(alive) (0-1) from which a lapsed segment is reported.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by segment (those of :data:`LAPSED_SEGMENTS` with mean P(alive) >= threshold):
+        ``customers``, ``mean_p_alive`` and ``share_one_time_buyers`` (0-1).
+
+    Examples
+    --------
+    >>> scores = pd.DataFrame({"p_alive": [1.0, 1.0, 0.2], "frequency": [0, 0, 3],
+    ...                        "rfm_segment": ["Lost", "Lost", "At Risk"]})
+    >>> lapsed_segments_alive(scores)
+                 customers  mean_p_alive  share_one_time_buyers
+    rfm_segment
+    Lost                 2           1.0                    1.0
+    """
+    lapsed = scores[scores["rfm_segment"].isin(LAPSED_SEGMENTS)]
+    seg = lapsed.groupby("rfm_segment").agg(customers=("p_alive", "size"), mean_p_alive=("p_alive", "mean"),
+                                            share_one_time_buyers=("frequency", lambda f: float((f == 0).mean())))
+    return seg[seg["mean_p_alive"] >= threshold]
+
+
+def _model_section(backtest, model_choice: str | None, model_name: str | None) -> list[str]:
+    """The "Is the model right?" section: the choice in words, the backtest table and its figures."""
+    parts = ["<h2>Is the model right? Backtest and model choice</h2>"]
+    if model_choice:
+        parts.append(f"<p>{html.escape(model_choice)}</p>")
+    if backtest is None:
+        parts.append("<p class='note'>No backtest was run (the model was named, or the log is too short).</p>")
+        return parts
+    metrics = ["mae_purchases", "rmse_purchases", "mae_spend", "total_error_pct", "auc", "brier", "spearman_value",
+               "top_decile_lift"]
+    summary = backtest.summary(metrics=metrics)
+    table = summary.to_frame()[[m for m in metrics if m in summary.to_frame()]]
+    table.index.name = "model or baseline"
+    parts.append(_table(table, "{:,.3f}"))
+    parts.append("<p class='note'>" + html.escape(
+        f"Each model was fitted on the purchases up to each of {len(backtest.cutoffs)} cut-offs "
+        f"({', '.join(str(c.date()) for c in backtest.cutoffs)}) and scored on the following {backtest.holdout}; "
+        "means over the cut-offs. Errors (mae, rmse, brier, |total_error_pct|): lower is better; auc, "
+        "spearman_value, top_decile_lift: higher is better. Baselines: each customer's past rate, the RFM "
+        "segment's mean of the last period, and the customer's own last period.") + "</p>")
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from crm_models.clv.plotting import plot_backtest, plot_reliability
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
+    plot_backtest(backtest, "mae_purchases", ax=axes[0])
+    names = [m for m in backtest.models if m in ("BG/NBD", "MBG/NBD", "Pareto/NBD", model_name)]
+    plot_reliability(backtest, models=names + ["past rate"], ax=axes[1])
+    parts.append(_png(fig))
+    parts.append("<p class='note'>Left: mean absolute error of each customer's holdout purchases at each cut-off "
+                 "(dots) and its mean with a 95% interval. Right: of the customers given a probability p of buying "
+                 "again in the holdout, the share who did (on the diagonal = calibrated).</p>")
+    return parts
+
+
+def _lapsed_note(scores: pd.DataFrame, model_name: str | None) -> str:
+    alive = lapsed_segments_alive(scores)
+    if alive.empty:
+        return ""
+    names = ", ".join(f"'{s}' (mean P(alive) {r.mean_p_alive:.2f}, {r.share_one_time_buyers:.0%} one-time buyers)"
+                      for s, r in alive.iterrows())
+    why = ("The transaction model is BG/NBD, which assumes a customer can drop out only right after a repeat "
+           "purchase, so it counts every one-time buyer as surely alive however long ago they bought; a backtest "
+           "(transaction_model='auto') picks MBG/NBD or Pareto/NBD, which do not." if model_name == "BG/NBD" else
+           "RFM segment names rank customers by recency and frequency against each other, while P(alive) is the "
+           "model's probability that a customer has not dropped out given their own rhythm: a customer who bought "
+           "rarely, or only recently started, can rank low on recency and still be probably active.")
+    return f"<p class='note'><b>Why do lapsed-sounding segments look alive?</b> {html.escape(names)}. {html.escape(why)}</p>"
+
+
 def render_report(
     scores: pd.DataFrame,
     *,
@@ -157,6 +277,9 @@ def render_report(
     models: Summary | None = None,
     cohorts: pd.DataFrame | None = None,
     notes: list[str] | None = None,
+    backtest=None,
+    model_choice: str | None = None,
+    explanations: list | None = None,
 ) -> str:
     """The report as one self-contained HTML string (see :func:`write_report`).
 
@@ -174,11 +297,20 @@ def render_report(
         A cohort table (:func:`crm_models.measure.cohort_retention`) to draw as a heatmap.
     notes : list of str, optional
         Definitions listed at the end.
+    backtest : crm_models.clv.BacktestResult, optional
+        The backtest behind the choice of the transaction model
+        (:attr:`crm_models.pipeline.CustomerScorer.backtest_`), shown as a table and figures.
+    model_choice : str, optional
+        Which transaction model, and why (:attr:`crm_models.pipeline.CustomerScorer.model_choice_`).
+    explanations : list, optional
+        A few customers' scores in words (:meth:`crm_models.pipeline.CustomerScorer.explain`, e.g.
+        for :func:`example_customers`).
 
     Returns
     -------
     str
-        The HTML page.
+        The HTML page. A segment named as lapsed (:data:`LAPSED_SEGMENTS`) whose mean P(alive) is
+        0.5 or more always comes with a note saying why.
 
     Examples
     --------
@@ -202,7 +334,18 @@ def render_report(
         mean_clv=("clv", "mean"),
     )
     seg.index.name = "RFM segment"
-    parts.append("<h2>Segments</h2>" + _table(seg.sort_values("customer_equity", ascending=False)))
+    model_name = None
+    if models is not None and "model" in (models.to_frame().index.names or []):
+        found = [m for m in models.to_frame().index.get_level_values("model") if m in ("BG/NBD", "MBG/NBD", "Pareto/NBD")]
+        model_name = found[0] if found else None
+    parts.append("<h2>Segments</h2>" + _table(seg.sort_values("customer_equity", ascending=False))
+                 + _lapsed_note(scores, model_name))
+    if backtest is not None or model_choice:
+        parts.extend(_model_section(backtest, model_choice, model_name))
+    if explanations:
+        parts.append("<h2>Customers explained</h2><ul>" + "".join(
+            f"<li><b>{html.escape(str(getattr(e, 'customer_id', '')))}</b>: {html.escape(str(e))}</li>"
+            for e in explanations) + "</ul>")
     nba = scores.groupby("next_best_action").agg(customers=("clv", "size"), customer_equity=("clv", "sum"))
     nba.index.name = "next best action"
     parts.append("<h2>Next best action</h2>" + _table(nba))

@@ -12,7 +12,10 @@ they, read that truth, to grade what the rest of the package estimates from obse
 - :func:`evaluate_policy`, :func:`compare_policies`, :func:`plot_policy_comparison`: run a
   contact policy against the simulated future and grade it;
 - :func:`uplift_capture`: grade targeting policies against the true uplift of a campaign;
-- :func:`needs_agreement`: agreement of found needs segments with the true ones.
+- :func:`needs_agreement`: agreement of found needs segments with the true ones;
+- :func:`perfect_crosswalk`, :func:`predictive_coverage`: identities as a perfect resolution
+  would give them, and whether a model's predictive intervals cover the true future purchases
+  at their nominal rate.
 
 Every other function of crm_models works on real data alone. A crosswalk here is
 ``record_id -> customer_id`` as :func:`crm_models.interact.attach_customer` accepts it (a
@@ -51,6 +54,8 @@ __all__ = [
     "plot_policy_comparison",
     "uplift_capture",
     "needs_agreement",
+    "perfect_crosswalk",
+    "predictive_coverage",
 ]
 
 
@@ -539,3 +544,153 @@ def needs_agreement(found: pd.Series, truth: pd.Series) -> pd.Series:
         "adjusted_rand_index": float(adjusted_rand_score(truth.astype(str), found.astype(str))),
         "adjusted_mutual_info": float(adjusted_mutual_info_score(truth.astype(str), found.astype(str))),
     })
+
+
+def perfect_crosswalk(world) -> pd.DataFrame:
+    """``record_id -> customer_id`` as a perfect identity resolution would give it (truth).
+
+    Every record is attributed to the real person behind it, and the person's id is the customer
+    id: the ceiling of :func:`crm_models.identify.resolve_customers`, for lessons and checks about
+    something else than identity (a model's forecasts, a campaign).
+
+    Parameters
+    ----------
+    world : CRMWorld
+        The simulated company.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``record_id`` and ``customer_id`` (the person id), one row per record of the world.
+
+    Examples
+    --------
+    >>> from crm_models.datasets import load_crm_world
+    >>> world = load_crm_world()
+    >>> crosswalk = perfect_crosswalk(world)
+    >>> len(crosswalk) == len(world.records), crosswalk["customer_id"].nunique() == len(world.people)
+    (True, True)
+    """
+    require_columns(world.record_truth, ["record_id", "person_id"], what="world.record_truth")
+    return world.record_truth[["record_id", "person_id"]].rename(columns={"person_id": "customer_id"}).reset_index(
+        drop=True)
+
+
+def predictive_coverage(
+    world,
+    crosswalk,
+    model,
+    data: pd.DataFrame,
+    *,
+    time_unit: str = "W",
+    alphas=(0.2, 0.05),
+    spend_model=None,
+    random_state=0,
+) -> pd.DataFrame:
+    """Do a model's predictive intervals cover the customers' true future purchases at their nominal rate? (truth)
+
+    ``model`` (BG/NBD, MBG/NBD or Pareto/NBD, fitted on the observation period) predicts each
+    customer's distribution of purchase days in the world's holdout period; the truth is what
+    the customer really did (:func:`customer_truth`, ``holdout_purchases``). Two coverages per
+    level 1 - alpha:
+
+    * ``covered``: the share of customers inside their interval ``model.predictive_interval``.
+      Purchases are whole numbers, so these intervals hold *at least* 1 - alpha of the
+      probability, ``stated`` on average; a right model covers at the stated rate, within
+      ``std_error`` (z = (covered - stated) / std_error).
+    * ``pit_covered``: the share of randomised PIT values
+      (``model.probability_integral_transform``) inside (alpha/2, 1 - alpha/2): the coverage of
+      an exact central interval, which a right model achieves at the nominal rate 1 - alpha
+      within ``pit_std_error``.
+
+    With a ``spend_model`` the same check runs on each customer's total spend in the holdout
+    (:func:`crm_models.clv.spend_predictive_interval`, from the exact distribution):
+    ``spend_covered`` against ``spend_stated`` (the intervals' mean probability), with
+    ``spend_std_error``.
+
+    Parameters
+    ----------
+    world : CRMWorld
+        The simulated company.
+    crosswalk : pandas.DataFrame, pandas.Series or Resolution
+        ``record_id -> customer_id`` for every record of the world.
+    model : BetaGeo, ModifiedBetaGeo or ParetoNBD
+        Fitted on the observation period's summary in ``time_unit``.
+    data : pandas.DataFrame
+        That summary (``frequency``, ``recency``, ``T`` at the world's observation end),
+        indexed by customer id.
+    time_unit : str
+        Unit of the summary's recency and T, a code of :data:`crm_models.units.TIME_UNITS`.
+    alphas : sequence of float
+        1 - the nominal coverage of each level (0.2 and 0.05: 80% and 95% intervals).
+    spend_model : GammaGamma, optional
+        A spend model fitted on the same summary (which then needs ``monetary_value``).
+    random_state : None, int or numpy.random.Generator
+        Seed of the PIT's randomisation.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``level`` ("80%", "95%", ...): ``nominal``, ``n_customers``, ``covered``,
+        ``stated``, ``std_error``, ``z``, ``pit_covered``, ``pit_std_error``, ``pit_z``,
+        ``spend_covered``, ``spend_stated``, ``spend_std_error`` (NaN without a spend model).
+
+    Raises
+    ------
+    crm_models.errors.DataError
+        If a customer of ``data`` has no truth (not in the crosswalk).
+
+    Examples
+    --------
+    >>> from crm_models import rfm_summary
+    >>> from crm_models.clv import ModifiedBetaGeo
+    >>> from crm_models.datasets import load_crm_world
+    >>> from crm_models.interact import attach_customer
+    >>> world = load_crm_world()
+    >>> crosswalk = perfect_crosswalk(world)
+    >>> log = attach_customer(world.transactions, crosswalk, what="transactions")
+    >>> rfm = rfm_summary(log, observation_period_end="2024-12-31")
+    >>> check = predictive_coverage(world, crosswalk, ModifiedBetaGeo().fit(rfm), rfm)
+    >>> check[["nominal", "covered", "stated", "pit_covered"]].round(3)
+           nominal  covered  stated  pit_covered
+    level
+    80%       0.80    0.931   0.932        0.797
+    95%       0.95    0.984   0.984        0.944
+    """
+    from crm_models.clv import ContinuousTimeModel
+    from crm_models.clv.uncertainty import interval_coverage, pit_coverage, spend_predictive_interval
+    from crm_models.units import TIME_UNITS, check_time_unit
+
+    if not isinstance(model, ContinuousTimeModel):
+        raise TypeError(f"model must be a fitted BetaGeo, ModifiedBetaGeo or ParetoNBD, got {type(model).__name__}")
+    end = pd.Timestamp(world.config["observation_period_end"]).normalize()
+    holdout_end = pd.Timestamp(world.config["holdout_period_end"]).normalize()
+    t = (holdout_end - end).days / TIME_UNITS[check_time_unit(time_unit)]
+    truth = customer_truth(world, crosswalk)
+    missing = data.index.difference(truth.index)
+    if len(missing):
+        raise DataError("customer_id", "must name customers of the crosswalk (these have no truth)",
+                        rows=_ids_frame(missing), n_rows=len(missing), n_total=len(data), what="data")
+    actual = truth["holdout_purchases"].reindex(data.index)
+    pit = model.probability_integral_transform(data, t, actual, random_state=random_state)
+    spent = truth["holdout_spend"].reindex(data.index)
+    rows = {}
+    for alpha in alphas:
+        iv = model.predictive_interval(data, t, alpha=alpha)
+        cov = interval_coverage(iv, actual, alpha=alpha)
+        pc = pit_coverage(pit, alpha)
+        spend = {"covered": np.nan, "stated": np.nan, "std_error": np.nan}
+        if spend_model is not None:
+            siv = spend_predictive_interval(model, spend_model, data, horizon=((holdout_end - end).days, "D"),
+                                            time_unit=time_unit, alpha=alpha)
+            spend = interval_coverage(siv, spent, alpha=alpha)
+        rows[f"{100 * (1 - alpha):g}%"] = {
+            "nominal": 1 - alpha, "n_customers": int(cov["n_customers"]), "covered": cov["covered"],
+            "stated": cov["stated"], "std_error": cov["std_error"], "z": cov["z"],
+            "pit_covered": pc["covered"], "pit_std_error": pc["std_error"], "pit_z": pc["z"],
+            "spend_covered": spend["covered"], "spend_stated": spend["stated"], "spend_std_error": spend["std_error"],
+        }
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "level"
+    return out
+

@@ -66,6 +66,10 @@ def test_score_writes_scores_and_report(tmp_path, csv, small_log, capsys):
     assert "<script" not in page.lower() and "http://" not in page and "https://" not in page
     assert "<link" not in page.lower()
     assert "customer equity" in page and "Next best action" in page
+    # the backtest and the chosen transaction model, printed and in the report
+    assert "backtest (" in printed and "same as last period" in printed
+    assert "transaction model: MBG/NBD" in printed or "transaction model: Pareto/NBD" in printed
+    assert "Is the model right?" in page and "Customers explained" in page and "P(alive) at" in page
     # the one-line progress bar goes to stderr only when asked; here it was switched off
     assert capsys.readouterr().err == ""
 
@@ -77,6 +81,18 @@ def test_score_options_change_the_result(tmp_path, csv):
     sa, sb = pd.read_csv(a, index_col=0), pd.read_csv(b, index_col=0)
     assert (sb["expected_purchases"] >= sa["expected_purchases"] - 1e-9).all()
     assert sb["clv"].sum() < sa["clv"].sum()  # 30% margin outweighs the longer horizon
+
+
+def test_a_named_transaction_model_and_the_lapsed_segments_note(tmp_path, csv, capsys):
+    report = tmp_path / "report.html"
+    with pytest.warns(UserWarning, match="BG/NBD's assumption"):  # the decision code says so
+        assert main(["score", csv(), *COLS, "--out", str(tmp_path / "s.csv"), "--report", str(report),
+                     "--transaction-model", "BG/NBD"]) == 0
+    printed = capsys.readouterr().out
+    assert "transaction model: BG/NBD, as set by transaction_model='BG/NBD'" in printed and "backtest (" not in printed
+    page = report.read_text(encoding="utf-8")
+    # BG/NBD puts the one-time buyers of 'Lost' at P(alive) = 1: the report says why
+    assert "Why do lapsed-sounding segments look alive?" in page and "counts every one-time buyer as surely alive" in page
 
 
 def test_score_with_date_format_and_progress(tmp_path, csv, small_log, capsys):

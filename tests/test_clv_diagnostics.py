@@ -94,9 +94,9 @@ def test_tracking_reproduces_published_counts(bgnbd, cdnow):
     assert tr.loc[39, "actual_cumulative"] == 2457
     assert tr["actual"].iloc[39:].sum() == 1882
     np.testing.assert_allclose(tr["model"].cumsum(), tr["model_cumulative"])
-    # the model's cumulative count is the cohort's sum of E[X(t)] at the period's last day
+    # the model's cumulative count is the cohort's sum of E[X(t)] to the end of the period's last day
     first = cdnow.groupby("customer_id")["timestamp"].min()
-    t_end = (pd.Timestamp(OBS_END) - first).dt.days / 7
+    t_end = ((pd.Timestamp(OBS_END) - first).dt.days + 1) / 7
     expected = bgnbd.expected_purchases_new_customer(t_end.to_numpy()).sum()
     assert tr["model_cumulative"].iloc[-1] == pytest.approx(expected, rel=1e-9)
     # in calibration the model tracks within a few percent
@@ -106,6 +106,27 @@ def test_tracking_reproduces_published_counts(bgnbd, cdnow):
     np.testing.assert_allclose(ax.lines[1].get_ydata(), tr["model_cumulative"])
     ax = pl.plot_tracking(tr, cumulative=False)
     np.testing.assert_allclose(ax.lines[1].get_ydata(), tr["model"])
+
+
+def test_tracking_matches_the_btyd_walkthrough(cdnow):
+    """BTYD walkthrough (Pareto/NBD on the CDNOW sample, weeks 20-25), as lifetimes' own test:
+    cumulative actual 1359 1414 1484 1517 1573 1672, expected 1309 1385 1460 1533 1604 1674;
+    incremental expected 78.31 76.42 74.65 72.98 71.41 69.93."""
+    from crm_models import rfm_summary
+    from crm_models.clv import ParetoNBD
+
+    model = ParetoNBD().fit(rfm_summary(cdnow, observation_period_end=CAL_END, after_end="drop"))
+    tr = dg.tracking_data(model, cdnow, calibration_period_end=CAL_END, observation_period_end=OBS_END)
+    weeks = tr.loc[20:25]
+    assert weeks["actual_cumulative"].tolist() == [1359, 1414, 1484, 1517, 1573, 1672]
+    assert weeks["model_cumulative"].round().tolist() == [1309, 1385, 1460, 1533, 1604, 1674]
+    np.testing.assert_allclose(weeks["model"], [78.31, 76.42, 74.65, 72.98, 71.41, 69.93], atol=0.011)
+    # a purchase on a period's last day counts, so the model's exposure runs to the end of that day
+    first = cdnow.groupby("customer_id")["timestamp"].min()
+    days = (tr.loc[1, "end"] - first[first <= tr.loc[1, "end"]]).dt.days.to_numpy() + 1
+    expected = model.expected_purchases_new_customer(np.unique(days) / 7).to_numpy()
+    counts = np.unique(days, return_counts=True)[1]
+    assert tr.loc[1, "model_cumulative"] == pytest.approx((expected * counts).sum(), rel=1e-9)
 
 
 def test_tracking_in_other_periods_and_units(bgnbd, cdnow, cal):

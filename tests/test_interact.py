@@ -115,6 +115,20 @@ def test_context_card_fields(company):
     assert early["complaints to date"] == 0 and early["purchases to date"] == 1
     # unknown scores show as missing, not as an error
     assert customer_context("A", tl)["P(alive)"] is None
+    assert "scores in words" not in f
+
+
+def test_context_card_explains_the_scores_in_words(company):
+    from crm_models import rfm_summary
+    from crm_models.clv import ModifiedBetaGeo, explain_customer
+    from crm_models.datasets import load_cdnow
+
+    crosswalk, records, tx, it = company
+    tl = customer_timeline("A", crosswalk, tx, it, records=records)
+    rfm = rfm_summary(load_cdnow(), observation_period_end="1997-09-30", after_end="drop")
+    why = explain_customer(ModifiedBetaGeo().fit(rfm), rfm, 4)
+    card = customer_context("A", tl, explanation=why, observation_period_end="2024-03-25")
+    assert card["scores in words"] == why.text and why.text in str(card) and "P(alive) at" in card._repr_html_()
 
 
 def test_context_complaint_closed_by_a_later_purchase(company):

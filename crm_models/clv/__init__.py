@@ -6,8 +6,10 @@ Discrete-time models: :class:`BetaGeoBetaBinom` (BG/BB, transactions at discrete
 opportunities) and :class:`ShiftedBetaGeo` (sBG, contract retention). Spend per transaction:
 :class:`GammaGamma`. Value: :func:`customer_lifetime_value`. Simulators with known parameters:
 ``simulate_*``. Diagnostics: :mod:`crm_models.clv.diagnostics` (tables) and
-:mod:`crm_models.clv.plotting` (figures). The bases every model shares are in
-:mod:`crm_models.clv.base`.
+:mod:`crm_models.clv.plotting` (figures). Is the model right? :func:`backtest` and
+:func:`select_model` (:mod:`crm_models.clv.backtest`); intervals on every per-customer number
+(:mod:`crm_models.clv.uncertainty`); one customer's scores in words (:func:`explain_customer`).
+The bases every model shares are in :mod:`crm_models.clv.base`.
 
 Examples
 --------
@@ -43,7 +45,15 @@ from crm_models.clv.simulate import (
     simulate_pareto_nbd,
     simulate_shifted_beta_geo,
 )
-from crm_models.clv.value import customer_lifetime_value
+from crm_models.clv.value import customer_lifetime_value, customer_lifetime_value_by_period
+from crm_models.clv.backtest import BacktestResult, ModelChoice, backtest, select_model  # noqa: E402
+from crm_models.clv.explain import CustomerExplanation, explain_customer  # noqa: E402
+from crm_models.clv.uncertainty import (  # noqa: E402
+    clv_interval,
+    interval_coverage,
+    pit_coverage,
+    spend_predictive_interval,
+)
 
 __all__ = [
     # models
@@ -55,6 +65,18 @@ __all__ = [
     "GammaGamma",
     # value
     "customer_lifetime_value",
+    "customer_lifetime_value_by_period",
+    # is the model right? backtests, model choice, uncertainty, explanations
+    "backtest",
+    "select_model",
+    "BacktestResult",
+    "ModelChoice",
+    "clv_interval",
+    "spend_predictive_interval",
+    "interval_coverage",
+    "pit_coverage",
+    "explain_customer",
+    "CustomerExplanation",
     # simulators
     "simulate_beta_geo",
     "simulate_modified_beta_geo",

@@ -12,7 +12,7 @@ All functions take plain numpy arrays; the model class does validation and panda
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import betaln, digamma, gammaln, logsumexp
+from scipy.special import betaln, digamma, gammaln, hyp2f1, logsumexp
 
 #: Maximum number of matrix cells built at once when summing over opportunities.
 _BLOCK_CELLS = 2_000_000
@@ -178,3 +178,20 @@ def log_pmf_new(params, x, n):
         start += len(rows)
     out[ok] = total[ok]
     return out
+
+
+def log_dert(params, x, t_x, n, d):
+    """log DERT(d | x, t_x, n): discounted expected residual transactions, eq. (14).
+
+    DERT = B(a+x+1, b+n-x)/B(a,b) * B(g, d'+n+1)/(B(g,d') (1+d)) * 2F1(1, d'+n+1; g+d'+n+1; 1/(1+d)) / L,
+
+    with d' the model's delta and d > 0 the discount rate per opportunity: the expected number of
+    transactions at opportunities n+1, n+2, ..., each discounted by (1+d)^-k.
+    """
+    a, b, g, dl = params
+    x, t_x, n = (np.asarray(v, dtype=float) for v in (x, t_x, n))
+    z = 1.0 / (1.0 + d)
+    return (betaln(a + x + 1.0, b + n - x) - betaln(a, b) + betaln(g, dl + n + 1.0) - betaln(g, dl)
+            - np.log1p(d) + np.log(hyp2f1(1.0, dl + n + 1.0, g + dl + n + 1.0, z))
+            - loglik_terms(params, x, t_x, n))
+

@@ -66,6 +66,7 @@ from scipy import optimize, stats
 
 from crm_models._validation import fail_rows, require_columns
 from crm_models.base import CRMEstimator, FieldReader, Summary, as_generator
+from crm_models.clv._forward import ForwardLooking
 from crm_models.errors import ConvergenceError, DataError
 
 __all__ = [
@@ -887,13 +888,17 @@ def _check_time(t, name: str = "t") -> float:
     return value
 
 
-class ContinuousTimeModel(RepeatPurchaseModel):
+class ContinuousTimeModel(ForwardLooking, RepeatPurchaseModel):
     """Base of the continuous-time models of ``(frequency, recency, T)`` data (BG/NBD, MBG/NBD, Pareto/NBD).
 
     Recency and T are lengths of time since each customer's first purchase in one time unit
     (whatever :func:`crm_models.rfm_summary` was asked for, weeks by default); rate parameters
     and every ``t`` of a prediction are in that unit. These are the models
-    :func:`crm_models.clv.customer_lifetime_value` values.
+    :func:`crm_models.clv.customer_lifetime_value` values. Besides the four predictions of
+    :class:`RepeatPurchaseModel` they predict forward from the end of observation
+    (:class:`crm_models.clv._forward.ForwardLooking`): P(alive) at T + t, P(no purchase in the
+    next t), expected purchases in a window, each customer's distribution of purchases and its
+    predictive interval.
 
     Parameters
     ----------
@@ -908,6 +913,12 @@ class ContinuousTimeModel(RepeatPurchaseModel):
     >>> issubclass(BetaGeo, ContinuousTimeModel), issubclass(ParetoNBD, ContinuousTimeModel)
     (True, True)
     """
+
+    _predictions = RepeatPurchaseModel._predictions + (
+        "probability_alive_at",
+        "probability_no_purchase",
+        "expected_purchases_between",
+    )
 
     def __init__(
         self,

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import digamma, expit, gammaln, hyp2f1
 
+from crm_models.clv import _forward_math as fm
 from crm_models.clv.base import ContinuousTimeModel
 
 
@@ -197,6 +198,19 @@ class _BetaGeoFamily(ContinuousTimeModel):
             has2, np.exp(gammaln(a + 1) + gammaln(bb) - gammaln(a + bb + 1) - lbab) * tail[ns], 0.0
         )
         return first + second
+
+    # ------------------------------------------------- after T (crm_models.clv._forward)
+    def _alive_posterior(self, p, x, T):
+        """lambda ~ gamma(r + x, alpha + T), p ~ beta(a, b + x + m) for a customer alive at T."""
+        x, T = np.asarray(x, dtype=float), np.asarray(T, dtype=float)
+        return {"r": p["r"] + x, "alpha": p["alpha"] + T, "a": np.full(x.shape, p["a"]), "b": p["b"] + x + self._m}
+
+    def _still_alive(self, post, t):
+        return fm.bg_still_alive(t, post["r"], post["alpha"], post["a"], post["b"])
+
+    def _alive_pmf(self, post, t, ks):
+        col = {k: np.asarray(v)[:, None] for k, v in post.items()}
+        return fm.bg_alive_pmf(np.asarray(ks, dtype=float)[None, :], t, col["r"], col["alpha"], col["a"], col["b"])
 
 
 class BetaGeo(_BetaGeoFamily):

@@ -143,7 +143,10 @@ class BetaGeoBetaBinom(DiscreteTimeModel, RepeatPurchaseModel):
 
     _param_names = ("alpha", "beta", "gamma", "delta")
     _title = "BG/BB (Fader, Hardie & Shang 2010)"
-    _predictions = RepeatPurchaseModel._predictions + ("expected_pattern_counts",)
+    _predictions = RepeatPurchaseModel._predictions + (
+        "expected_pattern_counts",
+        "discounted_expected_residual_transactions",
+    )
     _step_name = "opportunities"
 
     def __init__(
@@ -314,3 +317,50 @@ class BetaGeoBetaBinom(DiscreteTimeModel, RepeatPurchaseModel):
         n = _whole(n_opportunities, "n_opportunities")
         out = self.probability_of_n_purchases(n, np.arange(n + 1)) * float(n_customers)
         return out.rename("expected_customers").rename_axis("frequency")
+
+    def discounted_expected_residual_transactions(self, data: pd.DataFrame, discount_rate, *,
+                                                  opportunity=(1, "Y")) -> pd.Series:
+        """DERT: each customer's expected transactions at all future opportunities, discounted, eq. (14).
+
+        sum over k >= 1 of P(transacts at opportunity n + k | x, t_x, n) / (1 + d)^k, in closed form
+        (Fader, Hardie & Shang 2010, eq. 14), with d the discount rate per opportunity. Times a
+        value per transaction it is the customer's residual lifetime value.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            The customers' patterns (columns as for ``fit``).
+        discount_rate : tuple of (float, str)
+            Rate per stated period, e.g. ``(0.10, "Y")``; must be positive (without discounting
+            the sum may be infinite).
+        opportunity : tuple of (float, str)
+            The calendar length of one opportunity (default a year: one annual drive), which
+            turns the stated rate into the rate per opportunity exactly.
+
+        Returns
+        -------
+        pandas.Series
+            ``dert`` (transactions, discounted to the last observed opportunity) indexed like
+            ``data``.
+
+        Examples
+        --------
+        >>> from crm_models.datasets import load_donations
+        >>> d = load_donations()
+        >>> m = BetaGeoBetaBinom().fit(d, weights_col="n_donors")
+        >>> m.discounted_expected_residual_transactions(d.head(3), (0.10, "Y")).round(3).tolist()
+        [0.115, 0.135, 0.495]
+        """
+        from crm_models.units import as_discount_rate, as_duration
+
+        self._check_fitted()
+        rate = as_discount_rate(discount_rate)
+        if rate.rate <= 0:
+            raise ValueError(f"discount_rate must be positive for DERT (the undiscounted sum may be infinite), "
+                             f"got {rate}")
+        step = as_duration(opportunity, "opportunity")
+        d = 1.0 / float(rate.factor(step.days)) - 1.0
+        pdata = self._prediction_data(data)
+        values = np.exp(bgbb.log_dert(self._pv(self.params_.to_dict()), pdata.x, pdata.t_x, pdata.T, d))
+        return self._series(values, pdata.index, "dert")
+

@@ -191,10 +191,14 @@ def tracking_data(
     purchase day after a customer's first is a repeat transaction. Periods of length ``period``
     start at the cohort's first purchase date and run to ``observation_period_end``.
 
-    The model's cumulative count at the last day ``e`` of a period is
-    sum_i E[X((e - first_i) / unit)] over the cohort, with E[X(t)] the expected repeat
-    purchases of a new customer (``expected_purchases_new_customer``) and ``unit`` the model's
-    time unit.
+    Purchases on the last day ``e`` of a period count in that period, so the model's exposure
+    runs to the end of that day: the model's cumulative count is
+    sum_i E[X((e + 1 day - first_i) / unit)] over the cohort members whose first purchase is on
+    or before ``e``, with E[X(t)] the expected repeat purchases of a new customer
+    (``expected_purchases_new_customer``) and ``unit`` the model's time unit. This is how
+    lifetimes' ``expected_cumulative_transactions`` and BTYD's ``ExpectedCumulativeTransactions``
+    count (on the CDNOW sample, Pareto/NBD: 1309, 1385, 1460, 1533, 1604, 1674 expected
+    cumulative repeat purchases at weeks 20-25, as in the BTYD walkthrough).
 
     Parameters
     ----------
@@ -283,9 +287,12 @@ def tracking_data(
     f_days = (first_by_customer - start).dt.days.to_numpy()
     fu, fcount = np.unique(f_days, return_counts=True)
     end_days = (ends - start).days.to_numpy()
-    grid = np.arange(int(end_days.max()) + 1)
+    # exposure from the first purchase day to the end of the period's last day (a purchase on
+    # that day counts); customers whose first purchase comes later contribute nothing yet
+    grid = np.arange(int(end_days.max()) + 2)
     e_new = model.expected_purchases_new_customer(grid / unit).to_numpy()
-    elapsed = np.clip(end_days[:, None] - fu[None, :], 0, None)
+    elapsed = end_days[:, None] + 1 - fu[None, :]
+    elapsed = np.where(elapsed >= 1, elapsed, 0)
     model_cum = (e_new[elapsed] * fcount[None, :]).sum(axis=1)
 
     out = pd.DataFrame(

@@ -39,6 +39,7 @@ import numpy as np
 from scipy import integrate
 from scipy.special import digamma, gammaln
 
+from crm_models.clv import _forward_math as fm
 from crm_models.clv.base import ContinuousTimeModel, compress
 
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(24)
@@ -310,3 +311,15 @@ class ParetoNBD(ContinuousTimeModel):
                 died = 0.0
             out[i] = alive + died
         return out
+
+    # ------------------------------------------------- after T (crm_models.clv._forward)
+    def _alive_posterior(self, p, x, T):
+        """lambda ~ gamma(r + x, alpha + T), mu ~ gamma(s, beta + T) for a customer alive at T."""
+        x, T = np.asarray(x, dtype=float), np.asarray(T, dtype=float)
+        return {"r": p["r"] + x, "alpha": p["alpha"] + T, "s": np.full(x.shape, p["s"]), "beta": p["beta"] + T}
+
+    def _still_alive(self, post, t):
+        return fm.pareto_still_alive(t, post["s"], post["beta"])
+
+    def _alive_pmf(self, post, t, ks):
+        return fm.pareto_alive_pmf(ks, t, post["r"], post["alpha"], post["s"], post["beta"])

@@ -32,6 +32,10 @@ __all__ = [
     "plot_conditional_expectations",
     "plot_matrix",
     "plot_retention",
+    "plot_backtest",
+    "plot_reliability",
+    "plot_gains",
+    "plot_pit",
 ]
 
 ACTUAL_COLOR = "#222222"
@@ -266,3 +270,198 @@ def plot_retention(table: pd.DataFrame, *, ax=None, title: str | None = None, pe
     ax.set_title(title or "Survival: actual vs sBG")
     ax.legend()
     return ax
+
+
+# ------------------------------------------------------------------------------ backtests
+def _colors(names):
+    palette = {"BG/NBD": "#d62728", "MBG/NBD": "#9467bd", "Pareto/NBD": "#2ca02c", "past rate": "#7f7f7f",
+               "RFM segment mean": "#bcbd22", "same as last period": "#17becf"}
+    return [palette.get(n, "#1f77b4") for n in names]
+
+
+def plot_backtest(result, metric: str = "mae_purchases", *, alpha: float = 0.05, ax=None, title: str | None = None):
+    """One metric of a backtest per model and baseline: each cut-off (dots), the mean and its interval (bar).
+
+    Parameters
+    ----------
+    result : crm_models.clv.backtest.BacktestResult
+        From :func:`crm_models.clv.backtest.backtest`.
+    metric : str
+        A metric of :data:`crm_models.clv.backtest.METRICS`.
+    alpha : float
+        1 - the coverage of the interval of the mean (as in ``result.aggregate``).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (a new figure when None).
+    title : str, optional
+        Replaces the default title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from crm_models.clv.backtest import backtest
+    >>> from crm_models.datasets import load_cdnow
+    >>> ax = plot_backtest(backtest(load_cdnow(), n_cutoffs=2, models=["MBG/NBD"], baselines=["past rate"]))
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['MBG/NBD', 'past rate']
+    """
+    from crm_models.clv.backtest import METRICS
+
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {list(METRICS)}, got {metric!r}")
+    ax = _ax(ax, figsize=(7, 0.5 + 0.45 * len(result.models)))
+    agg = result.aggregate(alpha).xs(metric, level="metric").reindex(result.models)
+    names = result.models
+    pos = np.arange(len(names))[::-1]
+    for y, name, color in zip(pos, names, _colors(names)):
+        v = result.table.loc[result.table["model"] == name, metric].to_numpy(dtype=float)
+        ax.scatter(v, np.full(len(v), y), color=color, alpha=0.5, s=18)
+        a = agg.loc[name]
+        if np.isfinite(a["lower"]):
+            ax.plot([a["lower"], a["upper"]], [y, y], color=color, lw=2)
+        ax.plot([a["mean"]], [y], marker="|", color=color, markersize=14, mew=2)
+    ax.set_yticks(pos, names)
+    better = "higher" if METRICS[metric][1] else "lower"
+    ax.set_xlabel(f"{metric} ({better} is better)")
+    ax.set_title(title or f"Backtest over {len(result.cutoffs)} cut-offs: {metric}")
+    return ax
+
+
+def plot_reliability(result, *, models=None, ax=None, title: str | None = None):
+    """Calibration curves of "buys again in the holdout": predicted probability vs share who bought.
+
+    Draws ``result.pooled_reliability()``: one line per model (dots sized by customers), and the
+    diagonal a calibrated forecast follows.
+
+    Parameters
+    ----------
+    result : crm_models.clv.backtest.BacktestResult
+        From :func:`crm_models.clv.backtest.backtest`.
+    models : sequence of str, optional
+        Which models and baselines (default all).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (a new figure when None).
+    title : str, optional
+        Replaces the default title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from crm_models.clv.backtest import backtest
+    >>> from crm_models.datasets import load_cdnow
+    >>> ax = plot_reliability(backtest(load_cdnow(), n_cutoffs=2, models=["MBG/NBD"], baselines=["past rate"]))
+    >>> len(ax.lines)       # the diagonal and two curves
+    3
+    """
+    ax = _ax(ax, figsize=(5.5, 5))
+    pooled = result.pooled_reliability()
+    names = list(models) if models is not None else result.models
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="calibrated")
+    for name, color in zip(names, _colors(names)):
+        r = pooled.xs(name, level="model")
+        ax.plot(r["mean_predicted"], r["observed"], marker="o", color=color, label=name, ms=3)
+        ax.scatter(r["mean_predicted"], r["observed"], s=10 + 300 * r["n_customers"] / r["n_customers"].sum(),
+                   color=color, alpha=0.3)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("predicted P(buys again in the holdout)")
+    ax.set_ylabel("share who bought again")
+    ax.set_title(title or "Calibration (reliability) curve, pooled over cut-offs")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_gains(result, *, models=None, ax=None, title: str | None = None):
+    """Cumulative gains: share of actual holdout value captured by the top x% of predicted customers.
+
+    Draws ``result.pooled_gains()`` (averaged over cut-offs), with the random-ranking diagonal.
+
+    Parameters
+    ----------
+    result : crm_models.clv.backtest.BacktestResult
+        From :func:`crm_models.clv.backtest.backtest`.
+    models : sequence of str, optional
+        Which models and baselines (default all).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (a new figure when None).
+    title : str, optional
+        Replaces the default title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from crm_models.clv.backtest import backtest
+    >>> from crm_models.datasets import load_cdnow
+    >>> ax = plot_gains(backtest(load_cdnow(), n_cutoffs=2, models=["MBG/NBD"], baselines=["past rate"]))
+    >>> ax.get_xlabel()
+    'share of customers, highest predicted value first'
+    """
+    ax = _ax(ax, figsize=(5.5, 5))
+    pooled = result.pooled_gains()
+    names = list(models) if models is not None else result.models
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="random order")
+    for name, color in zip(names, _colors(names)):
+        g = pooled.xs(name, level="model")
+        ax.plot(np.r_[0, g["share_of_customers"]], np.r_[0, g["share_of_value"]], marker="o", ms=3, color=color,
+                label=name)
+    ax.set_xlabel("share of customers, highest predicted value first")
+    ax.set_ylabel("share of actual holdout value")
+    ax.set_title(title or "Cumulative gains, averaged over cut-offs")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_pit(pit: pd.Series, *, n_bins: int = 10, ax=None, title: str | None = None):
+    """Histogram of randomised PIT values: flat (within the band) when the model is right.
+
+    Parameters
+    ----------
+    pit : pandas.Series
+        Values in (0, 1) from ``model.probability_integral_transform``.
+    n_bins : int
+        Number of equal-width bins.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (a new figure when None).
+    title : str, optional
+        Replaces the default title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> ax = plot_pit(pd.Series((np.arange(200) + 0.5) / 200), n_bins=4)
+    >>> [float(bar.get_height()) for bar in ax.containers[0]]
+    [1.0, 1.0, 1.0, 1.0]
+    """
+    ax = _ax(ax, figsize=(6, 3.6))
+    u = np.asarray(pit, dtype=float)
+    counts, edges = np.histogram(u, bins=n_bins, range=(0, 1))
+    density = counts / (len(u) / n_bins)
+    ax.bar(edges[:-1], density, width=1 / n_bins, align="edge", color="#1f77b4", edgecolor="white")
+    band = 2 * np.sqrt((1 / n_bins) * (1 - 1 / n_bins) / len(u)) * n_bins
+    ax.axhspan(1 - band, 1 + band, color="grey", alpha=0.2, label="uniform +/- 2 s.e.")
+    ax.axhline(1, color="black", lw=1)
+    ax.set_xlabel("randomised PIT")
+    ax.set_ylabel("density (1 = uniform)")
+    ax.set_title(title or "Is each customer's predicted distribution right? (flat = yes)")
+    ax.legend(fontsize="small")
+    return ax
+

@@ -15,15 +15,16 @@ fixes a month to 30 days and the rate to its step. Lengths of time and rates go 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from crm_models.clv.base import ContinuousTimeModel, DiscreteTimeModel
 from crm_models.clv.gamma_gamma import GammaGamma
-from crm_models.units import TIME_UNITS, as_discount_rate, as_duration, check_time_unit
+from crm_models.units import TIME_UNITS, Duration, as_discount_rate, as_duration, check_time_unit
 
-__all__ = ["customer_lifetime_value", "MAX_HORIZON_DAYS", "MAX_STEPS"]
+__all__ = ["customer_lifetime_value", "customer_lifetime_value_by_period", "MAX_HORIZON_DAYS", "MAX_STEPS"]
 
 #: The longest horizon accepted (1,000 years of 365.25 days).
 MAX_HORIZON_DAYS = 1000 * 365.25
@@ -112,6 +113,30 @@ def customer_lifetime_value(
     >>> clv.name, clv.index.equals(rfm.index), clv.head(3).round(2).tolist()
     ('clv', True, [36.73, 8.53, 4.7])
     """
+    plan = _plan(transaction_model, horizon, time_unit, discount_rate, margin, step)
+    pdata = transaction_model._prediction_data(data)
+    params = transaction_model.params_.to_dict()
+    previous = np.zeros(len(pdata.x))
+    purchases = np.zeros(len(pdata.x))
+    for t_days, d in zip(plan.ends_days, plan.discount):
+        current = transaction_model._expected(params, pdata, t_days / plan.data_days)
+        purchases += (current - previous) * d
+        previous = current
+    spend = _spend_values(spend_model, data, len(pdata.x))
+    margin = plan.margin
+    return pd.Series(margin * spend * purchases, index=data.index, name="clv")
+
+
+class _Plan(NamedTuple):
+    data_days: float
+    margin: float
+    step: Duration
+    ends_days: np.ndarray
+    discount: np.ndarray
+
+
+def _plan(transaction_model, horizon, time_unit, discount_rate, margin, step) -> _Plan:
+    """Check the arguments of a CLV and cut the horizon into discounting steps."""
     if isinstance(transaction_model, DiscreteTimeModel):
         raise _discrete_refusal(transaction_model)
     if not isinstance(transaction_model, ContinuousTimeModel):
@@ -132,17 +157,11 @@ def customer_lifetime_value(
             f"allowed: pass a longer step, e.g. step=(1, 'Y')"
         )
     ends_days = np.minimum(np.arange(1, n_steps + 1) * step.days, horizon.days)
-    discount = rate.factor(ends_days)
+    return _Plan(data_days, margin, step, ends_days, np.atleast_1d(rate.factor(ends_days)))
 
-    pdata = transaction_model._prediction_data(data)
-    params = transaction_model.params_.to_dict()
-    previous = np.zeros(len(pdata.x))
-    purchases = np.zeros(len(pdata.x))
-    for t_days, d in zip(ends_days, np.atleast_1d(discount)):
-        current = transaction_model._expected(params, pdata, t_days / data_days)
-        purchases += (current - previous) * d
-        previous = current
 
+def _spend_values(spend_model, data: pd.DataFrame, n: int) -> np.ndarray:
+    """Expected value per transaction for every customer, from a model, a Series or a number."""
     if isinstance(spend_model, GammaGamma):
         spend = spend_model.expected_spend(data).to_numpy()
     elif isinstance(spend_model, pd.Series):
@@ -150,9 +169,84 @@ def customer_lifetime_value(
             raise ValueError("spend_model as a Series must be indexed exactly like data (customer id)")
         spend = pd.to_numeric(spend_model, errors="coerce").to_numpy(dtype=float)
     elif isinstance(spend_model, (int, float, np.integer, np.floating)) and not isinstance(spend_model, bool):
-        spend = np.full(len(pdata.x), float(spend_model))
+        spend = np.full(n, float(spend_model))
     else:
         raise TypeError(f"spend_model must be a fitted GammaGamma, a Series or a number, got {type(spend_model).__name__}")
     if not np.all(np.isfinite(spend)):
         raise ValueError("expected spend per transaction must be a finite number for every customer")
-    return pd.Series(margin * spend * purchases, index=data.index, name="clv")
+    return spend
+
+
+#: Most (customer x period) cells :func:`customer_lifetime_value_by_period` returns.
+MAX_CELLS = 50_000_000
+
+
+def customer_lifetime_value_by_period(
+    transaction_model: ContinuousTimeModel,
+    spend_model: GammaGamma | pd.Series | float,
+    data: pd.DataFrame,
+    *,
+    horizon,
+    time_unit: str,
+    discount_rate,
+    margin: float = 1.0,
+    step=None,
+) -> pd.DataFrame:
+    """Each customer's CLV broken down by period: the discounted value of each step of the horizon.
+
+    Column k is margin x E[spend per transaction] x (E[X(t_k)] - E[X(t_{k-1})]) x d(t_k): the
+    purchases expected in step k, discounted at the step's end, exactly the terms that
+    :func:`customer_lifetime_value` adds up (the rows sum to it).
+
+    Parameters
+    ----------
+    transaction_model : BetaGeo, ModifiedBetaGeo or ParetoNBD
+        A fitted continuous-time model.
+    spend_model : GammaGamma, pandas.Series or float
+        Expected value per transaction (as in :func:`customer_lifetime_value`).
+    data : pandas.DataFrame
+        The customers' summary, indexed by customer id.
+    horizon, time_unit, discount_rate, margin, step
+        As in :func:`customer_lifetime_value` (default step: one unit of the horizon, e.g.
+        monthly for ``(12, "M")``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``data``, one column per step (currency units, present value at the end
+        of observation); columns are the steps' ends as ``(length, unit)`` labels such as
+        ``"1 M"``, ``"2 M"``, ... (index named ``period_end``).
+
+    Examples
+    --------
+    >>> from crm_models import rfm_summary
+    >>> from crm_models.clv import ModifiedBetaGeo, GammaGamma
+    >>> from crm_models.datasets import load_cdnow
+    >>> rfm = rfm_summary(load_cdnow(), observation_period_end="1997-09-30", after_end="drop")
+    >>> mbg, gg = ModifiedBetaGeo().fit(rfm), GammaGamma().fit(rfm)
+    >>> monthly = customer_lifetime_value_by_period(mbg, gg, rfm.head(2), horizon=(3, "M"), time_unit="W",
+    ...                                             discount_rate=(0.10, "Y"))
+    >>> monthly.round(2)
+    period_end    1 M   2 M   3 M
+    customer_id
+    4            4.10  3.86  3.65
+    18           0.69  0.66  0.63
+    """
+    plan = _plan(transaction_model, horizon, time_unit, discount_rate, margin, step)
+    n_steps = len(plan.ends_days)
+    if n_steps * len(data) > MAX_CELLS:
+        raise ValueError(f"{len(data):,} customers x {n_steps:,} periods is more than {MAX_CELLS:,} cells: pass a "
+                         "longer step or fewer customers (customer_lifetime_value gives the total)")
+    pdata = transaction_model._prediction_data(data)
+    params = transaction_model.params_.to_dict()
+    spend = _spend_values(spend_model, data, len(pdata.x))
+    out = np.empty((len(pdata.x), n_steps))
+    previous = np.zeros(len(pdata.x))
+    for k, (t_days, d) in enumerate(zip(plan.ends_days, plan.discount)):
+        current = transaction_model._expected(params, pdata, t_days / plan.data_days)
+        out[:, k] = plan.margin * spend * (current - previous) * d
+        previous = current
+    step_len = plan.step
+    labels = [f"{e / TIME_UNITS[step_len.unit]:g} {step_len.unit}" for e in plan.ends_days]
+    return pd.DataFrame(out, index=data.index, columns=pd.Index(labels, name="period_end"))
+

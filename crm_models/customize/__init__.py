@@ -23,6 +23,7 @@ from crm_models.customize.actions import (
     next_best_action,
     score_actions,
     value_at_risk,
+    warn_surely_alive_one_time_buyers,
 )
 from crm_models.customize.targeting import RetentionPlan, target_retention
 
@@ -32,6 +33,7 @@ __all__ = [
     "score_actions",
     "next_best_action",
     "value_at_risk",
+    "warn_surely_alive_one_time_buyers",
     "RetentionPlan",
     "target_retention",
 ]

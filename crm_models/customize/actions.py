@@ -14,12 +14,21 @@ shipped table uses.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
 from crm_models._validation import fail_rows, parse_amounts, require_columns
 
-__all__ = ["ACTION_TABLE_COLUMNS", "default_action_table", "score_actions", "next_best_action", "value_at_risk"]
+__all__ = [
+    "ACTION_TABLE_COLUMNS",
+    "default_action_table",
+    "score_actions",
+    "next_best_action",
+    "value_at_risk",
+    "warn_surely_alive_one_time_buyers",
+]
 
 #: Columns an action table must have (index: action name).
 ACTION_TABLE_COLUMNS = ["description", "eligible", "p_effect", "value_at_stake", "cost"]
@@ -49,7 +58,10 @@ def default_action_table(
     and ``p_alive`` in 0-1 here; any column of the scores may be used, plus the derived
     ``value_if_active`` and ``value_at_risk`` of :func:`value_at_risk`). The defaults are
     illustrative assumptions, not estimates: replace ``p_effect`` with what your own campaign
-    tests measured (see :func:`crm_models.measure.evaluate_campaign`).
+    tests measured (see :func:`crm_models.measure.evaluate_campaign`). The rules trust P(alive):
+    take it from a model that does not count one-time buyers as surely alive (MBG/NBD or
+    Pareto/NBD, as :class:`crm_models.pipeline.CustomerScorer` chooses by default); with BG/NBD
+    every one-time buyer would be "surely active" and offered a cross-sell (a warning says so).
 
     ===================  =======================================================================
     action               idea
@@ -136,6 +148,60 @@ def _check_scores(scores) -> None:
         raise TypeError(f"scores must be a pandas DataFrame indexed by customer id, got {type(scores).__name__}")
     fail_rows(scores, scores.index.duplicated(keep=False), "index", "must hold each customer id once",
               what="scores")
+    warn_surely_alive_one_time_buyers(scores)
+
+
+def warn_surely_alive_one_time_buyers(scores: pd.DataFrame, *, p_alive_col: str = "p_alive") -> int:
+    """Warn when one-time buyers observed for a while have P(alive) = 1: BG/NBD's assumption, not evidence.
+
+    BG/NBD lets a customer drop out only right after a *repeat* purchase, so it reports every
+    customer without one as surely alive, however long ago they bought. Decisions built on that
+    (cross-selling to "surely active" customers, never trying to win them back) treat long-lapsed
+    one-time buyers as the best customers. MBG/NBD and Pareto/NBD do not make that assumption;
+    :class:`crm_models.pipeline.CustomerScorer` chooses between the models by a backtest.
+
+    The check needs the scores' ``frequency`` (repeat purchases) and ``T`` (time since the first
+    purchase) columns, as the pipeline writes them; without them it does nothing.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        Per-customer scores.
+    p_alive_col : str
+        Column of P(alive) (0-1).
+
+    Returns
+    -------
+    int
+        The number of one-time buyers (frequency 0, T > 0) with P(alive) = 1 (a ``UserWarning``
+        says so when it is not 0).
+
+    Examples
+    --------
+    >>> scores = pd.DataFrame({"frequency": [0, 0, 2], "T": [30.0, 0.0, 30.0], "p_alive": [1.0, 1.0, 0.7]})
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     n = warn_surely_alive_one_time_buyers(scores)
+    >>> n, "BG/NBD" in str(caught[0].message)
+    (1, True)
+    """
+    if not {"frequency", "T", p_alive_col} <= set(scores.columns):
+        return 0
+    f = pd.to_numeric(scores["frequency"], errors="coerce")
+    t = pd.to_numeric(scores["T"], errors="coerce")
+    pa = pd.to_numeric(scores[p_alive_col], errors="coerce")
+    n = int(((f == 0) & (t > 0) & (pa >= 1 - 1e-12)).sum())
+    if n:
+        warnings.warn(
+            f"{n:,} one-time buyers observed for some time have P(alive) = 1: that is BG/NBD's assumption (a "
+            "customer can drop out only right after a repeat purchase), not evidence that they are active. Score "
+            "with MBG/NBD or Pareto/NBD (CustomerScorer(transaction_model='auto') picks one by backtest) before "
+            "deciding whom to cross-sell or win back.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return n
 
 
 def _check_table(actions: pd.DataFrame) -> None:

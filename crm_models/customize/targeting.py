@@ -16,7 +16,7 @@ import pandas as pd
 
 from crm_models._validation import fail_rows, parse_amounts, require_columns
 from crm_models.base import Summary
-from crm_models.customize.actions import value_at_risk
+from crm_models.customize.actions import value_at_risk, warn_surely_alive_one_time_buyers
 
 __all__ = ["RetentionPlan", "target_retention"]
 
@@ -175,6 +175,7 @@ def target_retention(
         raise TypeError(f"scores must be a pandas DataFrame indexed by customer id, got {type(scores).__name__}")
     fail_rows(scores, scores.index.duplicated(keep=False), "index", "must hold each customer id once",
               what="scores")
+    warn_surely_alive_one_time_buyers(scores, p_alive_col=p_alive_col)
     if isinstance(budget, bool):
         raise ValueError(f"target_retention: budget must be a number of USD, got {budget!r}")
     try:

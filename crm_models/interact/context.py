@@ -147,6 +147,7 @@ def customer_context(
     p_alive_col: str = "p_alive",
     expected_purchases_col: str = "expected_purchases",
     clv_col: str = "clv",
+    explanation=None,
 ) -> CustomerContext:
     """The context card an agent sees when ``customer_id`` calls.
 
@@ -177,6 +178,10 @@ def customer_context(
         opens are passive and do not.
     tier_col, segment_col, p_alive_col, expected_purchases_col, clv_col : str
         Column names in ``scores``.
+    explanation : str or crm_models.clv.CustomerExplanation, optional
+        The customer's scores in plain words (:func:`crm_models.clv.explain_customer` or
+        :meth:`crm_models.pipeline.CustomerScorer.explain`), shown as the field
+        ``"scores in words"`` so the agent reads why P(alive) is what it is.
 
     Returns
     -------
@@ -288,6 +293,8 @@ def customer_context(
         "satisfaction trend": trend,
         "source systems": ", ".join(sorted(tl["source"].dropna().astype(str).unique())) if "source" in tl else None,
     }
+    if explanation is not None:
+        fields["scores in words"] = str(explanation)
     rules = {
         "contact": "an interaction of type " + ", ".join(contact_types),
         "open complaint": f"a complaint call with no purchase since, within the last {_in_words(complaint_open)}",
