@@ -91,7 +91,7 @@ crm_api_sections = [
      ["crm_models.truth"]),
     ("datasets", "Datasets and the simulated company",
      "Loaders of the shipped data and the generator of the simulated company (see "
-     ":doc:`/datasets/index`).",
+     ":doc:`/datasets`).",
      ["crm_models.datasets"]),
     ("foundation", "Foundation: errors, units, vocabulary, estimators",
      "The conventions every module follows (``CONTRIBUTING.md``, shown under :doc:`/contributing`): "

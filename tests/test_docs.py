@@ -50,7 +50,7 @@ def _page(site: Path, rel: str) -> str:
 
 # ------------------------------------------------------------------------------ the pages
 def test_key_pages_exist(site):
-    for rel in ["index.html", "course.html", "models/index.html", "api/index.html", "datasets/index.html",
+    for rel in ["index.html", "course.html", "models/index.html", "api/index.html", "datasets.html",
                 "benchmarks.html", "changelog.html", "contributing.html", "search.html", "genindex.html"]:
         _page(site, rel)
     for key, *_ in crm_docs_sections():
@@ -60,7 +60,7 @@ def test_key_pages_exist(site):
     for name in DATASETS:
         title = (ROOT / "datasets" / name / "README.md").read_text(encoding="utf-8").splitlines()[0]
         title = re.sub(r"[#`*]", "", title).strip()
-        assert title in _html_text(_strip_tags(_page(site, f"datasets/data/{name}/README.html")))
+        assert title in _html_text(_strip_tags(_page(site, f"datasets/{name}/README.html")))
 
 
 def test_landing_page_shows_the_idic_map_and_the_two_commands(site):
