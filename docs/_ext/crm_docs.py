@@ -419,6 +419,19 @@ def on_config_inited(app, config):
     app.crm_taught = taught
 
 
+def on_env_get_outdated(app, env, added, changed, removed):
+    """Re-read the API pages whose "Taught in" list changed since the last build (a notebook changed)."""
+    before = getattr(env, "crm_taught", {})
+    after = app.crm_taught
+    env.crm_taught = {k: set(v) for k, v in after.items()}
+    pages = set()
+    for name in set(before) | set(after):
+        if before.get(name) != after.get(name):
+            page = name if name in app.crm_api.objects else name.rsplit(".", 1)[0]
+            pages.add(f"{OBJECTS_DIR}/{page}")
+    return sorted(p for p in pages if p in env.found_docs)
+
+
 class TaughtIn(SphinxDirective):
     """``.. crm-taught-in:: crm_models.clv.BetaGeo``: the notebooks (and model page) that teach it."""
 
@@ -462,17 +475,13 @@ class Docstring(SphinxDirective):
         return container.children
 
 
-def _short(name: str, package: str) -> str:
-    return name[len(package) + 1:] if name.startswith(package + ".") else name
-
-
 def on_doctree_read(app, doctree):
     """On a notebook page, a box right under the title that links to the API pages it uses."""
     docname = app.env.docname
     names = getattr(app, "crm_uses", {}).get(docname)
     if not names:
         return
-    api, package = app.crm_api, app.config.crm_api_package
+    api = app.crm_api
     owners = sorted(n for n in names if n in api.objects)
     methods: dict[str, list[str]] = {}
     for n in names:
@@ -518,7 +527,6 @@ def on_doctree_read(app, doctree):
         return
     title = next(iter(section.findall(nodes.title)), None)
     section.insert(section.index(title) + 1 if title is not None else 0, box)
-    del package
 
 
 def on_skip_member(app, what, name, obj, skip, options):
@@ -537,6 +545,7 @@ def setup(app):
     app.add_config_value("crm_api_sections", [], "env")
     app.add_config_value("crm_model_pages", {}, "env")
     app.connect("config-inited", on_config_inited, priority=400)
+    app.connect("env-get-outdated", on_env_get_outdated)
     app.connect("doctree-read", on_doctree_read)
     app.connect("autodoc-skip-member", on_skip_member)
     app.add_directive("crm-taught-in", TaughtIn)
