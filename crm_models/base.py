@@ -9,6 +9,7 @@
 :class:`Summary`
     what every ``summary()`` returns: a titled table with statistics and notes that prints as
     text, renders as HTML in Jupyter and converts with ``to_frame()``.
+
 The JSON format (``format_version`` :data:`FORMAT_VERSION`)::
 
     {"format": "crm_models", "format_version": 1, "class": "BetaGeo",
@@ -16,15 +17,15 @@ The JSON format (``format_version`` :data:`FORMAT_VERSION`)::
      "hyper_parameters": {...},     # get_params(deep=False), the arguments of __init__
      "fitted": {...}}               # what the class learned, written by _fitted_state()
 
-    Loading checks the format, the version and the class, rebuilds the estimator from its
-    hyper-parameters and hands ``fitted`` to the class's ``_restore`` through a :class:`FieldReader`,
-    which validates every field (type, shape, finiteness, range; covariances symmetric and
-    positive semi-definite) and raises :class:`~crm_models.errors.ModelFileError` naming the field.
-    Nothing is unpickled, nothing runs, and no third-party private state is written.
-    pandas objects, numpy arrays, tuples and ranges are written as tagged JSON objects
-    (``{"$frame": ...}``, ``{"$series": ...}``, ``{"$ndarray": ...}``, ``{"$tuple": [...]}``,
-    ``{"$range": [...]}``) and non-finite numbers as ``{"$float": "inf"}`` (or ``"-inf"``, ``"nan"``),
-    so a string that happens to read "inf" stays a string.
+Loading checks the format, the version and the class, rebuilds the estimator from its
+hyper-parameters and hands ``fitted`` to the class's ``_restore`` through a :class:`FieldReader`,
+which validates every field (type, shape, finiteness, range; covariances symmetric and
+positive semi-definite) and raises :class:`~crm_models.errors.ModelFileError` naming the field.
+Nothing is unpickled, nothing runs, and no third-party private state is written.
+pandas objects, numpy arrays, tuples and ranges are written as tagged JSON objects
+(``{"$frame": ...}``, ``{"$series": ...}``, ``{"$ndarray": ...}``, ``{"$tuple": [...]}``,
+``{"$range": [...]}``) and non-finite numbers as ``{"$float": "inf"}`` (or ``"-inf"``, ``"nan"``),
+so a string that happens to read "inf" stays a string.
 
 A subclass supplies ``_fitted_attribute`` (an attribute that exists once fitted),
 ``_fitted_state()`` (a dict of what it learned) and ``_restore(reader)`` (the inverse, reading

@@ -1,5 +1,7 @@
 """``crm-models``: score customers and resolve records from the shell.
 
+Usage::
+
     crm-models                                   # the bundled simulated company, end to end -> crm_output/
     crm-models demo --out-dir results/           # the same, into another folder
     crm-models score TRANSACTIONS.csv --customer-id-col cust --datetime-col day --monetary-value-col value \\

@@ -1,13 +1,13 @@
 """The errors crm_models raises, each carrying its structure so callers never parse text.
 
-========================  =====================================================================
-:class:`DataError`        an input breaks a rule: ``.column``, ``.rule`` and ``.rows`` (a few
-                          offending rows as a DataFrame, indexed as in the input)
-:class:`NotFittedError`   a fitted attribute, prediction, summary or save was asked of an
-                          estimator that has not been fitted (scikit-learn's own error class)
-:class:`ConvergenceError` maximum likelihood did not converge; the message says what to try
-:class:`ModelFileError`   a saved file is not a valid crm_models file: ``.field`` and ``.rule``
-========================  =====================================================================
+==========================  =====================================================================
+:class:`DataError`          an input breaks a rule: ``.column``, ``.rule`` and ``.rows`` (a few
+                            offending rows as a DataFrame, indexed as in the input)
+:class:`NotFittedError`     a fitted attribute, prediction, summary or save was asked of an
+                            estimator that has not been fitted (scikit-learn's own error class)
+:class:`ConvergenceError`   maximum likelihood did not converge; the message says what to try
+:class:`ModelFileError`     a saved file is not a valid crm_models file: ``.field`` and ``.rule``
+==========================  =====================================================================
 
 All but :class:`ConvergenceError` are ``ValueError`` subclasses, so ``except ValueError``
 keeps working.

@@ -471,7 +471,7 @@ class BaseModel(CRMEstimator):
     def sample_params(self, n_draws: int = 1000, random_state=0) -> pd.DataFrame:
         """Draws of the parameters from their asymptotic distribution.
 
-        log(params) ~ Normal(log(params_), covariance_log_), so every draw is positive.
+        ``log(params) ~ Normal(log(params_), covariance_log_)``, so every draw is positive.
 
         Parameters
         ----------
