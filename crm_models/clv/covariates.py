@@ -1,0 +1,205 @@
+"""Covariates for the lifetime-value models: joining them, testing them, simulating with them.
+
+Every model of :mod:`crm_models.clv` takes covariates as hyper-parameters (``purchase_covariates``,
+``dropout_covariates``, ``shared_covariates`` for BG/NBD, MBG/NBD, Pareto/NBD and BG/BB;
+``spend_covariates`` for Gamma-Gamma; ``dropout_covariates`` for sBG; ``covariate_penalizer``
+for an L2 penalty on the coefficients) and reads the columns from the data it is fitted to and
+predicts for. This module holds what goes around those fits:
+
+* :func:`join_covariates`: add a per-customer covariate table to a customer summary, refusing
+  customers without a covariate row;
+* :func:`likelihood_ratio_test`: test a model against a larger one (with covariates, or with
+  separate instead of shared coefficients);
+* :func:`simulate_with_covariates`: customers whose covariates shift their parameters by known
+  coefficients, for checking a fit against the truth.
+
+The parameterisation (which parameter each process moves, with which sign) is stated in each
+model's docstring; for BG/NBD, MBG/NBD and Pareto/NBD it is CLVTools'. Fader, P. S. and Hardie,
+B. G. S. (2007), "Incorporating Time-Invariant Covariates into the Pareto/NBD and BG/NBD
+Models" (http://brucehardie.com/notes/019/).
+"""
+
+from __future__ import annotations
+
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from crm_models._validation import fail_rows
+from crm_models.base import Summary
+from crm_models.errors import DataError
+
+__all__ = ["join_covariates", "likelihood_ratio_test"]
+
+
+def join_covariates(
+    summary: pd.DataFrame,
+    covariates: pd.DataFrame,
+    customer_id_col: str = "customer_id",
+) -> pd.DataFrame:
+    """Add per-customer covariate columns to a customer summary, refusing customers without a covariate row.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        One row per customer, indexed by customer id (as :func:`crm_models.rfm_summary` makes it).
+    covariates : pandas.DataFrame
+        One row per customer with the column ``customer_id_col`` (or indexed by customer id)
+        and the covariate columns.
+    customer_id_col : str
+        The customer id column of ``covariates``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``summary`` with the covariate columns added, in the order of ``summary``.
+
+    Examples
+    --------
+    >>> summary = pd.DataFrame({"frequency": [2, 0]}, index=pd.Index([1, 2], name="customer_id"))
+    >>> cov = pd.DataFrame({"customer_id": [2, 1], "female": [1, 0]})
+    >>> join_covariates(summary, cov)["female"].tolist()
+    [0, 1]
+    >>> join_covariates(summary, cov.head(1))
+    Traceback (most recent call last):
+    ...
+    crm_models.errors.DataError: summary: column 'customer_id' has 1 customer(s) without a row in the covariates; ...
+    """
+    if not isinstance(summary, pd.DataFrame) or not isinstance(covariates, pd.DataFrame):
+        raise TypeError("summary and covariates must be pandas DataFrames")
+    cov = covariates
+    if customer_id_col in cov.columns:
+        fail_rows(cov, cov[customer_id_col].isna(), customer_id_col, "must not be missing", what="covariates")
+        cov = cov.set_index(customer_id_col)
+    elif cov.index.name != customer_id_col:
+        raise DataError(customer_id_col, "is missing", what="covariates",
+                        message=f"covariates have no column '{customer_id_col}' and are not indexed by it; "
+                                f"the columns present are {list(map(str, covariates.columns))}.")
+    dup = cov.index.duplicated(keep=False)
+    if dup.any():
+        raise DataError(customer_id_col, "must be unique (one covariate row per customer)",
+                        rows=cov[dup].head(), n_rows=int(dup.sum()), n_total=len(cov), what="covariates")
+    clash = sorted(set(cov.columns) & set(summary.columns))
+    if clash:
+        raise ValueError(f"covariates and summary share the column(s) {clash}; rename them before joining")
+    absent = ~summary.index.isin(cov.index)
+    if absent.any():
+        raise DataError(customer_id_col, f"has {int(absent.sum())} customer(s) without a row in the covariates",
+                        rows=summary[absent].head(), n_rows=int(absent.sum()), n_total=len(summary),
+                        what="summary",
+                        hint="Every customer of the summary needs covariate values (drop the customers, or add "
+                             "their rows).")
+    joined = cov.reindex(summary.index)
+    return pd.concat([summary, joined], axis=1)
+
+
+# ---------------------------------------------------------------------------------------------
+# inference between models
+# ---------------------------------------------------------------------------------------------
+
+
+def _uses_covariates(model) -> bool:
+    return bool(getattr(model, "_uses_covariates", lambda: False)())
+
+
+def _effects(model) -> set[tuple[str, str]]:
+    """(process, column) pairs a fitted model lets a covariate act on (a shared column on both)."""
+    if not _uses_covariates(model):
+        return set()
+    out = set()
+    for process, col in model._covariate_spec_.pairs:
+        if process == "shared":
+            out |= {("purchase", col), ("dropout", col)}
+        else:
+            out.add((process, col))
+    return out
+
+
+def likelihood_ratio_test(restricted, full) -> Summary:
+    """Likelihood-ratio test of a model against a larger model it is nested in (e.g. without covariates).
+
+    The statistic ``2 (log L_full - log L_restricted)`` is compared with a chi-square
+    distribution whose degrees of freedom are the difference in the number of free parameters
+    (base parameters and coefficients); a small p-value says the extra covariates (or the
+    freedom to differ between processes) improve the fit by more than chance. Both models must
+    be of the same class, fitted without penalties to the same customers, and ``restricted``
+    must be a special case of ``full``: each covariate it uses acts in ``full`` on at least the
+    same processes (a shared coefficient is the special case of separate ones).
+
+    Parameters
+    ----------
+    restricted : BaseModel
+        The smaller fitted model (for example the model without covariates).
+    full : BaseModel
+        The larger fitted model of the same class.
+
+    Returns
+    -------
+    crm_models.base.Summary
+        One row per model (``n_params``, ``log_likelihood``) and the test (``df``, ``statistic``,
+        ``p_value`` on the row of ``full``); the statistics repeat them.
+
+    Examples
+    --------
+    >>> from crm_models.clv import BetaGeo, simulate_beta_geo
+    >>> d = simulate_beta_geo(3000, {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}, T=39.0)
+    >>> d["noise"] = np.random.default_rng(0).normal(size=len(d))
+    >>> test = likelihood_ratio_test(BetaGeo().fit(d), BetaGeo(purchase_covariates=["noise"]).fit(d))
+    >>> test.stats["Degrees of freedom"], bool(test.stats["p-value"] > 0.01)
+    (1, True)
+    """
+    from crm_models.clv.base import BaseModel
+
+    for name, m in (("restricted", restricted), ("full", full)):
+        if not isinstance(m, BaseModel):
+            raise TypeError(f"{name} must be a fitted lifetime-value model of crm_models.clv, got {type(m).__name__}")
+        m._check_fitted()
+    if type(restricted) is not type(full):
+        raise ValueError(f"the models must be of the same class, got {type(restricted).__name__} and "
+                         f"{type(full).__name__}")
+    for name, m in (("restricted", restricted), ("full", full)):
+        pen = getattr(m, "_covariate_spec_", None)
+        if float(m.penalizer) or (pen is not None and any(pen.penalty.values())):
+            raise ValueError(f"{name} was fitted with a penalty: a likelihood-ratio test needs plain maximum "
+                             "likelihood (penalizer=0, covariate_penalizer=0)")
+    if restricted.n_obs_ != full.n_obs_:
+        raise ValueError(f"the models were fitted to different numbers of customers ({restricted.n_obs_} and "
+                         f"{full.n_obs_}); fit both to the same data")
+    k_r = restricted._n_free() if hasattr(restricted, "_n_free") else len(restricted.params_)
+    k_f = full._n_free() if hasattr(full, "_n_free") else len(full.params_)
+    df = k_f - k_r
+    if df < 1:
+        raise ValueError(f"full must have more free parameters than restricted ({k_f} vs {k_r}): swap the models?")
+    e_r, e_f = _effects(restricted), _effects(full)
+    if not e_r <= e_f:
+        extra = sorted(f"{p}.{c}" for p, c in e_r - e_f)
+        raise ValueError(f"restricted is not nested in full: its covariate effect(s) {extra} are not in full")
+    statistic = 2.0 * (full.log_likelihood_ - restricted.log_likelihood_)
+    if statistic < -1e-6 * max(1.0, abs(full.log_likelihood_)):
+        raise ValueError(
+            f"the larger model fits worse (log-likelihood {full.log_likelihood_:.4f} < "
+            f"{restricted.log_likelihood_:.4f}): it did not reach its maximum; refit it (e.g. with initial_params "
+            "from the smaller model)"
+        )
+    statistic = max(statistic, 0.0)
+    p_value = float(stats.chi2.sf(statistic, df))
+    table = pd.DataFrame(
+        {
+            "n_params": [k_r, k_f],
+            "log_likelihood": [restricted.log_likelihood_, full.log_likelihood_],
+            "df": [np.nan, float(df)],
+            "statistic": [np.nan, statistic],
+            "p_value": [np.nan, p_value],
+        },
+        index=pd.Index(["restricted", "full"], name="model"),
+    )
+    stats_ = {"Model": type(full).__name__, "No. observations": full.n_obs_, "Statistic": statistic,
+              "Degrees of freedom": int(df), "p-value": p_value}
+    describe = lambda m: ", ".join(m.coefficients_.index) if _uses_covariates(m) else "no covariates"  # noqa: E731
+    notes = [
+        f"restricted: {describe(restricted)}; full: {describe(full)}.",
+        "statistic = 2 (log L_full - log L_restricted), chi-square with df = difference in free parameters under "
+        "the hypothesis that the restricted model is true.",
+    ]
+    return Summary("Likelihood-ratio test", table, stats_, notes)
