@@ -422,6 +422,67 @@ class GammaGammaCovariates(CovariateFamily):
 # ---------------------------------------------------------------------------------------------
 
 
+def _dlbeta(a, b):
+    dab = digamma(a + b)
+    return digamma(a) - dab, digamma(b) - dab
+
+
+def bgbb_loglik_rows(a, b, g, d, x, t_x, n, *, grad: bool = False, block_cells: int = 2_000_000):
+    """BG/BB log-likelihood per customer, FHS 2010 eq. (5), with (alpha, beta, gamma, delta) per customer.
+
+    L = B(a+x, b+n-x)/B(a,b) B(g, d+n)/B(g,d)
+        + sum_{i=0}^{n-t_x-1} B(a+x, b+t_x-x+i)/B(a,b) B(g+1, d+t_x+i)/B(g,d),
+
+    the terms combined by a streaming log-sum-exp over blocks of i (as in
+    :mod:`crm_models.clv._bgbb_math`, which takes one set of parameters). With ``grad=True``
+    also the (n, 4) derivatives with respect to (alpha, beta, gamma, delta).
+    """
+    from scipy.special import betaln
+
+    m_ = len(x)
+    a, b, g, d = (np.broadcast_to(np.asarray(v, dtype=float), (m_,)) for v in (a, b, g, d))
+    base = -betaln(a, b) - betaln(g, d)
+    head = betaln(a + x, b + n - x) + betaln(g, d + n) + base
+    width = (n - t_x).astype(np.int64)
+    wmax = int(width.max(initial=0))
+    mx = head.copy()
+    ssum = np.ones_like(head)
+    if grad:
+        da0, db0 = _dlbeta(a, b)
+        dg0, dd0 = _dlbeta(g, d)
+        ha, hb = _dlbeta(a + x, b + n - x)
+        hg, hd = _dlbeta(g, d + n)
+        acc = np.column_stack([ha - da0, hb - db0, hg - dg0, hd - dd0])
+    step = max(1, block_cells // max(m_, 1))
+    for start in range(0, wmax, step):
+        i = np.arange(start, min(wmax, start + step), dtype=float)[None, :]
+        valid = i < width[:, None]
+        bb = b[:, None] + t_x[:, None] - x[:, None] + i
+        dd = d[:, None] + t_x[:, None] + i
+        lt = betaln(a[:, None] + x[:, None], bb) + betaln(g[:, None] + 1.0, dd) + base[:, None]
+        lt = np.where(valid, lt, -np.inf)
+        new_m = np.maximum(mx, lt.max(axis=1))
+        scale = np.exp(mx - new_m)
+        e = np.exp(lt - new_m[:, None])
+        ssum = ssum * scale + e.sum(axis=1)
+        if grad:
+            ta, tb = _dlbeta(a[:, None] + x[:, None], bb)
+            tg, td = _dlbeta(g[:, None] + 1.0, dd)
+            esum = e.sum(axis=1)
+            parts = [
+                (e * np.where(valid, ta, 0.0)).sum(axis=1) - esum * da0,
+                (e * np.where(valid, tb, 0.0)).sum(axis=1) - esum * db0,
+                (e * np.where(valid, tg, 0.0)).sum(axis=1) - esum * dg0,
+                (e * np.where(valid, td, 0.0)).sum(axis=1) - esum * dd0,
+            ]
+            acc = acc * scale[:, None] + np.column_stack(parts)
+        mx = new_m
+    ll = mx + np.log(ssum)
+    if grad:
+        return ll, acc / ssum[:, None]
+    return ll
+
+
 class BetaGeoBetaBinomCovariates(CovariateFamily):
     """BG/BB with covariates on the transaction and dropout propensities.
 
@@ -435,44 +496,46 @@ class BetaGeoBetaBinomCovariates(CovariateFamily):
     links = {"purchase": (("alpha", 1),), "dropout": (("gamma", 1),)}
 
     def make_arrays(self, x, t_x, n, gid) -> dict:
-        order = np.argsort(gid, kind="stable")
-        bounds = np.flatnonzero(np.r_[True, np.diff(gid[order]) != 0, True])
-        groups = [order[bounds[i]: bounds[i + 1]] for i in range(len(bounds) - 1)]
-        return {"x": x, "t_x": t_x, "n": n, "gid": gid, "G": int(gid.max()) + 1 if len(gid) else 1, "groups": groups}
+        return {"x": x, "t_x": t_x, "n": n, "gid": gid, "G": int(gid.max()) + 1 if len(gid) else 1}
 
     def neg_log_likelihood(self, pg, arrays, weights):
-        """-sum w log L, FHS 2010 eq. (5), pattern by pattern."""
-        from crm_models.clv import _bgbb_math as bgbb
+        """-sum w log L, FHS 2010 eq. (5), with per-customer alpha and gamma."""
+        gid, G = arrays["gid"], arrays["G"]
+        alpha = np.asarray(pg["alpha"], dtype=float)[gid]
+        gamma = np.asarray(pg["gamma"], dtype=float)[gid]
+        ll, gr = bgbb_loglik_rows(alpha, pg["beta"], gamma, pg["delta"], arrays["x"], arrays["t_x"], arrays["n"],
+                                  grad=True)
+        wg = weights[:, None] * gr
+        return -float(weights @ ll), {"alpha": -_by_pattern(gid, wg[:, 0], G), "beta": -float(wg[:, 1].sum()),
+                                      "gamma": -_by_pattern(gid, wg[:, 2], G), "delta": -float(wg[:, 3].sum())}
 
-        beta, delta = float(pg["beta"]), float(pg["delta"])
-        alpha_g, gamma_g = np.asarray(pg["alpha"], dtype=float), np.asarray(pg["gamma"], dtype=float)
-        G = arrays["G"]
-        g_alpha, g_gamma = np.zeros(G), np.zeros(G)
-        g_beta = g_delta = total = 0.0
-        for rows in arrays["groups"]:
-            k = int(arrays["gid"][rows[0]])
-            ll, gr = bgbb.loglik_terms((alpha_g[k], beta, gamma_g[k], delta), arrays["x"][rows], arrays["t_x"][rows],
-                                       arrays["n"][rows], grad=True)
-            w = weights[rows]
-            total += float(w @ ll)
-            ga, gb, gg, gd = w @ gr
-            g_alpha[k] += ga
-            g_gamma[k] += gg
-            g_beta += gb
-            g_delta += gd
-        return -total, {"alpha": -g_alpha, "beta": -g_beta, "gamma": -g_gamma, "delta": -g_delta}
+    # -- predictions with per-customer alpha and gamma ----------------------------------------
+    @staticmethod
+    def log_p_alive(p, x, t_x, n, ahead):
+        """log P(alive at opportunity n + ahead | x, t_x, n): B(a+x, b+n-x)/B(a,b) B(g, d+n+ahead)/B(g,d) / L."""
+        from scipy.special import betaln
+
+        a, b, g, d = p["alpha"], p["beta"], p["gamma"], p["delta"]
+        num = betaln(a + x, b + n - x) - betaln(a, b) + betaln(g, d + n + ahead) - betaln(g, d)
+        return np.minimum(num - bgbb_loglik_rows(a, b, g, d, x, t_x, n), 0.0)
 
     @staticmethod
-    def by_profile(p, n, fn):
-        """Evaluate ``fn(params4, rows)`` for each distinct (alpha, gamma) among the customers."""
-        alpha = np.broadcast_to(np.asarray(p["alpha"], dtype=float), (n,))
-        gamma = np.broadcast_to(np.asarray(p["gamma"], dtype=float), (n,))
-        u, _, inv = compress({"a": alpha, "g": gamma})
-        out = np.empty(n)
-        for k in range(len(u["a"])):
-            rows = np.flatnonzero(inv == k)
-            out[rows] = fn(np.array([u["a"][k], p["beta"], u["g"][k], p["delta"]], dtype=float), rows)
-        return out
+    def expected(p, x, t_x, n, n_star):
+        """E[X(n, n+n*) | x, t_x, n], FHS 2010 eq. (13)."""
+        from scipy.special import betaln
+
+        a, b, g, d = (np.broadcast_to(np.asarray(p[k], dtype=float), np.shape(x)) for k in
+                      ("alpha", "beta", "gamma", "delta"))
+        log_front = betaln(a + x + 1.0, b + n - x) - betaln(a, b) - bgbb_loglik_rows(a, b, g, d, x, t_x, n)
+        lo, hi = n, n + float(n_star)
+        c = gammaln(g + d) - gammaln(1.0 + d)
+        log_h_lo = gammaln(1.0 + d + lo) - gammaln(g + d + lo)
+        log_h_hi = gammaln(1.0 + d + hi) - gammaln(g + d + hi)
+        near1 = np.abs(g - 1.0) < 1e-8
+        with np.errstate(divide="ignore", invalid="ignore"):
+            bracket = np.where(near1, digamma(1.0 + d + hi) - digamma(1.0 + d + lo),
+                               -np.exp(c + log_h_lo) * np.expm1(log_h_hi - log_h_lo) / (g - 1.0))
+        return np.exp(log_front) * d * bracket
 
 
 # ---------------------------------------------------------------------------------------------

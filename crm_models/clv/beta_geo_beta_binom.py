@@ -251,16 +251,13 @@ class BetaGeoBetaBinom(RepeatPurchaseCovariateMixin, DiscreteTimeModel, RepeatPu
         if t == 0:
             return np.zeros(len(pdata.x))
         if self._uses_covariates():  # per-customer alpha, gamma
-            return self._covariate_family.by_profile(
-                self._row_params(p, pdata.Z), len(pdata.x),
-                lambda pv, i: bgbb.expected_conditional(pv, pdata.x[i], pdata.t_x[i], pdata.T[i], t))
+            return self._covariate_family.expected(self._row_params(p, pdata.Z), pdata.x, pdata.t_x, pdata.T, t)
         return bgbb.expected_conditional(self._pv(p), pdata.x, pdata.t_x, pdata.T, t)
 
     def _p_alive(self, p, pdata, ahead: int = 0):
         if self._uses_covariates():  # per-customer alpha, gamma
-            return self._covariate_family.by_profile(
-                self._row_params(p, pdata.Z), len(pdata.x),
-                lambda pv, i: np.exp(bgbb.log_p_alive(pv, pdata.x[i], pdata.t_x[i], pdata.T[i], ahead)))
+            return np.exp(self._covariate_family.log_p_alive(self._row_params(p, pdata.Z), pdata.x, pdata.t_x,
+                                                             pdata.T, ahead))
         return np.exp(bgbb.log_p_alive(self._pv(p), pdata.x, pdata.t_x, pdata.T, ahead))
 
     def _expected_new(self, p, ts):

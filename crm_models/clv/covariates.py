@@ -27,10 +27,10 @@ import pandas as pd
 from scipy import stats
 
 from crm_models._validation import fail_rows
-from crm_models.base import Summary
+from crm_models.base import Summary, as_generator
 from crm_models.errors import DataError
 
-__all__ = ["join_covariates", "likelihood_ratio_test"]
+__all__ = ["join_covariates", "likelihood_ratio_test", "simulate_with_covariates"]
 
 
 def join_covariates(
@@ -203,3 +203,155 @@ def likelihood_ratio_test(restricted, full) -> Summary:
         "the hypothesis that the restricted model is true.",
     ]
     return Summary("Likelihood-ratio test", table, stats_, notes)
+
+
+def simulate_with_covariates(
+    model,
+    covariates: pd.DataFrame,
+    params: Mapping[str, float],
+    coefficients: Mapping[str, float],
+    random_state=0,
+    **simulator_args,
+) -> pd.DataFrame:
+    """Customers (or, for sBG, cohorts) whose covariates shift the model's parameters by known coefficients.
+
+    Each row of ``covariates`` gets the model's parameters moved by its covariates exactly as
+    the model's covariate parameterisation says (``model`` names the covariate columns of each
+    process, as for fitting), and is then simulated from the model's story, as the matching
+    simulator of :mod:`crm_models.clv.simulate` does with one set of parameters, so a fit of
+    ``model`` to the result recovers ``params`` and ``coefficients`` within sampling error.
+
+    Parameters
+    ----------
+    model : BaseModel
+        An (unfitted) model of :mod:`crm_models.clv` with its ``*_covariates`` set, e.g.
+        ``BetaGeo(purchase_covariates=["female"])``.
+    covariates : pandas.DataFrame
+        One row per customer (per cohort for :class:`~crm_models.clv.ShiftedBetaGeo`) with the
+        covariate columns.
+    params : mapping
+        The paper's parameters of a customer whose covariates are all 0.
+    coefficients : mapping
+        One value per coefficient of ``model``, keyed ``process.column`` (``purchase.female``).
+    random_state : None, int or numpy.random.Generator
+        Seed or generator.
+    **simulator_args
+        What the story needs besides the parameters: ``T`` (one value or one per row) and
+        optionally ``time_grid`` for BG/NBD, MBG/NBD and Pareto/NBD (as their simulators);
+        ``n_opportunities`` for BG/BB; ``frequency`` (one per row) for Gamma-Gamma;
+        ``n_customers`` (per cohort, one value or one per row) and ``n_periods`` for sBG.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The simulator's columns (``frequency``, ``recency``, ``T`` or ``n_opportunities``;
+        ``frequency`` and ``monetary_value`` for Gamma-Gamma) plus the covariate columns, one
+        row per row of ``covariates`` and indexed like it (sBG: the stacked cohorts,
+        ``period`` and ``survivors``, with their covariates).
+
+    Examples
+    --------
+    >>> from crm_models.clv import BetaGeo
+    >>> z = pd.DataFrame({"promo": np.random.default_rng(1).integers(0, 2, 4000)})
+    >>> model = BetaGeo(dropout_covariates=["promo"])
+    >>> data = simulate_with_covariates(model, z, {"r": 0.5, "alpha": 4.0, "a": 0.8, "b": 2.5},
+    ...                                 {"dropout.promo": 1.0}, T=52.0)
+    >>> list(data.columns)
+    ['frequency', 'recency', 'T', 'promo']
+    """
+    from crm_models.clv import simulate as sim
+    from crm_models.clv._covariates import CovariateSpec, covariate_matrix, offsets, process_matrices
+    from crm_models.clv.base import BaseModel
+
+    if not isinstance(model, BaseModel) or not hasattr(model, "_covariate_family"):
+        raise TypeError(f"model must be a covariate-capable model of crm_models.clv, got {type(model).__name__}")
+    if not isinstance(covariates, pd.DataFrame) or len(covariates) == 0:
+        raise ValueError("covariates must be a non-empty DataFrame (one row per customer or cohort)")
+    spec = CovariateSpec.from_model(model)
+    if not spec.active:
+        raise ValueError(f"{type(model).__name__} names no covariates: set its *_covariates hyper-parameters")
+    names = list(model._param_names)
+    missing = [k for k in names if k not in params]
+    if missing:
+        raise ValueError(f"params lacks {missing}; expected {names}")
+    if set(coefficients) != set(spec.names):
+        raise ValueError(f"coefficients must give exactly {spec.names}, got {sorted(coefficients)}")
+    Z = covariate_matrix(covariates, spec.all_columns, "covariates")
+    coef = np.array([float(coefficients[k]) for k in spec.names])
+    off = offsets(model._covariate_family, spec, coef, process_matrices(spec, Z))
+    n = len(covariates)
+    per_row = {k: float(params[k]) * np.exp(off[k]) if k in off else np.full(n, float(params[k])) for k in names}
+    rng = as_generator(random_state)
+    name = type(model).__name__
+    arg = {k: v for k, v in simulator_args.items()}
+    idx = covariates.index
+    if name in ("BetaGeo", "ModifiedBetaGeo", "ParetoNBD"):
+        T = _per_row(arg.pop("T", None), n, "T")
+        time_grid = arg.pop("time_grid", None)
+        _no_more(arg, name)
+        if name == "ParetoNBD":
+            lam = rng.gamma(per_row["r"], 1.0 / per_row["alpha"])
+            mu = rng.gamma(per_row["s"], 1.0 / per_row["beta"])
+            life = rng.exponential(1.0 / mu)
+            window = np.minimum(life, T)
+            x = rng.poisson(lam * window)
+            rec = sim._order_stat(rng, x, x, window)
+        else:  # the story of simulate_beta_geo / simulate_modified_beta_geo, per customer
+            lam = rng.gamma(per_row["r"], 1.0 / per_row["alpha"])
+            pr = rng.beta(per_row["a"], per_row["b"])
+            K = rng.geometric(pr)
+            N = rng.poisson(lam * T)
+            x = np.minimum(N, K - (1 if name == "ModifiedBetaGeo" else 0))
+            rec = sim._order_stat(rng, x, N, T)
+        out = sim._finish(x, rec, T, time_grid, {})
+    elif name == "GammaGamma":
+        x = _per_row(arg.pop("frequency", None), n, "frequency")
+        _no_more(arg, name)
+        if np.any(x < 0) or np.any(x != np.floor(x)):
+            raise ValueError("frequency must hold whole numbers >= 0")
+        nu = rng.gamma(per_row["q"], 1.0 / per_row["gamma"])
+        xs = np.maximum(x, 1)
+        mean = rng.gamma(per_row["p"] * xs, 1.0 / (nu * xs))
+        out = pd.DataFrame({"frequency": x.astype(np.int64), "monetary_value": np.where(x > 0, mean, 0.0)})
+    elif name == "BetaGeoBetaBinom":
+        n_opp = sim._whole_count(arg.pop("n_opportunities", None), "n_opportunities")
+        _no_more(arg, name)
+        pr = rng.beta(per_row["alpha"], per_row["beta"])
+        theta = rng.beta(per_row["gamma"], per_row["delta"])
+        death = rng.geometric(theta)
+        frequency = np.zeros(n, dtype=np.int64)
+        recency = np.zeros(n, dtype=np.int64)
+        for t in range(1, n_opp + 1):
+            buys = (t < death) & (rng.random(n) < pr)
+            frequency += buys
+            recency[buys] = t
+        out = pd.DataFrame({"frequency": frequency, "recency": recency,
+                            "n_opportunities": np.full(n, n_opp, dtype=np.int64)})
+    elif name == "ShiftedBetaGeo":
+        sizes = _per_row(arg.pop("n_customers", 1000), n, "n_customers").astype(np.int64)
+        n_periods = sim._whole_count(arg.pop("n_periods", None), "n_periods")
+        _no_more(arg, name)
+        cohorts = []
+        for i in range(n):
+            c = sim.simulate_shifted_beta_geo(int(sizes[i]), {k: float(per_row[k][i]) for k in names}, n_periods, rng)
+            cohorts.append(c.assign(**{col: covariates[col].iloc[i] for col in spec.all_columns}))
+        return pd.concat(cohorts, ignore_index=True)
+    else:
+        raise TypeError(f"no simulator for {name}")
+    out.index = idx
+    return pd.concat([out, covariates[spec.all_columns]], axis=1)
+
+
+def _per_row(value, n: int, name: str) -> np.ndarray:
+    if value is None:
+        raise ValueError(f"pass {name} (one value, or one per row of covariates)")
+    arr = np.broadcast_to(np.asarray(value, dtype=float), (n,)).copy() if np.ndim(value) == 0 else np.asarray(
+        value, dtype=float)
+    if arr.shape != (n,) or not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be one finite value or one per row of covariates")
+    return arr
+
+
+def _no_more(args: dict, name: str) -> None:
+    if args:
+        raise ValueError(f"unexpected simulator argument(s) {sorted(args)} for {name}")
