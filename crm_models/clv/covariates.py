@@ -21,6 +21,7 @@ Models" (http://brucehardie.com/notes/019/).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
