@@ -333,11 +333,61 @@ def test_bgnbd_and_gamma_gamma_fits_recover_the_true_segment_parameters(world):
             assert abs(est - truth[ours]) < 4 * se, f"{name} {ours}: fitted {est:.3f} +/- {se:.3f}, true {truth[ours]}"
 
 
+def test_covariate_fits_recover_the_attribute_effects_in_every_segment(world):
+    """Within a segment the attributes act exactly as in crm_models.clv's covariate models: BG/NBD with
+    the three attribute indicators on purchase and dropout, and Gamma-Gamma with them on spend, recover
+    truth_effects (each coefficient within 4 standard errors; BG/NBD jointly by a likelihood-ratio test)."""
+    from crm_models.clv import BetaGeo, GammaGamma
+
+    induced = set(world.campaign.induced_transaction_id.dropna())
+    tx = world.transactions_by_person()
+    tx = tx[~tx.transaction_id.isin(induced)]
+    rfm = rfm_summary(tx, "person_id", "timestamp", "amount", observation_period_end=world.config["observation_period_end"])
+    rfm = rfm[rfm["T"] > 0]
+    people = world.people.set_index("person_id").reindex(rfm.index)
+    rfm = rfm.assign(acquired_on_promotion=people.acquired_on_promotion.astype(int),
+                     age_under_35=(people.age_band == "under_35").astype(int),
+                     age_55_plus=(people.age_band == "55_plus").astype(int))
+    attributes = list(world.truth_effects.index)
+    effects = world.truth_effects
+    for name, truth in world.truth_params.iterrows():
+        d = rfm[people.needs_segment == name]
+        bg = BetaGeo(purchase_covariates=attributes, dropout_covariates=attributes).fit(d)
+        gg = GammaGamma(spend_covariates=attributes).fit(d)
+        for model, process in ((bg, "purchase"), (bg, "dropout"), (gg, "spend")):
+            for attr in attributes:
+                key = f"{process}.{attr}"
+                est, se = model.coefficients_[key], model.standard_errors_[key]
+                true = effects.loc[attr, process]
+                assert abs(est - true) < 4 * se, f"{name} {key}: fitted {est:.3f} +/- {se:.3f}, true {true}"
+        for ours, theirs in {"p": "p", "q": "q", "v": "gamma"}.items():
+            est, se = gg.params_[theirs], gg.standard_errors_[theirs]
+            assert abs(est - truth[ours]) < 4 * se, f"{name} {ours}: fitted {est:.3f} +/- {se:.3f}, true {truth[ours]}"
+        true_coefs = {f"{p}.{a}": effects.loc[a, p] for p in ("purchase", "dropout") for a in attributes}
+        lr = 2 * (bg.log_likelihood_ - _bgnbd_covariate_log_likelihood(bg, d, truth, true_coefs))
+        assert 0 <= lr < stats.chi2.ppf(0.999, 10), f"{name}: LR statistic of the true parameters {lr:.1f}"
+
+
+def _bgnbd_covariate_log_likelihood(model, d, params, coefficients) -> float:
+    """The BG/NBD-with-covariates log-likelihood of ``d`` at given parameters (per-customer alpha, a, b)."""
+    z = {p: d[[c.split(".", 1)[1] for c in model.coefficients_.index if c.startswith(p)]].to_numpy(float)
+         for p in ("purchase", "dropout")}
+    g = {p: np.array([coefficients[c] for c in model.coefficients_.index if c.startswith(p)])
+         for p in ("purchase", "dropout")}
+    rows = pd.DataFrame({"r": params["r"], "alpha": params["alpha"] * np.exp(-z["purchase"] @ g["purchase"]),
+                         "a": params["a"] * np.exp(z["dropout"] @ g["dropout"]),
+                         "b": params["b"] * np.exp(z["dropout"] @ g["dropout"])}, index=d.index)
+    return _bgnbd_log_likelihood(rows, d)
+
+
 def _bgnbd_log_likelihood(params, d) -> float:
     """BG/NBD log-likelihood (Fader, Hardie & Lee 2005, eq. 6), written out independently of crm_models.clv."""
     from scipy.special import betaln, gammaln
 
-    r, alpha, a, b = (float(params[k]) for k in ("r", "alpha", "a", "b"))
+    if isinstance(params, pd.DataFrame):  # one row of parameters per customer
+        r, alpha, a, b = (params[k].to_numpy(float) for k in ("r", "alpha", "a", "b"))
+    else:
+        r, alpha, a, b = (float(params[k]) for k in ("r", "alpha", "a", "b"))
     x, t_x, T = d["frequency"].to_numpy(float), d["recency"].to_numpy(float), d["T"].to_numpy(float)
     alive = -(r + x) * np.log(alpha + T)
     with np.errstate(divide="ignore"):
