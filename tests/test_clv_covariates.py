@@ -163,7 +163,7 @@ def test_pareto_nbd_without_covariates_on_apparel_matches_clvtools(apparel):
 def _gradient_case(cls):
     cov = _covariates(600, seed=3)
     if cls is BetaGeoBetaBinom:
-        model = cls(purchase_covariates=["promo", "score"], dropout_covariates=["young"], shared_covariates=["score"][:0])
+        model = cls(purchase_covariates=["promo", "score"], dropout_covariates=["young"])
         data = simulate_with_covariates(model, cov, BGBB, {"purchase.promo": 0.3, "purchase.score": 0.2,
                                                             "dropout.young": -0.2}, n_opportunities=6)
         base = BGBB

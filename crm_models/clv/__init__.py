@@ -30,7 +30,13 @@ from crm_models.clv.base import (
 )
 from crm_models.clv.beta_geo import BetaGeo
 from crm_models.clv.beta_geo_beta_binom import BetaGeoBetaBinom, validate_discrete_patterns
-from crm_models.clv.covariates import join_covariates, likelihood_ratio_test
+from crm_models.clv.covariates import (
+    DynamicCovariates,
+    dynamic_covariates,
+    join_covariates,
+    likelihood_ratio_test,
+    simulate_with_covariates,
+)
 from crm_models.clv.diagnostics import compare_models
 from crm_models.clv.gamma_gamma import GammaGamma
 from crm_models.clv.modified_beta_geo import ModifiedBetaGeo
@@ -70,6 +76,9 @@ __all__ = [
     # covariates
     "join_covariates",
     "likelihood_ratio_test",
+    "simulate_with_covariates",
+    "dynamic_covariates",
+    "DynamicCovariates",
     # bases and input checks, for writing and checking models
     "BaseModel",
     "RepeatPurchaseModel",

@@ -115,7 +115,7 @@ class BetaGeoCovariates(CovariateFamily):
         return -ll, {"r": -g_r, "alpha": -g_alpha, "a": -g_a, "b": -g_b}
 
     # -- predictions with per-customer parameters (arrays over the customers) -----------------
-    def p_alive(self, p, pdata):
+    def p_alive(self, p, pdata, key=None):
         """P(alive | x, t_x, T) = 1 / (1 + a/(b+x+m-1) ((alpha+T)/(alpha+t_x))^(r+x))."""
         r, alpha, a, b, m = p["r"], p["alpha"], p["a"], p["b"], self.m
         x, t_x, T = pdata.x, pdata.t_x, pdata.T
@@ -125,7 +125,7 @@ class BetaGeoCovariates(CovariateFamily):
             logd = np.where(x > 0, logd, -np.inf)
         return expit(-logd)
 
-    def expected(self, p, pdata, t):
+    def expected(self, p, pdata, t, key=None):
         """E[Y(t) | x, t_x, T], FHL 2005 eq. (10), with the Euler-transformed 2F1 of the model without covariates."""
         from crm_models.clv.beta_geo import _hyp2f1
 
@@ -252,6 +252,7 @@ class ParetoNBDCovariates(CovariateFamily):
 
     processes = ("purchase", "dropout", "shared")
     links = {"purchase": (("alpha", -1),), "dropout": (("beta", -1),)}
+    dynamic = True  # also fits time-varying covariates (crm_models.clv._dynamic_covariates)
 
     def make_arrays(self, x, t_x, T, gid) -> dict:
         n = len(x)

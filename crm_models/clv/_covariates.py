@@ -359,24 +359,26 @@ class _Problem:
         return value, grad
 
 
-def _preconditioner(problem: _Problem, Zrows: np.ndarray, weights: np.ndarray) -> np.ndarray:
+def preconditioner(family: CovariateFamily, spec: CovariateSpec, names0: list[str],
+                   Zrows: dict[str, np.ndarray], weights: np.ndarray) -> np.ndarray:
     """A with theta = A @ phi: phi's coefficients are per standard deviation of their (centred) covariate.
 
     For a covariate with weighted mean m and standard deviation s, g = g' / s, and each linked
     log-parameter absorbs the centring, log theta = log theta' - sign * g m.
     """
-    K, k0 = problem.K, problem.k0
+    k0 = len(names0)
+    K = k0 + len(spec.names)
     A = np.eye(K)
     w = weights / weights.sum()
     i = k0
-    position = {p: j for j, p in enumerate(problem.names0)}
-    for process, cols in problem.spec.columns.items():
+    position = {p: j for j, p in enumerate(names0)}
+    for process, cols in spec.columns.items():
         for j, _ in enumerate(cols):
             v = Zrows[process][:, j]
             m = float(w @ v)
             s = float(np.sqrt(w @ (v - m) ** 2)) or 1.0
             A[i, i] = 1.0 / s
-            for param, sign in problem.family.process_links(process):
+            for param, sign in family.process_links(process):
                 A[position[param], i] += -sign * m / s
             i += 1
     return A
@@ -391,13 +393,21 @@ def fit_covariates(model, arrays: dict, weights: np.ndarray, n_obs: float, Zg: n
     """
     family, spec = model._covariate_family, model._covariate_spec_
     problem = _Problem(model, family, spec, arrays, weights, n_obs, Zg)
+    A = preconditioner(family, spec, problem.names0, process_matrices(spec, Zrows), weights)
+    return maximise(model, problem, A, initial_params, n_unique=len(weights), n_obs=n_obs,
+                    initial=lambda: model._initial_params(arrays, weights), maxiter=maxiter)
+
+
+def maximise(model, problem, A: np.ndarray, initial_params, *, n_unique: int, n_obs: float, initial,
+             maxiter: int = 3000):
+    """Maximise ``problem`` (``objective(theta)``, ``nll(theta)``, ``names0``, ``k0``, ``K``, ``scale``) over
+    theta = A phi with L-BFGS-B, compute the observed information and set ``model``'s fitted attributes."""
+    spec = model._covariate_spec_
     k0, K = problem.k0, problem.K
-    rows_by_process = process_matrices(spec, Zrows)
-    A = _preconditioner(problem, rows_by_process, weights)
     Ainv = np.linalg.inv(A)
     theta0 = np.zeros(K)
     if initial_params is None:
-        theta0[:k0] = np.log(np.asarray(model._initial_params(arrays, weights), dtype=float))
+        theta0[:k0] = np.log(np.asarray(initial(), dtype=float))
     else:
         if not isinstance(initial_params, Mapping):
             raise ValueError(f"initial_params must be a mapping keyed by {problem.names0} (and optionally the "
@@ -458,14 +468,14 @@ def fit_covariates(model, arrays: dict, weights: np.ndarray, n_obs: float, Zg: n
         )
     # observed information in phi (well scaled), then back to theta = A phi
     H = _hessian(lambda p: objective(p)[1] * problem.scale, phi)
-    cov_phi = _invert(H, name)
+    cov_phi = _invert(H, name, labels, A)
     cov = A @ cov_phi @ A.T
     cov = 0.5 * (cov + cov.T)
     model.params_ = pd.Series(np.exp(theta[:k0]), index=problem.names0, name="estimate", dtype=float)
     model.coefficients_ = pd.Series(theta[k0:], index=pd.Index(spec.names), name="estimate", dtype=float)
     model.log_likelihood_ = float(-problem.nll(theta)[0])
     model.n_obs_ = int(round(n_obs)) if abs(n_obs - round(n_obs)) < 1e-9 else float(n_obs)
-    model.n_unique_ = int(len(weights))
+    model.n_unique_ = int(n_unique)
     model.optimizer_result_ = {
         "message": str(res.message), "success": bool(res.success), "iterations": int(res.nit),
         "function_calls": int(res.nfev), "gradient": [float(g) for g in (A.T @ problem.objective(theta)[1])],
@@ -487,7 +497,7 @@ def _hessian(gradient, z) -> np.ndarray:
     return 0.5 * (H + H.T)
 
 
-def _invert(H: np.ndarray, name: str) -> np.ndarray:
+def _invert(H: np.ndarray, name: str, labels: Sequence[str] = (), A: np.ndarray | None = None) -> np.ndarray:
     try:
         if not np.all(np.isfinite(H)):
             raise np.linalg.LinAlgError
@@ -496,9 +506,16 @@ def _invert(H: np.ndarray, name: str) -> np.ndarray:
         if not np.all(np.isfinite(cov)) or np.any(np.diag(cov) <= 0):
             raise np.linalg.LinAlgError
     except np.linalg.LinAlgError:
+        which = ""
+        if labels and np.all(np.isfinite(H)):
+            direction = np.linalg.eigh(H)[1][:, 0]
+            if A is not None:
+                direction = A @ direction
+            loads = np.abs(direction) / np.abs(direction).max()
+            which = f" (the flat direction involves {[labels[i] for i in np.flatnonzero(loads > 0.3)]})"
         raise ConvergenceError(
             f"{name}.fit: the likelihood is flat at the optimum (the observed information is not positive definite), "
-            "so the data do not identify every parameter and coefficient. Try covariate_penalizer=0.01, "
+            f"so the data do not identify every parameter and coefficient{which}. Try covariate_penalizer=0.01, "
             "penalizer=0.001, fewer covariates or more data."
         ) from None
     return 0.5 * (cov + cov.T)
@@ -520,7 +537,7 @@ def set_joint_covariance(model, cov: np.ndarray) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-_COVARIATE_ATTRIBUTES = ("coefficients_", "_covariate_spec_")
+_COVARIATE_ATTRIBUTES = ("coefficients_", "_covariate_spec_", "_time_varying_")
 
 
 class _CovariatePredictionData(_PredictionData):
@@ -529,6 +546,14 @@ class _CovariatePredictionData(_PredictionData):
     def __init__(self, x, t_x, T, index, Z: dict[str, np.ndarray]):
         super().__init__(x, t_x, T, index)
         self.Z = Z
+
+
+class _DynamicPredictionData(_PredictionData):
+    """Prediction inputs with each customer's covariate periods (time-varying covariates)."""
+
+    def __init__(self, dyn, arrays):
+        super().__init__(arrays.x, arrays.t_x, arrays.T, dyn.summary.index)
+        self.dyn, self.arrays = dyn, arrays
 
 
 class CovariateMixin:
@@ -545,6 +570,30 @@ class CovariateMixin:
     # -- state -----------------------------------------------------------------------------
     def _uses_covariates(self) -> bool:
         return "coefficients_" in self.__dict__
+
+    def _time_varying(self) -> bool:
+        return bool(self.__dict__.get("_time_varying_", False))
+
+    def _covariate_p_alive(self, p, pdata):
+        """P(alive) per customer with covariates (static: per-customer parameters; time-varying: periods)."""
+        if isinstance(pdata, _DynamicPredictionData):
+            from crm_models.clv import _dynamic_covariates as dynamic
+
+            params = [p[k] for k in self._param_names]
+            return dynamic.log_likelihood(pdata.arrays, params, self.coefficients_.to_numpy())[1]
+        key = ("p_alive", *p.values(), *self.coefficients_.to_numpy())
+        return self._covariate_family.p_alive(self._row_params(p, pdata.Z), pdata, key)
+
+    def _covariate_expected(self, p, pdata, t):
+        """Conditional expected purchases per customer with covariates."""
+        if isinstance(pdata, _DynamicPredictionData):
+            from crm_models.clv import _dynamic_covariates as dynamic
+
+            params = [p[k] for k in self._param_names]
+            return dynamic.expected(pdata.arrays, pdata.dyn, self._covariate_spec_, params,
+                                    self.coefficients_.to_numpy(), t)
+        key = ("p_alive", *p.values(), *self.coefficients_.to_numpy())
+        return self._covariate_family.expected(self._row_params(p, pdata.Z), pdata, t, key)
 
     def _covariate_spec(self) -> CovariateSpec:
         return CovariateSpec.from_model(self)
@@ -582,6 +631,11 @@ class CovariateMixin:
     def _profile_params(self, covariates, what: str = "covariates") -> dict[str, float]:
         """The paper's parameters (numbers) of one customer profile given as a mapping of covariate values."""
         spec = self._covariate_spec_
+        if self._time_varying():
+            raise ValueError(
+                f"this {type(self).__name__} was fitted with time-varying covariates: predictions for a new customer "
+                "would need the covariates of every future period; fit the model with static covariates for them"
+            )
         if covariates is None:
             raise ValueError(
                 f"this {type(self).__name__} was fitted with covariates {spec.all_columns}: pass covariates, a "
@@ -711,7 +765,11 @@ class CovariateMixin:
         if self.penalizer or any(spec.penalty.values()):
             notes.append("Fitted with an L2 penalty: estimates are shrunk (log-parameters towards 0, coefficients "
                          "towards no effect), so the tests and intervals are approximate.")
-        return Summary(f"{self._title or type(self).__name__} with covariates", table, stats_, notes)
+        if self._time_varying():
+            notes.insert(1, "Time-varying covariates (Bachmann, Meierer & Näf 2021): z changes from period to period; "
+                            "the coefficients scale the purchase rate and the dropout rate of each period.")
+        kind = "time-varying covariates" if self._time_varying() else "covariates"
+        return Summary(f"{self._title or type(self).__name__} with {kind}", table, stats_, notes)
 
     def sample_params(self, n_draws: int = 1000, random_state=0) -> pd.DataFrame:
         """Draws of the parameters (and coefficients) from their asymptotic distribution.
@@ -803,6 +861,7 @@ class CovariateMixin:
             "n_obs": self.n_obs_,
             "n_unique": int(self.n_unique_),
             "optimizer": dict(self.optimizer_result_),
+            "time_varying": self._time_varying(),
         }
 
     def _restore(self, fitted: FieldReader) -> None:
@@ -845,7 +904,12 @@ class CovariateMixin:
             "function_calls": opt.number("function_calls", integer=True, low=0),
             "gradient": opt.array("gradient", shape=(K,)).tolist(),
         }
+        time_varying = fitted.raw("time_varying")
+        allowed = (False, True) if getattr(self._covariate_family, "dynamic", False) else (False,)
+        if not isinstance(time_varying, bool) or time_varying not in allowed:
+            fitted.fail("time_varying", f"must be {' or '.join(str(a).lower() for a in allowed)}, got {time_varying!r}")
         self._covariate_spec_ = spec
+        self._time_varying_ = time_varying
         self.params_ = pd.Series(theta, index=names, name="estimate", dtype=float)
         self.coefficients_ = pd.Series(gamma, index=pd.Index(spec.names), name="estimate", dtype=float)
         self.log_likelihood_ = float(log_likelihood)
@@ -886,7 +950,23 @@ class RepeatPurchaseCovariateMixin(CovariateMixin):
         -------
         self
         """
+        from crm_models.clv.covariates import DynamicCovariates
+
+        dynamic = isinstance(data, DynamicCovariates)
         spec = self._start_covariate_fit()
+        if dynamic:
+            if not getattr(self._covariate_family, "dynamic", False):
+                raise TypeError(f"{type(self).__name__} has no time-varying covariates; only ParetoNBD fits a "
+                                "DynamicCovariates")
+            if spec is None:
+                raise ValueError("a DynamicCovariates needs covariates: set purchase_covariates, dropout_covariates "
+                                 "or shared_covariates to columns of its periods")
+            if weights_col is not None:
+                raise ValueError("weights_col does not apply to a DynamicCovariates (one row per customer)")
+            from crm_models.clv import _dynamic_covariates
+
+            return _dynamic_covariates.fit(self, data, spec, initial_params)
+        self.__dict__.pop("_time_varying_", None)
         if spec is None:
             return super().fit(data, weights_col=weights_col, initial_params=initial_params)
         x, t_x, T = self._validate(data)
@@ -909,6 +989,18 @@ class RepeatPurchaseCovariateMixin(CovariateMixin):
         return fit_covariates(self, arrays, counts[keep], float(counts.sum()), Zg, Zu, initial_params)
 
     def _prediction_data(self, data: pd.DataFrame):
+        from crm_models.clv.covariates import DynamicCovariates
+
+        if isinstance(data, DynamicCovariates):
+            if not self._time_varying():
+                raise TypeError(f"this {type(self).__name__} was not fitted with time-varying covariates: pass a "
+                                "DataFrame of customers")
+            from crm_models.clv._dynamic_covariates import DynamicArrays
+
+            return _DynamicPredictionData(data, DynamicArrays(data, self._covariate_spec_))
+        if self._time_varying():
+            raise TypeError(f"this {type(self).__name__} was fitted with time-varying covariates: pass a "
+                            "DynamicCovariates (crm_models.clv.dynamic_covariates) with the customers' periods")
         if not self._uses_covariates():
             return super()._prediction_data(data)
         x, t_x, T = self._validate(data)

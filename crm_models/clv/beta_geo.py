@@ -158,7 +158,7 @@ class _BetaGeoFamily(RepeatPurchaseCovariateMixin, ContinuousTimeModel):
         """P(alive | x, t_x, T) = 1 / (1 + D) (Fader, Hardie & Lee, "Computing P(alive) using the BG/NBD model",
         http://brucehardie.com/notes/021/)."""
         if self._uses_covariates():  # per-customer alpha, a, b
-            return self._covariate_family.p_alive(self._row_params(p, pdata.Z), pdata)
+            return self._covariate_p_alive(p, pdata)
         return expit(-self._log_odds_dead(p, pdata.x, pdata.t_x, pdata.T))
 
     def _expected(self, p, pdata, t):
@@ -173,7 +173,7 @@ class _BetaGeoFamily(RepeatPurchaseCovariateMixin, ContinuousTimeModel):
         depends on (x, T) only and is evaluated once per distinct pair.
         """
         if self._uses_covariates():  # per-customer alpha, a, b
-            return self._covariate_family.expected(self._row_params(p, pdata.Z), pdata, t)
+            return self._covariate_expected(p, pdata, t)
         r, alpha, a, b, m = p["r"], p["alpha"], p["a"], p["b"], self._m
         if t == 0:
             return np.zeros(len(pdata.x))

@@ -31,7 +31,8 @@ from crm_models._validation import fail_rows
 from crm_models.base import Summary, as_generator
 from crm_models.errors import DataError
 
-__all__ = ["join_covariates", "likelihood_ratio_test", "simulate_with_covariates"]
+__all__ = ["join_covariates", "likelihood_ratio_test", "simulate_with_covariates", "dynamic_covariates",
+           "DynamicCovariates"]
 
 
 def join_covariates(
@@ -356,3 +357,214 @@ def _per_row(value, n: int, name: str) -> np.ndarray:
 def _no_more(args: dict, name: str) -> None:
     if args:
         raise ValueError(f"unexpected simulator argument(s) {sorted(args)} for {name}")
+
+
+# ---------------------------------------------------------------------------------------------
+# time-varying covariates
+# ---------------------------------------------------------------------------------------------
+
+
+class DynamicCovariates:
+    """Purchases and per-period covariates of customers, for Pareto/NBD with time-varying covariates.
+
+    Made by :func:`dynamic_covariates`, which checks that each customer's periods cover their
+    observation window; :class:`~crm_models.clv.ParetoNBD` with ``*_covariates`` naming columns
+    of ``periods`` fits it (``fit(dynamic)``) and predicts for it (``probability_alive(dynamic)``,
+    ``expected_purchases(dynamic, t)`` when the periods reach ``t`` beyond the end).
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        One row per customer, indexed by customer id: ``frequency``, ``recency``, ``T`` (in
+        ``time_unit``), as :func:`crm_models.rfm_summary` makes them.
+    first_purchase : pandas.Series
+        Day of each customer's first purchase, indexed like ``summary``.
+    repeat_purchases : pandas.DataFrame
+        ``customer_id_col`` and ``day`` of every repeat purchase (one per customer and day).
+    periods : pandas.DataFrame
+        ``customer_id_col``, ``period_start`` (the day a period starts) and the covariate
+        columns, one row per customer and period, sorted.
+    period_length : pandas.Timedelta
+        Length of every period (whole days).
+    customer_id_col : str
+        Name of the customer id column of ``repeat_purchases`` and ``periods``.
+    time_unit : str
+        Unit of recency and T, a code of :data:`crm_models.units.TIME_UNITS`.
+    observation_period_end : pandas.Timestamp
+        Last day observed.
+    period_start_col : str
+        Name of the period start column in the covariate table given to
+        :func:`dynamic_covariates` (``periods`` calls it ``period_start``), for messages.
+
+    Examples
+    --------
+    >>> from crm_models.datasets import load_apparel
+    >>> tx = load_apparel()
+    >>> dyn = dynamic_covariates(tx[tx.timestamp <= "2005-12-31"], load_apparel("dynamic_covariates"),
+    ...                          observation_period_end="2005-12-31")
+    >>> type(dyn).__name__, len(dyn.summary), dyn.period_length.days
+    ('DynamicCovariates', 600, 7)
+    """
+
+    def __init__(self, summary, first_purchase, repeat_purchases, periods, period_length, customer_id_col, time_unit,
+                 observation_period_end, period_start_col="period_start"):
+        from crm_models.units import TIME_UNITS
+
+        self.summary = summary
+        self.first_purchase = first_purchase
+        self.repeat_purchases = repeat_purchases
+        self.periods = periods
+        self.period_length = period_length
+        self.customer_id_col = customer_id_col
+        self.time_unit = time_unit
+        self.observation_period_end = observation_period_end
+        self.period_start_col = period_start_col
+        self._unit_days = TIME_UNITS[time_unit]
+        self._position = pd.Index(summary.index)
+
+    def __repr__(self) -> str:
+        return (f"DynamicCovariates({len(self.summary):,} customers, {len(self.periods):,} customer-periods of "
+                f"{self.period_length.days} days, time unit {self.time_unit!r}, observed to "
+                f"{self.observation_period_end.date()})")
+
+    def _customer_position(self, ids) -> np.ndarray:
+        pos = self._position.get_indexer(pd.Index(ids))
+        return pos
+
+    def _period_row_of(self, rows: pd.DataFrame) -> np.ndarray:
+        """Row of ``periods`` holding each (customer, day) of ``rows`` (periods start on their day)."""
+        per = self.periods.reset_index(drop=True)
+        left = pd.DataFrame({"k": self._customer_position(rows[self.customer_id_col]), "day": rows["day"].to_numpy(),
+                             "i": np.arange(len(rows))}).sort_values("day", kind="stable")
+        right = pd.DataFrame({"k": self._customer_position(per[self.customer_id_col]),
+                              "day": per["period_start"].to_numpy(), "row": np.arange(len(per))}).sort_values(
+            "day", kind="stable")
+        got = pd.merge_asof(left, right, on="day", by="k", direction="backward")
+        return got.sort_values("i")["row"].to_numpy().astype(np.int64)
+
+    def _check_coverage(self, stop, period: str, what: str = "covariates") -> None:
+        """Every customer's periods must run from its first purchase to ``stop`` (customer time)."""
+        per = self.periods
+        g = per.groupby(self.customer_id_col, sort=False)["period_start"]
+        first, last = g.min(), g.max() + self.period_length
+        ids = self.summary.index
+        absent = ~ids.isin(first.index)
+        if absent.any():
+            raise DataError(self.customer_id_col, f"has {int(absent.sum())} customer(s) without covariate periods",
+                            rows=self.summary[absent].head(), n_rows=int(absent.sum()), n_total=len(ids), what=what,
+                            hint="Every customer needs a covariate row for each period from the first purchase on.")
+        start_day = self.first_purchase.to_numpy()
+        need = start_day + pd.to_timedelta(np.asarray(stop, dtype=float) * self._unit_days, unit="D").to_numpy()
+        lo, hi = first.reindex(ids).to_numpy(), last.reindex(ids).to_numpy()
+        bad = (lo > start_day) | (hi < need)
+        if bad.any():
+            rows = pd.DataFrame({"first_purchase": start_day, "covered_until_needed": need, "first_period_start": lo,
+                                 "last_period_end": hi}, index=ids)[bad]
+            raise DataError(
+                self.period_start_col, f"does not cover each customer's {period} (from the first purchase)",
+                rows=rows.head(), n_rows=int(bad.sum()), n_total=len(ids), what=what,
+                hint="Give covariate rows for every period from each customer's first purchase to the end "
+                     "(and beyond it for predictions).")
+
+
+def dynamic_covariates(
+    transactions: pd.DataFrame,
+    covariates: pd.DataFrame,
+    *,
+    customer_id_col: str = "customer_id",
+    datetime_col: str = "timestamp",
+    period_start_col: str = "period_start",
+    observation_period_end=None,
+    time_unit: str = "W",
+    datetime_format: str | None = None,
+) -> DynamicCovariates:
+    """Prepare a transaction log and a per-customer, per-period covariate table for time-varying covariates.
+
+    Purchases are counted per customer and calendar day (as :func:`crm_models.rfm_summary`
+    does); covariates hold one row per customer and period, periods of equal length in whole
+    days (weeks, say) that start on the given day and follow one another without gaps. Each
+    customer's periods must cover the observation window, from the day of the first purchase to
+    ``observation_period_end``; a purchase on the first day of a period belongs to that period.
+
+    Parameters
+    ----------
+    transactions : pandas.DataFrame
+        One row per purchase with ``customer_id_col`` and ``datetime_col``.
+    covariates : pandas.DataFrame
+        One row per customer and period with ``customer_id_col``, ``period_start_col`` (the
+        day the period starts) and the covariate columns (numbers).
+    customer_id_col, datetime_col, period_start_col : str
+        Column names.
+    observation_period_end : date-like, optional
+        Last day observed; defaults to the last purchase. Purchases after it are refused.
+    time_unit : str
+        Unit of recency and T (and of the model's rates), a code of
+        :data:`crm_models.units.TIME_UNITS` of a day or longer (``"W"`` by default).
+    datetime_format : str, optional
+        ``strptime`` format of the date columns when they are text.
+
+    Returns
+    -------
+    DynamicCovariates
+
+    Raises
+    ------
+    crm_models.errors.DataError
+        Missing columns or dates, repeated or irregular periods, customers without covariate
+        rows, periods that do not cover a customer's window.
+
+    Examples
+    --------
+    >>> from crm_models.datasets import load_apparel
+    >>> tx = load_apparel()
+    >>> dyn = dynamic_covariates(tx[tx.timestamp <= "2006-12-31"], load_apparel("dynamic_covariates"),
+    ...                          observation_period_end="2006-12-31")
+    >>> dyn.summary[["frequency", "T"]].sum().round(1).tolist()
+    [1266.0, 62400.0]
+    >>> short = load_apparel("dynamic_covariates").query("period_start < '2006-06-01'")
+    >>> dynamic_covariates(tx[tx.timestamp <= "2006-12-31"], short, observation_period_end="2006-12-31")
+    Traceback (most recent call last):
+    ...
+    crm_models.errors.DataError: covariates: column 'period_start' does not cover each customer's observation ...
+    """
+    from crm_models import rfm_summary
+    from crm_models._validation import parse_datetimes, parse_timestamp, require_columns
+    from crm_models.clv._dynamic_covariates import check_periods
+    from crm_models.units import TIME_UNITS, check_time_unit
+
+    check_time_unit(time_unit)
+    if TIME_UNITS[time_unit] < 1:
+        raise ValueError(f"time_unit must be a day or longer for day-level periods, got {time_unit!r}")
+    for name, col in (("customer_id_col", customer_id_col), ("datetime_col", datetime_col),
+                      ("period_start_col", period_start_col)):
+        if not isinstance(col, str) or not col:
+            raise ValueError(f"{name} must be a column name, got {col!r}")
+    require_columns(transactions, [customer_id_col, datetime_col], what="transactions")
+    require_columns(covariates, [customer_id_col, period_start_col], what="covariates")
+    summary = rfm_summary(transactions, customer_id_col, datetime_col, None, observation_period_end, time_unit,
+                          datetime_format=datetime_format, engine="pandas")
+    end = (pd.Timestamp(parse_timestamp(observation_period_end, "observation_period_end", fmt=datetime_format))
+           .normalize() if observation_period_end is not None else None)
+    when = parse_datetimes(transactions, datetime_col, fmt=datetime_format, what="transactions").dt.normalize()
+    days = pd.DataFrame({customer_id_col: transactions[customer_id_col].to_numpy(), "day": when.to_numpy()})
+    days = days.drop_duplicates().sort_values([customer_id_col, "day"], kind="stable")
+    if end is None:
+        end = days["day"].max()
+    first = days.groupby(customer_id_col, sort=True)["day"].min().reindex(summary.index)
+    repeat = days[days["day"].to_numpy() > first.reindex(days[customer_id_col]).to_numpy()].reset_index(drop=True)
+    what = "covariates"
+    per = covariates.copy()
+    fail_rows(per, per[customer_id_col].isna(), customer_id_col, "must not be missing", what=what)
+    start = parse_datetimes(per, period_start_col, fmt=datetime_format, what=what)
+    fail_rows(per, (start != start.dt.normalize()).to_numpy(), period_start_col,
+              "must be a day (periods start at midnight)", what=what)
+    per = per.drop(columns=[period_start_col]).assign(period_start=start)
+    per = per.sort_values([customer_id_col, "period_start"], kind="stable")
+    known = per[customer_id_col].isin(summary.index)
+    per = per[known.to_numpy()].reset_index(drop=True)
+    if per.empty:
+        raise DataError(customer_id_col, "has no covariate rows for the customers of the transactions", what=what)
+    length = check_periods(per, customer_id_col, what, period_start_col)
+    dyn = DynamicCovariates(summary, first, repeat, per, length, customer_id_col, time_unit, end, period_start_col)
+    dyn._check_coverage(summary["T"].to_numpy(float), "observation window", what)
+    return dyn

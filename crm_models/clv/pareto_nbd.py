@@ -298,9 +298,8 @@ class ParetoNBD(RepeatPurchaseCovariateMixin, ContinuousTimeModel):
 
     def _p_alive(self, p, pdata):
         """P(alive at T | x, t_x, T) (FH05 section 5.1, eqs. 36-37): the share of the likelihood's first term."""
-        if self._uses_covariates():  # per-customer alpha, beta
-            key = ("p_alive", *p.values(), *self.coefficients_.to_numpy())
-            return self._covariate_family.p_alive(self._row_params(p, pdata.Z), pdata, key)
+        if self._uses_covariates():  # per-customer alpha, beta (or covariate periods)
+            return self._covariate_p_alive(p, pdata)
         key = ("p_alive", p["r"], p["alpha"], p["s"], p["beta"])
         if key not in pdata.cache:
             pdata.cache.clear()
@@ -320,9 +319,8 @@ class ParetoNBD(RepeatPurchaseCovariateMixin, ContinuousTimeModel):
 
             (r+x)(beta+T) / ((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)] P(alive).
         """
-        if self._uses_covariates():  # per-customer alpha, beta
-            key = ("p_alive", *p.values(), *self.coefficients_.to_numpy())
-            return self._covariate_family.expected(self._row_params(p, pdata.Z), pdata, t, key)
+        if self._uses_covariates():  # per-customer alpha, beta (or covariate periods)
+            return self._covariate_expected(p, pdata, t)
         r, alpha, s, beta = p["r"], p["alpha"], p["s"], p["beta"]
         x, T = pdata.x, pdata.T
         if t == 0:
