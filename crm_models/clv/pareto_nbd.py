@@ -244,6 +244,19 @@ class ParetoNBD(RepeatPurchaseCovariateMixin, ContinuousTimeModel):
     >>> model = ParetoNBD().fit(rfm)
     >>> model.params_.round(3).to_dict(), round(model.log_likelihood_, 1)
     ({'r': 0.553, 'alpha': 10.578, 's': 0.606, 'beta': 11.669}, -9595.0)
+
+    CLVTools' Pareto/NBD with static covariates on its apparel data (log-likelihood -5821.0627):
+
+    >>> from crm_models.clv import join_covariates
+    >>> from crm_models.datasets import load_apparel
+    >>> apparel = rfm_summary(load_apparel(), observation_period_end="2006-12-31", after_end="drop")
+    >>> apparel = join_covariates(apparel, load_apparel("static_covariates"))
+    >>> cov = ParetoNBD(purchase_covariates=["gender", "channel"], dropout_covariates=["gender", "channel"])
+    >>> cov = cov.fit(apparel)
+    >>> round(cov.log_likelihood_, 4), cov.coefficients_.round(2).to_dict()
+    (-5821.0627, {'purchase.gender': 0.29, 'purchase.channel': 0.62, 'dropout.gender': -0.64, 'dropout.channel': 0.79})
+    >>> cov.expected_purchases_new_customer(52, covariates={"gender": 1, "channel": 0}).round(3).tolist()
+    [1.194]
     """
 
     _title = "Pareto/NBD (Schmittlein, Morrison & Colombo 1987)"
