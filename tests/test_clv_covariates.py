@@ -535,6 +535,15 @@ def test_save_load_clone_and_summary_with_covariates(name, tmp_path):
     assert model.aic_ == pytest.approx(2 * (len(model.params_) + len(model.coefficients_)) - 2 * model.log_likelihood_)
 
 
+def test_compare_models_counts_the_coefficients(small):
+    from crm_models.clv import compare_models
+
+    table = compare_models({"plain": BetaGeo().fit(small),
+                            "promo": BetaGeo(purchase_covariates=["promo"], dropout_covariates=["promo"]).fit(small)})
+    assert table["n_params"].tolist() == [4, 6]
+    assert table.loc["promo", "aic"] == pytest.approx(12 - 2 * table.loc["promo", "log_likelihood"])
+
+
 def test_likelihood_ratio_test_refuses_what_it_cannot_test(small):
     plain = BetaGeo().fit(small)
     full = BetaGeo(purchase_covariates=["promo"]).fit(small)
