@@ -79,6 +79,8 @@ COLUMNS: dict[str, Term] = {
     # contract cohorts
     "period_col": Term("period", "period number of a contract cohort (0 = start)"),
     "survivors_col": Term("survivors", "customers still active in a period"),
+    # time-varying covariates
+    "period_start_col": Term("period_start", "first day of a covariate period (one row per customer and period)"),
     # per-customer scores
     "clv_col": Term("clv", "customer lifetime value (money over a stated horizon)"),
     "p_alive_col": Term("p_alive", "probability the customer is still active (0-1)"),

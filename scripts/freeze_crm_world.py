@@ -4,7 +4,7 @@
     python scripts/freeze_crm_world.py --folder /tmp/w    # write a copy elsewhere, to compare
 
 Writes ``make_crm_world(random_state=42)`` (3,000 people, the default configuration) with
-``save_crm_world``: the CSV tables, ``truth_params.csv``, ``data_dictionary.csv``,
+``save_crm_world``: the CSV tables, ``truth_params.csv``, ``truth_effects.csv``, ``data_dictionary.csv``,
 ``config.json``, and the README (its story from ``STORY`` below, its column tables from the
 data dictionary).
 
@@ -45,23 +45,36 @@ Licence: MIT, as the package.
    premium loyalists, digital convenience, traditional shoppers, occasional gifters) with its own
    purchase, dropout and spend parameters, channel mix, category mix, price sensitivity, age and
    campaign response (`truth_params.csv`, `config.json`).
-2. **Purchases: BG/NBD with gamma-gamma spend** (Fader, Hardie & Lee 2005). In segment s a person
-   draws a purchase rate lambda ~ Gamma(r_s, alpha_s) per week, a dropout probability
-   p ~ Beta(a_s, b_s), and a spend scale nu ~ Gamma(q_s, v_s). The first purchase happens at the
+2. **Observable attributes.** A quarter of the people were acquired on promotion (their first
+   purchase carries a 10%, 20% or 30% discount, whatever their price sensitivity); the age at the
+   start (from the segment's age distribution, `date_of_birth`) falls in one of three bands
+   (`people.age_band`: under_35, 35_to_54, 55_plus). Both shift the person's parameters away from
+   the segment's (`truth_effects.csv`, in the parameterisation of `crm_models.clv`'s covariate
+   models): with z the 0/1 indicators acquired_on_promotion, age_under_35, age_55_plus,
+   alpha -> alpha_s exp(-g_purchase' z), (a, b) -> (a_s, b_s) exp(g_dropout' z) and
+   v -> v_s exp(g_spend' z). Promotion-acquired customers buy less often (g = -0.3), fewer of them
+   become long-lived (g = 0.7) and they spend less per purchase (g = -0.25); the young buy more
+   often, stay less long and spend less, the over-55s the opposite. `truth_params.csv` holds the
+   parameters of the reference customer (not acquired on promotion, aged 35 to 54).
+3. **Purchases: BG/NBD with gamma-gamma spend** (Fader, Hardie & Lee 2005). In segment s a person
+   draws a purchase rate lambda ~ Gamma(r_s, alpha_s exp(-g_purchase' z)) per week, a dropout
+   probability p ~ Beta(a_s exp(g_dropout' z), b_s exp(g_dropout' z)), and a spend scale
+   nu ~ Gamma(q_s, v_s exp(g_spend' z)). The first purchase happens at the
    acquisition time, uniform over the observation period. Repeat purchases follow a Poisson process
    with rate lambda; after each repeat purchase the person drops out for good with probability p
    (the dropout is silent: `people.dropout_date` is truth, the company never sees it). Every amount is
    Gamma(p_s, nu) dollars, mean p_s / nu (`people.spend_level`), rounded to cents. Each purchase
    is in the person's preferred category with probability 0.6, else drawn from the segment's
-   category mix, and is on promotion (10%, 20% or 30% off; `discount`) with probability
-   0.6 x price_sensitivity; the amount is what was paid, so promotions do not change the spend model.
-3. **Silo records.** Each person has accounts in 1, 2, 3 or 4 of the four systems with probabilities
+   category mix, and every repeat purchase is on promotion (10%, 20% or 30% off; `discount`) with
+   probability 0.6 x price_sensitivity; the amount is what was paid, so promotions do not change
+   the spend model.
+4. **Silo records.** Each person has accounts in 1, 2, 3 or 4 of the four systems with probabilities
    0.40, 0.32, 0.18, 0.10; the first is the acquisition channel, the others are drawn by the person's
    channel weights and opened at a uniform time during the active life. 6% open a second account in
    one of their systems (a second web account with another email, a second loyalty card); it then
    takes 60% of that system's purchases. Each purchase goes through one of the accounts that exist
    at that time, drawn by the person's channel weights.
-4. **Corruption.** Each record copies the person's data with the source's formats (see the
+5. **Corruption.** Each record copies the person's data with the source's formats (see the
    `records` columns) and, independently per record: nickname 8% (real pairs from `nicknames`,
    where the name has one), initial 4%, first-name typo 3%, last-name typo 3%, first and last name
    swapped 2%, full name combined in one field 2%, email typo 1%, phone digit wrong 2%, date of birth
@@ -71,17 +84,17 @@ Licence: MIT, as the package.
    person's household (same address, 70% the same last name, 30% the same phone, 3% the same email);
    8% of the others moved during the period, and their records opened before the move keep the old
    address. `record_truth.csv` flags every corruption applied to every record.
-5. **Touchpoints.** During the active life: web visits (rate tied to the purchase rate), email opens,
+6. **Touchpoints.** During the active life: web visits (rate tied to the purchase rate), email opens,
    mail responses and calls (inquiries, complaints more likely for dissatisfied people, plus one
    `order` call per call-centre purchase), and a survey (satisfaction 1-5, NPS 0-10) after 8% of
    purchases. Satisfaction is tied to the dropout probability: unhappy customers leave sooner.
-6. **A retention campaign** on 2024-07-02 09:00 (26 weeks before the end): every person acquired
+7. **A retention campaign** on 2024-07-02 09:00 (26 weeks before the end): every person acquired
    before then was randomised 50/50 to treatment (contacted at $1.50) or control. A treated person who
    is still alive makes an extra purchase (15% discount) within 8 weeks with probability
    uplift_s * (spend_level / segment median spend level)^-0.5 (`people.campaign_response_prob`; value
    seekers respond most, premium loyalists hardly). `true_uplift` is the resulting increase in the
    probability of buying in the window; `induced_transaction_id` names the purchase it caused.
-7. **The future.** The same process runs on to 2025-06-30: `future.csv` and
+8. **The future.** The same process runs on to 2025-06-30: `future.csv` and
    `future_transactions.csv` hold what each person really did, and `expected_purchases` what a
    perfect model knowing each person's lambda, p and state at the end would predict;
    `treatment_extra_purchase_prob` and `treatment_extra_revenue` what a campaign like the past one,
@@ -95,7 +108,7 @@ were acquired on 2024-12-31 and have T = 0 in a day-grain summary (`rfm_summary(
 observation_period_end="2024-12-31")`); they carry no information about repeat buying (their
 likelihood contribution is 1) and the models score them as just-acquired customers. The
 campaign's extra purchases (`campaign.induced_transaction_id`) are outside the BG/NBD process;
-leave them out when checking a BG/NBD fit against `truth_params`. The last days of both periods,
+leave them out when checking a BG/NBD fit against `truth_params` and `truth_effects`. The last days of both periods,
 2024-12-31 (`observation_period_end`) and 2025-06-30 (`holdout_period_end`), are included in
 full (to midnight). In the column meanings below, `start`, `end` and `holdout_end` stand for
 these dates: 2023-01-01, the end of 2024-12-31 and the end of 2025-06-30.

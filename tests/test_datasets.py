@@ -80,7 +80,7 @@ def test_crm_world_readme_documents_every_table_and_the_new_names():
     text = data_path("crm_world", "README.md").read_text()
     assert "The generative story" in text and "make_crm_world(random_state=42)" in text
     for name in ["people", "records", "record_truth", "transactions", "interactions", "campaign", "future",
-                 "future_transactions", "truth_params"]:
+                 "future_transactions", "truth_params", "truth_effects"]:
         assert f"### `{name}.csv`" in text, name
     assert "observation_period_end" in text and "holdout_period_end" in text and "seed" not in text
 

@@ -4,7 +4,8 @@ Continuous-time models of one row per customer (``frequency``, ``recency``, ``T`
 :class:`BetaGeo` (BG/NBD), :class:`ModifiedBetaGeo` (MBG/NBD), :class:`ParetoNBD`.
 Discrete-time models: :class:`BetaGeoBetaBinom` (BG/BB, transactions at discrete
 opportunities) and :class:`ShiftedBetaGeo` (sBG, contract retention). Spend per transaction:
-:class:`GammaGamma`. Value: :func:`customer_lifetime_value`. Simulators with known parameters:
+:class:`GammaGamma`. Every model takes covariates (customer attributes that shift its
+parameters; :mod:`crm_models.clv.covariates`). Value: :func:`customer_lifetime_value`. Simulators with known parameters:
 ``simulate_*``. Diagnostics: :mod:`crm_models.clv.diagnostics` (tables) and
 :mod:`crm_models.clv.plotting` (figures). Is the model right? :func:`backtest` and
 :func:`select_model` (:mod:`crm_models.clv.backtest`); intervals on every per-customer number
@@ -31,6 +32,13 @@ from crm_models.clv.base import (
 )
 from crm_models.clv.beta_geo import BetaGeo
 from crm_models.clv.beta_geo_beta_binom import BetaGeoBetaBinom, validate_discrete_patterns
+from crm_models.clv.covariates import (
+    DynamicCovariates,
+    dynamic_covariates,
+    join_covariates,
+    likelihood_ratio_test,
+    simulate_with_covariates,
+)
 from crm_models.clv.diagnostics import compare_models
 from crm_models.clv.gamma_gamma import GammaGamma
 from crm_models.clv.modified_beta_geo import ModifiedBetaGeo
@@ -87,6 +95,12 @@ __all__ = [
     "simulate_beta_geo_log",
     # diagnostics
     "compare_models",
+    # covariates
+    "join_covariates",
+    "likelihood_ratio_test",
+    "simulate_with_covariates",
+    "dynamic_covariates",
+    "DynamicCovariates",
     # bases and input checks, for writing and checking models
     "BaseModel",
     "RepeatPurchaseModel",

@@ -23,6 +23,8 @@ import numpy as np
 from scipy.special import digamma, expit, gammaln, hyp2f1
 
 from crm_models.clv import _forward_math as fm
+from crm_models.clv._covariate_models import BetaGeoCovariates
+from crm_models.clv._covariates import RepeatPurchaseCovariateMixin
 from crm_models.clv.base import ContinuousTimeModel
 
 
@@ -44,11 +46,29 @@ def _hyp2f1(A, B, C, z):
     return out
 
 
-class _BetaGeoFamily(ContinuousTimeModel):
+class _BetaGeoFamily(RepeatPurchaseCovariateMixin, ContinuousTimeModel):
     """Shared likelihood and predictions of BG/NBD (m = 0) and MBG/NBD (m = 1)."""
 
     _param_names = ("r", "alpha", "a", "b")
     _m = 0
+    _covariate_family = BetaGeoCovariates(m=0)
+
+    def __init__(
+        self,
+        penalizer: float = 0.0,
+        frequency_col: str = "frequency",
+        recency_col: str = "recency",
+        T_col: str = "T",
+        purchase_covariates: list[str] | None = None,
+        dropout_covariates: list[str] | None = None,
+        shared_covariates: list[str] | None = None,
+        covariate_penalizer: float = 0.0,
+    ):
+        super().__init__(penalizer, frequency_col, recency_col, T_col)
+        self.purchase_covariates = purchase_covariates
+        self.dropout_covariates = dropout_covariates
+        self.shared_covariates = shared_covariates
+        self.covariate_penalizer = covariate_penalizer
 
     def _initial_params(self, arrays, weights):
         x, T = arrays["x"], arrays["T"]
@@ -138,6 +158,8 @@ class _BetaGeoFamily(ContinuousTimeModel):
     def _p_alive(self, p, pdata):
         """P(alive | x, t_x, T) = 1 / (1 + D) (Fader, Hardie & Lee, "Computing P(alive) using the BG/NBD model",
         http://brucehardie.com/notes/021/)."""
+        if self._uses_covariates():  # per-customer alpha, a, b
+            return self._covariate_p_alive(p, pdata)
         return expit(-self._log_odds_dead(p, pdata.x, pdata.t_x, pdata.T))
 
     def _expected(self, p, pdata, t):
@@ -151,6 +173,8 @@ class _BetaGeoFamily(ContinuousTimeModel):
         small for heavy buyers (no overflow for x in the thousands). The hypergeometric term
         depends on (x, T) only and is evaluated once per distinct pair.
         """
+        if self._uses_covariates():  # per-customer alpha, a, b
+            return self._covariate_expected(p, pdata, t)
         r, alpha, a, b, m = p["r"], p["alpha"], p["a"], p["b"], self._m
         if t == 0:
             return np.zeros(len(pdata.x))
@@ -223,17 +247,46 @@ class BetaGeo(_BetaGeoFamily):
     frequency_col, recency_col, T_col : str
         Column names of the customer summary: repeat purchases, time of the last repeat
         purchase and time since the first purchase (both in the data's time unit, e.g. weeks).
+    purchase_covariates : list of str, optional
+        Columns of per-customer covariates z that act on the purchase process:
+        ``alpha_i = alpha exp(-g' z_i)``, so the mean purchase rate ``r / alpha_i`` is
+        multiplied by ``exp(g' z_i)`` (a positive coefficient: more purchases).
+    dropout_covariates : list of str, optional
+        Columns z that act on the dropout process: ``a_i = a exp(g' z_i)`` and
+        ``b_i = b exp(g' z_i)``. The mean dropout probability ``a / (a + b)`` stays the same
+        while p concentrates around it as ``g' z_i`` grows, so fewer customers have a dropout
+        probability near 0 and the expected number of purchases before dropping out,
+        ``(a_i + b_i - 1) / (a_i - 1)``, falls (a positive coefficient: more dropout).
+    shared_covariates : list of str, optional
+        Columns with one coefficient acting on both processes as above (CLVTools' equality
+        constraint ``names.cov.constr``); a column listed here is not listed in the other two.
+    covariate_penalizer : float or dict
+        L2 penalty on the coefficients, per customer as ``penalizer`` (CLVTools'
+        ``reg.lambdas``): one number for all, or ``{"purchase": ..., "dropout": ...}``; a shared
+        coefficient is penalised with the sum of the two.
 
     Attributes
     ----------
     params_ : pandas.Series
         ``r``, ``alpha`` (gamma heterogeneity in the purchase rate; ``alpha`` in the data's time
-        unit) and ``a``, ``b`` (beta heterogeneity in the drop-out probability).
+        unit) and ``a``, ``b`` (beta heterogeneity in the drop-out probability); with
+        covariates, those of a customer whose covariates are all 0.
+    coefficients_ : pandas.Series
+        Only with covariates: one coefficient per ``process.column`` (``purchase.z``,
+        ``dropout.z``, ``shared.z``).
 
     Notes
     -----
     On the CDNOW sample in weeks the paper reports r = 0.243, alpha = 4.414, a = 0.793,
     b = 2.426 and log-likelihood -9582.4.
+
+    Covariates follow CLVTools' BG/NBD with static covariates (Fader & Hardie 2007,
+    http://brucehardie.com/notes/019/): ``fit`` reads the covariate columns from the data,
+    every per-customer prediction uses each customer's covariates (the same columns of the
+    data it is given), and the new-customer predictions take the new customer's
+    ``covariates``. Rows sharing frequency, recency, T and covariates are evaluated once; the
+    gradient is exact; standard errors of the coefficients come from the same observed
+    information; :func:`crm_models.clv.likelihood_ratio_test` tests them.
 
     Examples
     --------
@@ -249,6 +302,15 @@ class BetaGeo(_BetaGeoFamily):
     [1.226, 0.197]
     >>> model.probability_of_n_purchases(39, [0, 1]).round(3).tolist()
     [0.574, 0.199]
+
+    With a covariate (here customers whose first purchase was large):
+
+    >>> rfm["big_first"] = (load_cdnow().groupby("customer_id")["amount"].first() > 30).astype(int)
+    >>> cov = BetaGeo(purchase_covariates=["big_first"], dropout_covariates=["big_first"]).fit(rfm)
+    >>> cov.coefficients_.round(3).to_dict()
+    {'purchase.big_first': 0.647, 'dropout.big_first': 0.18}
+    >>> cov.expected_purchases_new_customer(39, covariates={"big_first": 1}).round(3).tolist()
+    [1.53]
     """
 
     _title = "BG/NBD (Fader, Hardie & Lee 2005)"

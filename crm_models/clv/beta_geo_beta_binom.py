@@ -28,6 +28,8 @@ import pandas as pd
 
 from crm_models._validation import fail_rows, require_columns
 from crm_models.clv import _bgbb_math as bgbb
+from crm_models.clv._covariate_models import BetaGeoBetaBinomCovariates
+from crm_models.clv._covariates import RepeatPurchaseCovariateMixin
 from crm_models.clv.base import DiscreteTimeModel, RepeatPurchaseModel, _as_float_array, _require_rows, _whole
 
 __all__ = ["BetaGeoBetaBinom", "validate_discrete_patterns"]
@@ -101,7 +103,7 @@ def validate_discrete_patterns(
     return x, t_x, n
 
 
-class BetaGeoBetaBinom(DiscreteTimeModel, RepeatPurchaseModel):
+class BetaGeoBetaBinom(RepeatPurchaseCovariateMixin, DiscreteTimeModel, RepeatPurchaseModel):
     """BG/BB model (Fader, Hardie & Shang 2010) for transactions at discrete opportunities.
 
     Time is counted in opportunities: every ``t`` below is a whole number of them.
@@ -116,13 +118,32 @@ class BetaGeoBetaBinom(DiscreteTimeModel, RepeatPurchaseModel):
         Column of the opportunity of the last repeat transaction, t_x (0 when x = 0).
     n_opportunities_col : str
         Column of the number of opportunities after the first transaction, n.
+    purchase_covariates : list of str, optional
+        Columns of per-customer covariates z that act on the transaction propensity:
+        ``alpha_i = alpha exp(g' z_i)``, so ``p ~ beta(alpha_i, beta)`` and the odds of the mean
+        propensity ``alpha_i / beta`` are multiplied by ``exp(g' z_i)`` (a positive coefficient:
+        more transactions).
+    dropout_covariates : list of str, optional
+        Columns z that act on the dropout propensity: ``gamma_i = gamma exp(g' z_i)``, so
+        ``theta ~ beta(gamma_i, delta)`` and the odds of the mean dropout probability per
+        opportunity ``gamma_i / delta`` are multiplied by ``exp(g' z_i)`` (a positive
+        coefficient: more dropout).
+    shared_covariates : list of str, optional
+        Columns with one coefficient acting on both propensities as above; a column listed
+        here is not listed in the other two.
+    covariate_penalizer : float or dict
+        L2 penalty on the coefficients, per customer as ``penalizer``: one number for all, or
+        ``{"purchase": ..., "dropout": ...}``; a shared coefficient gets the sum.
 
     Attributes
     ----------
     params_ : pandas.Series
         ``alpha``, ``beta`` (beta heterogeneity in the transaction probability p; mean
         alpha/(alpha+beta)) and ``gamma``, ``delta`` (beta heterogeneity in the drop-out
-        probability theta; mean gamma/(gamma+delta)).
+        probability theta; mean gamma/(gamma+delta)); with covariates, those of a customer
+        whose covariates are all 0.
+    coefficients_ : pandas.Series
+        Only with covariates: one coefficient per ``process.column``.
 
     Notes
     -----
@@ -148,6 +169,7 @@ class BetaGeoBetaBinom(DiscreteTimeModel, RepeatPurchaseModel):
         "discounted_expected_residual_transactions",
     )
     _step_name = "opportunities"
+    _covariate_family = BetaGeoBetaBinomCovariates()
 
     def __init__(
         self,
@@ -155,11 +177,19 @@ class BetaGeoBetaBinom(DiscreteTimeModel, RepeatPurchaseModel):
         frequency_col: str = "frequency",
         recency_col: str = "recency",
         n_opportunities_col: str = "n_opportunities",
+        purchase_covariates: list[str] | None = None,
+        dropout_covariates: list[str] | None = None,
+        shared_covariates: list[str] | None = None,
+        covariate_penalizer: float = 0.0,
     ):
         self.penalizer = penalizer
         self.frequency_col = frequency_col
         self.recency_col = recency_col
         self.n_opportunities_col = n_opportunities_col
+        self.purchase_covariates = purchase_covariates
+        self.dropout_covariates = dropout_covariates
+        self.shared_covariates = shared_covariates
+        self.covariate_penalizer = covariate_penalizer
 
     @property
     def length_col(self) -> str:
@@ -223,9 +253,14 @@ class BetaGeoBetaBinom(DiscreteTimeModel, RepeatPurchaseModel):
         """E[X(n, n+t) | x, t_x, n], eq. (13); ``t`` future opportunities."""
         if t == 0:
             return np.zeros(len(pdata.x))
+        if self._uses_covariates():  # per-customer alpha, gamma
+            return self._covariate_family.expected(self._row_params(p, pdata.Z), pdata.x, pdata.t_x, pdata.T, t)
         return bgbb.expected_conditional(self._pv(p), pdata.x, pdata.t_x, pdata.T, t)
 
     def _p_alive(self, p, pdata, ahead: int = 0):
+        if self._uses_covariates():  # per-customer alpha, gamma
+            return np.exp(self._covariate_family.log_p_alive(self._row_params(p, pdata.Z), pdata.x, pdata.t_x,
+                                                             pdata.T, ahead))
         return np.exp(bgbb.log_p_alive(self._pv(p), pdata.x, pdata.t_x, pdata.T, ahead))
 
     def _expected_new(self, p, ts):
@@ -289,7 +324,7 @@ class BetaGeoBetaBinom(DiscreteTimeModel, RepeatPurchaseModel):
         pdata = self._prediction_data(data)
         return self._series(self._p_alive(self.params_.to_dict(), pdata, ahead), pdata.index, "p_alive")
 
-    def expected_pattern_counts(self, n_opportunities: int, n_customers: float) -> pd.Series:
+    def expected_pattern_counts(self, n_opportunities: int, n_customers: float, covariates=None) -> pd.Series:
         """Expected number of customers with each repeat frequency 0..n in ``n_opportunities``.
 
         ``n_customers * P(X(n) = x)`` (the paper's Figure 3; lifetimes'
@@ -301,6 +336,9 @@ class BetaGeoBetaBinom(DiscreteTimeModel, RepeatPurchaseModel):
             Opportunities after the first transaction.
         n_customers : float
             Size of the cohort.
+        covariates : mapping, optional
+            The cohort's value of every covariate (required when the model was fitted with
+            covariates).
 
         Returns
         -------
@@ -315,7 +353,7 @@ class BetaGeoBetaBinom(DiscreteTimeModel, RepeatPurchaseModel):
         [3455.0, 1889.0, 1349.0, 1113.0, 1018.0, 1027.0, 1253.0]
         """
         n = _whole(n_opportunities, "n_opportunities")
-        out = self.probability_of_n_purchases(n, np.arange(n + 1)) * float(n_customers)
+        out = self.probability_of_n_purchases(n, np.arange(n + 1), covariates=covariates) * float(n_customers)
         return out.rename("expected_customers").rename_axis("frequency")
 
     def discounted_expected_residual_transactions(self, data: pd.DataFrame, discount_rate, *,

@@ -630,7 +630,7 @@ def compare_models(
     rows = {}
     for name, m in models.items():
         _fitted(m)
-        k = len(m.params_)
+        k = len(m.params_) + len(getattr(m, "coefficients_", ()))  # covariate coefficients are parameters too
         ll = float(m.log_likelihood_)
         row = {
             "n_params": k,

@@ -31,11 +31,13 @@ import pandas as pd
 from scipy.special import digamma, gammaln
 
 from crm_models._validation import fail_rows, require_columns
+from crm_models.clv._covariate_models import GammaGammaCovariates
+from crm_models.clv._covariates import CovariateMixin
 from crm_models.clv.base import BaseModel, _as_float_array, _require_rows, compress
 from crm_models.errors import DataError
 
 
-class GammaGamma(BaseModel):
+class GammaGamma(CovariateMixin, BaseModel):
     """Gamma-Gamma model of average spend per transaction (Fader, Hardie & Lee 2005).
 
     Parameters
@@ -47,6 +49,13 @@ class GammaGamma(BaseModel):
     monetary_value_col : str
         Column of the mean spend per repeat purchase (currency units), as
         :func:`crm_models.rfm_summary` writes it.
+    spend_covariates : list of str, optional
+        Columns of per-customer covariates z that move the spend scale:
+        ``gamma_i = gamma exp(g' z_i)``, so a customer's expected spend, and the population mean
+        ``p gamma_i / (q - 1)``, are multiplied by ``exp(g' z_i)`` (a positive coefficient: more
+        spend). Read from the data by ``fit`` and every prediction.
+    covariate_penalizer : float
+        L2 penalty on the coefficients (per customer, as ``penalizer``; 0 = none).
 
     Attributes
     ----------
@@ -74,16 +83,21 @@ class GammaGamma(BaseModel):
     _title = "Gamma-Gamma spend model (Fader, Hardie & Lee 2005; Fader & Hardie 2013)"
     _param_names = ("p", "q", "gamma")
     _predictions = ("expected_spend", "expected_spend_new_customer")
+    _covariate_family = GammaGammaCovariates()
 
     def __init__(
         self,
         penalizer: float = 0.0,
         frequency_col: str = "frequency",
         monetary_value_col: str = "monetary_value",
+        spend_covariates: list[str] | None = None,
+        covariate_penalizer: float = 0.0,
     ):
         self.penalizer = penalizer
         self.frequency_col = frequency_col
         self.monetary_value_col = monetary_value_col
+        self.spend_covariates = spend_covariates
+        self.covariate_penalizer = covariate_penalizer
 
     def _validate(self, data: pd.DataFrame, what: str = "data"):
         f, mcol = self.frequency_col, self.monetary_value_col
@@ -128,7 +142,8 @@ class GammaGamma(BaseModel):
         >>> GammaGamma().fit(data).n_obs_ == int((x > 0).sum())
         True
         """
-        self._check_params()
+        if self._start_covariate_fit() is not None:  # covariate columns read from data too
+            return self._covariate_family.fit(self, data, initial_params)
         x, m = self._validate(data)
         rep = x > 0
         if not rep.any():
@@ -201,10 +216,19 @@ class GammaGamma(BaseModel):
                 f"q = {self.params_['q']:.3f} <= 1, so the population mean spend is infinite and customers "
                 "without repeat purchases have no finite expected spend"
             )
-        return pd.Series(self._spend(self.params_, x, m), index=data.index, name="expected_spend")
+        prm = self.params_
+        if self._uses_covariates():  # per-customer gamma
+            prm = self._row_params(self.params_.to_dict(), self._covariate_rows(data))
+        return pd.Series(self._spend(prm, x, m), index=data.index, name="expected_spend")
 
-    def expected_spend_new_customer(self) -> float:
+    def expected_spend_new_customer(self, covariates=None) -> float:
         """Population mean spend per transaction, ``p gamma / (q - 1)`` (FH13 eq. 4).
+
+        Parameters
+        ----------
+        covariates : mapping, optional
+            The new customer's value of every spend covariate (required when the model was
+            fitted with covariates; ``gamma`` is then the customer's ``gamma_i``).
 
         Returns
         -------
@@ -220,5 +244,10 @@ class GammaGamma(BaseModel):
         35.17
         """
         self._check_fitted()
-        p, q, g = self.params_["p"], self.params_["q"], self.params_["gamma"]
+        prm = self.params_.to_dict()
+        if self._uses_covariates():
+            prm = self._profile_params(covariates)
+        else:
+            self._no_profile(covariates)
+        p, q, g = prm["p"], prm["q"], prm["gamma"]
         return float(p * g / (q - 1)) if q > 1 else float("inf")

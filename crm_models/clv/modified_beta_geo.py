@@ -18,6 +18,7 @@ expectation is eq. (10) of FHL (2005) with b+x replaced by b+x+1 and a+b+x-1 by 
 
 from __future__ import annotations
 
+from crm_models.clv._covariate_models import BetaGeoCovariates
 from crm_models.clv.beta_geo import _BetaGeoFamily
 
 
@@ -30,11 +31,27 @@ class ModifiedBetaGeo(_BetaGeoFamily):
         L2 penalty on the log-parameters (0 = plain maximum likelihood).
     frequency_col, recency_col, T_col : str
         Column names of the customer summary (times in the data's time unit, e.g. weeks).
+    purchase_covariates : list of str, optional
+        Columns z acting on the purchase process, ``alpha_i = alpha exp(-g' z_i)`` (mean
+        purchase rate times ``exp(g' z_i)``), as in :class:`~crm_models.clv.BetaGeo`.
+    dropout_covariates : list of str, optional
+        Columns z acting on the dropout process, ``a_i = a exp(g' z_i)``,
+        ``b_i = b exp(g' z_i)`` (a positive coefficient: more dropout), as in
+        :class:`~crm_models.clv.BetaGeo`.
+    shared_covariates : list of str, optional
+        Columns with one coefficient acting on both processes as above (CLVTools' equality
+        constraint ``names.cov.constr``); a column listed here is not listed in the other two.
+    covariate_penalizer : float or dict
+        L2 penalty on the coefficients, per customer as ``penalizer`` (CLVTools'
+        ``reg.lambdas``): one number for all, or ``{"purchase": ..., "dropout": ...}``; a shared
+        coefficient is penalised with the sum of the two.
 
     Attributes
     ----------
     params_ : pandas.Series
         ``r``, ``alpha``, ``a``, ``b`` as in :class:`~crm_models.clv.BetaGeo`.
+    coefficients_ : pandas.Series
+        Only with covariates: one coefficient per ``process.column``.
 
     Notes
     -----
@@ -52,3 +69,4 @@ class ModifiedBetaGeo(_BetaGeoFamily):
 
     _title = "MBG/NBD (Batislam, Denizel & Filiztekin 2007)"
     _m = 1
+    _covariate_family = BetaGeoCovariates(m=1)

@@ -40,6 +40,8 @@ from scipy import integrate
 from scipy.special import digamma, gammaln
 
 from crm_models.clv import _forward_math as fm
+from crm_models.clv._covariate_models import ParetoNBDCovariates
+from crm_models.clv._covariates import RepeatPurchaseCovariateMixin
 from crm_models.clv.base import ContinuousTimeModel, compress
 
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(24)
@@ -189,7 +191,7 @@ def _pareto_core(r, alpha, s, beta, x, t_x, T, weights=None, pairs=None):
     return lse, pA, grad
 
 
-class ParetoNBD(ContinuousTimeModel):
+class ParetoNBD(RepeatPurchaseCovariateMixin, ContinuousTimeModel):
     """Pareto/NBD model (Schmittlein, Morrison & Colombo 1987) with a stable likelihood.
 
     Parameters
@@ -198,17 +200,42 @@ class ParetoNBD(ContinuousTimeModel):
         L2 penalty on the log-parameters (0 = plain maximum likelihood).
     frequency_col, recency_col, T_col : str
         Column names of the customer summary (times in the data's time unit, e.g. weeks).
+    purchase_covariates : list of str, optional
+        Columns of per-customer covariates z that act on the purchase process:
+        ``alpha_i = alpha exp(-g' z_i)``, so the mean purchase rate ``r / alpha_i`` is
+        multiplied by ``exp(g' z_i)`` (a positive coefficient: more purchases).
+    dropout_covariates : list of str, optional
+        Columns z that act on the dropout process: ``beta_i = beta exp(-g' z_i)``, so the mean
+        dropout rate ``s / beta_i`` is multiplied by ``exp(g' z_i)`` (a positive coefficient:
+        more dropout, shorter lifetimes).
+    shared_covariates : list of str, optional
+        Columns with one coefficient acting on both processes as above (CLVTools' equality
+        constraint ``names.cov.constr``); a column listed here is not listed in the other two.
+    covariate_penalizer : float or dict
+        L2 penalty on the coefficients, per customer as ``penalizer`` (CLVTools'
+        ``reg.lambdas``): one number for all, or ``{"purchase": ..., "dropout": ...}``; a shared
+        coefficient is penalised with the sum of the two.
 
     Attributes
     ----------
     params_ : pandas.Series
         ``r``, ``alpha`` (gamma heterogeneity in the purchase rate) and ``s``, ``beta`` (gamma
         heterogeneity in the drop-out rate); ``alpha`` and ``beta`` are in the data's time unit.
+        With covariates, those of a customer whose covariates are all 0.
+    coefficients_ : pandas.Series
+        Only with covariates: one coefficient per ``process.column`` (``purchase.z``,
+        ``dropout.z``, ``shared.z``).
 
     Notes
     -----
     On the CDNOW sample in weeks FH05 report r = 0.553, alpha = 10.578, s = 0.606,
     beta = 11.669 and log-likelihood -9595.0.
+
+    Covariates follow CLVTools' Pareto/NBD with static covariates (Fader & Hardie 2007,
+    http://brucehardie.com/notes/019/; CLVTools' ``trans.*`` coefficients are ``purchase.*``
+    here and its ``life.*`` are ``dropout.*``, with the same values): ``fit`` reads the
+    covariate columns from the data, every per-customer prediction uses each customer's
+    covariates, and the new-customer predictions take the new customer's ``covariates``.
 
     Examples
     --------
@@ -218,10 +245,41 @@ class ParetoNBD(ContinuousTimeModel):
     >>> model = ParetoNBD().fit(rfm)
     >>> model.params_.round(3).to_dict(), round(model.log_likelihood_, 1)
     ({'r': 0.553, 'alpha': 10.578, 's': 0.606, 'beta': 11.669}, -9595.0)
+
+    CLVTools' Pareto/NBD with static covariates on its apparel data (log-likelihood -5821.0627):
+
+    >>> from crm_models.clv import join_covariates
+    >>> from crm_models.datasets import load_apparel
+    >>> apparel = rfm_summary(load_apparel(), observation_period_end="2006-12-31", after_end="drop")
+    >>> apparel = join_covariates(apparel, load_apparel("static_covariates"))
+    >>> cov = ParetoNBD(purchase_covariates=["gender", "channel"], dropout_covariates=["gender", "channel"])
+    >>> cov = cov.fit(apparel)
+    >>> round(cov.log_likelihood_, 4), cov.coefficients_.round(2).to_dict()
+    (-5821.0627, {'purchase.gender': 0.29, 'purchase.channel': 0.62, 'dropout.gender': -0.64, 'dropout.channel': 0.79})
+    >>> cov.expected_purchases_new_customer(52, covariates={"gender": 1, "channel": 0}).round(3).tolist()
+    [1.194]
     """
 
     _title = "Pareto/NBD (Schmittlein, Morrison & Colombo 1987)"
     _param_names = ("r", "alpha", "s", "beta")
+    _covariate_family = ParetoNBDCovariates()
+
+    def __init__(
+        self,
+        penalizer: float = 0.0,
+        frequency_col: str = "frequency",
+        recency_col: str = "recency",
+        T_col: str = "T",
+        purchase_covariates: list[str] | None = None,
+        dropout_covariates: list[str] | None = None,
+        shared_covariates: list[str] | None = None,
+        covariate_penalizer: float = 0.0,
+    ):
+        super().__init__(penalizer, frequency_col, recency_col, T_col)
+        self.purchase_covariates = purchase_covariates
+        self.dropout_covariates = dropout_covariates
+        self.shared_covariates = shared_covariates
+        self.covariate_penalizer = covariate_penalizer
 
     def _initial_params(self, arrays, weights):
         x, T = arrays["x"], arrays["T"]
@@ -254,6 +312,8 @@ class ParetoNBD(ContinuousTimeModel):
 
     def _p_alive(self, p, pdata):
         """P(alive at T | x, t_x, T) (FH05 section 5.1, eqs. 36-37): the share of the likelihood's first term."""
+        if self._uses_covariates():  # per-customer alpha, beta (or covariate periods)
+            return self._covariate_p_alive(p, pdata)
         key = ("p_alive", p["r"], p["alpha"], p["s"], p["beta"])
         if key not in pdata.cache:
             pdata.cache.clear()
@@ -273,6 +333,8 @@ class ParetoNBD(ContinuousTimeModel):
 
             (r+x)(beta+T) / ((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)] P(alive).
         """
+        if self._uses_covariates():  # per-customer alpha, beta (or covariate periods)
+            return self._covariate_expected(p, pdata, t)
         r, alpha, s, beta = p["r"], p["alpha"], p["s"], p["beta"]
         x, T = pdata.x, pdata.T
         if t == 0:

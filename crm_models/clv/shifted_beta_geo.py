@@ -28,6 +28,8 @@ import pandas as pd
 from crm_models._validation import fail_rows, require_columns
 from crm_models.base import FieldReader
 from crm_models.clv import _sbg_math as sbg
+from crm_models.clv._covariate_models import ShiftedBetaGeoCovariates
+from crm_models.clv._covariates import CovariateMixin
 from crm_models.clv.base import DiscreteTimeModel, _as_float_array
 from crm_models.errors import DataError
 from crm_models.units import TIME_UNITS, as_discount_rate, check_time_unit
@@ -45,7 +47,7 @@ def _periods(periods, name: str = "periods") -> np.ndarray:
     return arr
 
 
-class ShiftedBetaGeo(DiscreteTimeModel):
+class ShiftedBetaGeo(CovariateMixin, DiscreteTimeModel):
     """sBG model (Fader & Hardie 2007) of one contract cohort's survival.
 
     Parameters
@@ -59,6 +61,14 @@ class ShiftedBetaGeo(DiscreteTimeModel):
     time_unit : str
         Length of one period, a code of :data:`crm_models.units.TIME_UNITS` (``"Y"`` for
         yearly contracts, ``"M"`` for monthly ones); used to convert discount rates.
+    dropout_covariates : list of str, optional
+        Columns of cohort covariates z that move churn: ``alpha_i = alpha exp(g' z_i)``, so the
+        odds of the mean churn probability ``alpha_i / beta`` are multiplied by ``exp(g' z_i)``
+        (a positive coefficient: more churn). The data then stack several cohorts (each from
+        period 0, survivor counts) with their covariates, and every prediction takes a
+        cohort's ``covariates``.
+    covariate_penalizer : float
+        L2 penalty on the coefficients (per customer, as ``penalizer``; 0 = none).
 
     Attributes
     ----------
@@ -82,6 +92,7 @@ class ShiftedBetaGeo(DiscreteTimeModel):
 
     _param_names = ("alpha", "beta")
     _title = "sBG (Fader & Hardie 2007)"
+    _covariate_family = ShiftedBetaGeoCovariates()
     _predictions = (
         "survival",
         "retention_rate",
@@ -96,11 +107,15 @@ class ShiftedBetaGeo(DiscreteTimeModel):
         period_col: str = "period",
         survivors_col: str = "survivors",
         time_unit: str = "Y",
+        dropout_covariates: list[str] | None = None,
+        covariate_penalizer: float = 0.0,
     ):
         self.penalizer = penalizer
         self.period_col = period_col
         self.survivors_col = survivors_col
         self.time_unit = time_unit
+        self.dropout_covariates = dropout_covariates
+        self.covariate_penalizer = covariate_penalizer
 
     def _check_params(self) -> None:
         super()._check_params()
@@ -194,7 +209,8 @@ class ShiftedBetaGeo(DiscreteTimeModel):
         >>> m.params_.round(2).tolist(), m.n_periods_
         ([0.71, 1.21], 7)
         """
-        self._check_params()
+        if self._start_covariate_fit() is not None:  # stacked cohorts with their covariates
+            return self._covariate_family.fit(self, data, unit, cohort_size, initial_params)
         s = self._survivors(data, unit, cohort_size)
         lost = -np.diff(s)
         arrays = {"lost": lost, "survivors_end": float(s[-1]), "n_periods": len(lost)}
@@ -217,19 +233,26 @@ class ShiftedBetaGeo(DiscreteTimeModel):
         self.n_periods_ = fitted.number("n_periods", integer=True, low=2)
 
     # ----------------------------------------------------------------- predictions
-    def _pv(self):
+    def _pv(self, covariates=None):
+        if self._uses_covariates():  # the cohort's alpha
+            p = self._profile_params(covariates)
+            return (p["alpha"], p["beta"])
+        self._no_profile(covariates)
         return (self.params_["alpha"], self.params_["beta"])
 
     def _by_period(self, values, t, name: str) -> pd.Series:
         return pd.Series(np.asarray(values, dtype=float), index=pd.Index(t.astype(np.int64), name="period"), name=name)
 
-    def survival(self, periods) -> pd.Series:
+    def survival(self, periods, covariates=None) -> pd.Series:
         """S(t): share of the cohort still active after ``t`` periods, eq. (6).
 
         Parameters
         ----------
         periods : int or array_like of int
             Whole numbers of periods >= 0; periods beyond the fitted data are projections.
+        covariates : mapping, optional
+            The cohort's value of every covariate (required when the model was fitted with
+            covariates).
 
         Returns
         -------
@@ -245,15 +268,18 @@ class ShiftedBetaGeo(DiscreteTimeModel):
         """
         self._check_fitted()
         t = _periods(periods)
-        return self._by_period(np.exp(sbg.log_survival(self._pv(), t)), t, "survival")
+        return self._by_period(np.exp(sbg.log_survival(self._pv(covariates), t)), t, "survival")
 
-    def retention_rate(self, periods) -> pd.Series:
+    def retention_rate(self, periods, covariates=None) -> pd.Series:
         """r_t = S(t)/S(t-1) = (beta+t-1)/(alpha+beta+t-1), eq. (8), for periods t >= 1.
 
         Parameters
         ----------
         periods : int or array_like of int
             Whole numbers of periods >= 1.
+        covariates : mapping, optional
+            The cohort's value of every covariate (required when the model was fitted with
+            covariates).
 
         Returns
         -------
@@ -271,15 +297,18 @@ class ShiftedBetaGeo(DiscreteTimeModel):
         t = _periods(periods)
         if np.any(t < 1):
             raise ValueError("retention rates are defined for periods t >= 1 (renewal at the end of period t)")
-        return self._by_period(sbg.retention_rate(self._pv(), t), t, "retention_rate")
+        return self._by_period(sbg.retention_rate(self._pv(covariates), t), t, "retention_rate")
 
-    def churn_probability(self, periods) -> pd.Series:
+    def churn_probability(self, periods, covariates=None) -> pd.Series:
         """P(T = t): share of a new cohort lost in period t (t >= 1), eq. (5).
 
         Parameters
         ----------
         periods : int or array_like of int
             Whole numbers of periods >= 1.
+        covariates : mapping, optional
+            The cohort's value of every covariate (required when the model was fitted with
+            covariates).
 
         Returns
         -------
@@ -297,7 +326,7 @@ class ShiftedBetaGeo(DiscreteTimeModel):
         t = _periods(periods)
         if np.any(t < 1):
             raise ValueError("churn happens in periods t >= 1")
-        return self._by_period(np.exp(sbg.log_pmf(self._pv(), t)), t, "churn_probability")
+        return self._by_period(np.exp(sbg.log_pmf(self._pv(covariates), t)), t, "churn_probability")
 
     def _rate_per_period(self, discount_rate) -> float:
         """The rate per period of ``time_unit`` equivalent to a ``(rate, unit)`` pair (> 0 required)."""
@@ -310,7 +339,7 @@ class ShiftedBetaGeo(DiscreteTimeModel):
         period_days = TIME_UNITS[check_time_unit(self.time_unit)]
         return float((1.0 + rate.rate) ** (period_days / TIME_UNITS[rate.unit]) - 1.0)
 
-    def discounted_expected_lifetime(self, discount_rate) -> float:
+    def discounted_expected_lifetime(self, discount_rate, covariates=None) -> float:
         """E[DEL]: discounted expected number of payments of a customer just acquired.
 
         The first payment (now) is not discounted: sum_{t>=0} S(t) / (1 + d)^t = 2F1(1, beta;
@@ -322,6 +351,9 @@ class ShiftedBetaGeo(DiscreteTimeModel):
         discount_rate : tuple of (float, str)
             A ``(rate, unit)`` pair, e.g. ``(0.10, "Y")``; converted exactly to the rate per
             period of ``time_unit``. The rate must be positive.
+        covariates : mapping, optional
+            The cohort's value of every covariate (required when the model was fitted with
+            covariates).
 
         Returns
         -------
@@ -339,9 +371,11 @@ class ShiftedBetaGeo(DiscreteTimeModel):
         """
         self._check_fitted()
         d = self._rate_per_period(discount_rate)
-        return float(np.squeeze(sbg.discounted_expected_lifetime(self._pv(), d)))
+        return float(np.squeeze(sbg.discounted_expected_lifetime(self._pv(covariates), d)))
 
-    def discounted_expected_residual_lifetime(self, discount_rate, n_renewals) -> pd.Series:
+    def discounted_expected_residual_lifetime(
+        self, discount_rate, n_renewals, covariates=None
+    ) -> pd.Series:
         """DERL: discounted expected number of future payments of a customer who has renewed ``n_renewals`` times.
 
         The customer is about to decide on the next renewal, whose payment is not discounted
@@ -353,6 +387,9 @@ class ShiftedBetaGeo(DiscreteTimeModel):
             A ``(rate, unit)`` pair, e.g. ``(0.10, "Y")``; the rate must be positive.
         n_renewals : int or array_like of int
             Renewals made so far (whole numbers >= 0).
+        covariates : mapping, optional
+            The cohort's value of every covariate (required when the model was fitted with
+            covariates).
 
         Returns
         -------
@@ -371,6 +408,6 @@ class ShiftedBetaGeo(DiscreteTimeModel):
         self._check_fitted()
         d = self._rate_per_period(discount_rate)
         k = _periods(n_renewals, "n_renewals")
-        values = sbg.discounted_expected_residual_lifetime(self._pv(), d, k)
+        values = sbg.discounted_expected_residual_lifetime(self._pv(covariates), d, k)
         return pd.Series(np.atleast_1d(np.asarray(values, dtype=float)),
                          index=pd.Index(k.astype(np.int64), name="n_renewals"), name="DERL")

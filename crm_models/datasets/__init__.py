@@ -1,7 +1,8 @@
 """Datasets shipped with crm_models, loaded as tidy DataFrames, and the simulated company.
 
 Real data: :func:`load_cdnow` (CDNOW purchase log), :func:`load_donations` (BG/BB repeat
-patterns), :func:`load_retention_cohorts` (contract cohorts). The files live in the repository's
+patterns), :func:`load_retention_cohorts` (contract cohorts). Reference data of CLVTools:
+:func:`load_apparel` (a simulated apparel retailer with static and time-varying covariates). The files live in the repository's
 ``datasets/`` folder and are installed with the package as ``crm_models._data``; each folder
 there has a README with source, citation, columns and units.
 
@@ -23,6 +24,7 @@ __all__ = [
     "load_cdnow",
     "load_donations",
     "load_retention_cohorts",
+    "load_apparel",
     "CRMWorld",
     "make_crm_world",
     "load_crm_world",
@@ -138,6 +140,56 @@ def load_retention_cohorts() -> pd.DataFrame:
     return pd.read_csv(data_path("retention", "retention_cohorts.csv")).astype(
         {"year": "int64", "regular": "float64", "high_end": "float64"}
     )
+
+
+_APPAREL = {
+    "transactions": ("transactions.csv", {"Id": "customer_id", "Date": "timestamp", "Price": "amount"}),
+    "static_covariates": ("static_covariates.csv", {"Id": "customer_id", "Gender": "gender", "Channel": "channel"}),
+    "dynamic_covariates": ("dynamic_covariates.csv", {"Id": "customer_id", "Cov.Date": "period_start",
+                                                      "High.Season": "high_season", "Gender": "gender",
+                                                      "Channel": "channel"}),
+}
+
+
+def load_apparel(table: str = "transactions") -> pd.DataFrame:
+    """The apparel retailer of CLVTools (R): 600 customers, their purchases and covariates.
+
+    A simulated cohort of 600 customers who made their first purchase at an apparel retailer on
+    2005-01-02, with 3,187 transactions up to the end of 2010, shipped with the R package
+    CLVTools (``apparelTrans``, ``apparelStaticCov``, ``apparelDynCov``); CLVTools' vignettes fit
+    the Pareto/NBD with static covariates to it (``datasets/apparel/README.md``).
+
+    Parameters
+    ----------
+    table : {"transactions", "static_covariates", "dynamic_covariates"}
+        ``transactions``: ``customer_id`` (int), ``timestamp`` (datetime, day resolution) and
+        ``amount`` (float, currency units); ``static_covariates``: ``customer_id``, ``gender``
+        (1 = female, 0 = male) and ``channel`` (acquisition channel, 1 = offline, 0 = online),
+        ints; ``dynamic_covariates``: one row per customer and week, ``customer_id``,
+        ``period_start`` (datetime, the Sunday the week starts), ``high_season`` (1 in a high
+        season week), ``gender`` and ``channel``.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Examples
+    --------
+    >>> tx = load_apparel()
+    >>> tx.shape, tx["customer_id"].nunique(), str(tx["timestamp"].min().date())
+    ((3187, 3), 600, '2005-01-02')
+    >>> load_apparel("static_covariates")[["gender", "channel"]].mean().round(3).tolist()
+    [0.493, 0.38]
+    """
+    if table not in _APPAREL:
+        raise ValueError(f"table must be one of {sorted(_APPAREL)}, got {table!r}")
+    name, columns = _APPAREL[table]
+    df = pd.read_csv(data_path("apparel", name)).rename(columns=columns)
+    for col in ("timestamp", "period_start"):
+        if col in df:
+            df[col] = pd.to_datetime(df[col], format="%Y-%m-%d")
+    ints = [c for c in df.columns if c in ("customer_id", "gender", "channel", "high_season")]
+    return df.astype({c: "int64" for c in ints})[list(columns.values())]
 
 
 from crm_models.datasets.world import (  # noqa: E402

@@ -12,10 +12,11 @@ in ``datasets/crm_world/`` tells the story in full).
 The generative story, module by module:
 
 :mod:`.config`
-    the settings: needs segments with their BG/NBD and gamma-gamma parameters, corruption
-    rates, source formats, the campaign (:func:`default_world_config`).
+    the settings: needs segments with their BG/NBD and gamma-gamma parameters, the observable
+    attributes (acquisition on promotion, age band) and their true effects on those parameters,
+    corruption rates, source formats, the campaign (:func:`default_world_config`).
 :mod:`.behaviour`
-    people and their latent traits, BG/NBD purchases (Fader, Hardie & Lee 2005) with
+    people, their attributes and latent traits, BG/NBD purchases (Fader, Hardie & Lee 2005) with
     gamma-gamma spend, promotions, touchpoints, the randomised campaign and the true future.
 :mod:`.identities`
     who people really are: names, dates of birth, addresses, phones, emails, households, moves.

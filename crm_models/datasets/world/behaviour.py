@@ -1,9 +1,13 @@
 """How the simulated company's customers behave: latent traits, purchases, spend, touchpoints, campaign, future.
 
-1. **Latent traits.** Every person belongs to a needs segment ``s`` and draws a purchase rate
-   ``lambda ~ Gamma(r_s, alpha_s)`` per week, a dropout probability ``p ~ Beta(a_s, b_s)`` and a
-   spend scale ``nu ~ Gamma(q_s, v_s)``: the BG/NBD model (Fader, Hardie & Lee 2005) with
-   gamma-gamma spend (Fader, Hardie & Lee 2005b), plus channel weights, a preferred category,
+1. **Latent traits.** Every person belongs to a needs segment ``s``, has observable attributes
+   ``z`` (acquired on promotion or not, age band; 0/1 indicators, see
+   :data:`~crm_models.datasets.world.config.ATTRIBUTES`) and draws a purchase rate
+   ``lambda ~ Gamma(r_s, alpha_s exp(-g_purchase' z))`` per week, a dropout probability
+   ``p ~ Beta(a_s exp(g_dropout' z), b_s exp(g_dropout' z))`` and a spend scale
+   ``nu ~ Gamma(q_s, v_s exp(g_spend' z))``: the BG/NBD model (Fader, Hardie & Lee 2005) with
+   gamma-gamma spend (Fader, Hardie & Lee 2005b), with the attributes acting as in
+   :mod:`crm_models.clv`'s covariate models, plus channel weights, a preferred category,
    a price sensitivity, a satisfaction propensity and a campaign response probability
    (:func:`draw_population`). Acquisition (the first purchase) is uniform over the
    observation period.
@@ -20,7 +24,7 @@
    :func:`campaign_table`).
 6. **The future.** What each person really does in the holdout period and what a perfect
    model would expect (:func:`future_table`); the population parameters per segment
-   (:func:`truth_params_table`).
+   (:func:`truth_params_table`) and the attributes' effects (:func:`truth_effects_table`).
 
 Times are floats in weeks after each person's acquisition; "end" is the first instant after
 the observation period, "holdout end" the first instant after the holdout period.
@@ -44,10 +48,13 @@ from crm_models.datasets.world._arrays import (
     weeks_to_timestamps,
 )
 from crm_models.datasets.world.config import (
+    AGE_BANDS,
+    ATTRIBUTES,
     CALL_REASONS,
     CATEGORIES,
     INTERACTION_CHANNELS,
     INTERACTION_TYPES,
+    PROCESSES,
     SOURCES,
 )
 
@@ -75,6 +82,9 @@ class Population:
     acquired: np.ndarray  # datetime64[s], time of the first purchase
     weeks_to_end: np.ndarray  # from acquisition to the end of observation
     weeks_to_holdout_end: np.ndarray  # from acquisition to the end of the holdout
+    age: np.ndarray  # years, at the start of observation
+    acquired_on_promotion: np.ndarray  # bool: the first purchase was on promotion
+    attributes: np.ndarray  # (n, len(ATTRIBUTES)) 0/1 indicators that shift the parameters
     purchase_rate: np.ndarray  # BG/NBD lambda, per week
     dropout_prob: np.ndarray  # BG/NBD p
     spend_rate: np.ndarray  # gamma-gamma nu, per USD
@@ -119,6 +129,11 @@ def median_spend_level(segments: list[dict]) -> np.ndarray:
         0.5, segment_values(segments, "q"))
 
 
+def age_band_codes(age: np.ndarray) -> np.ndarray:
+    """Position in :data:`~crm_models.datasets.world.config.AGE_BANDS` of each age (years)."""
+    return np.searchsorted(np.array([lo for _, lo in AGE_BANDS[1:]]), age, side="right")
+
+
 def draw_population(cfg: dict, rng: np.random.Generator, period: Period) -> Population:
     """Segments, acquisition times and latent traits of ``cfg["n_customers"]`` people."""
     n = cfg["n_customers"]
@@ -131,9 +146,20 @@ def draw_population(cfg: dict, rng: np.random.Generator, period: Period) -> Popu
     acquired = np.datetime64(period.start, "s") + (acq_min * 60).astype("timedelta64[s]")
     to_end = (np.datetime64(period.end, "s") - acquired).astype(np.int64) / WEEK_SECONDS
     to_hold = (np.datetime64(period.holdout_end, "s") - acquired).astype(np.int64) / WEEK_SECONDS
-    lam = rng.gamma(segment_values(segs, "r")[seg], 1.0 / segment_values(segs, "alpha")[seg])
-    p = np.clip(rng.beta(segment_values(segs, "a")[seg], segment_values(segs, "b")[seg]), 1e-6, 1 - 1e-9)
-    nu = rng.gamma(segment_values(segs, "q")[seg], 1.0 / segment_values(segs, "v")[seg])
+    # observable attributes: acquisition on promotion, age (band) at the start
+    attr_cfg = cfg["attributes"]
+    promo = rng.random(n) < attr_cfg["acquisition_promotion_share"]
+    age_ms = np.array([s["age"] for s in segs], dtype=float)[seg]
+    age = np.clip(age_ms[:, 0] + age_ms[:, 1] * rng.normal(0, 1, n), 18, 92)
+    age = np.round(age * 365.25) / 365.25  # whole days, so the date of birth gives the same age band
+    band = age_band_codes(age)
+    z = np.column_stack([promo, band == 0, band == 2]).astype(float)  # in the order of ATTRIBUTES
+    g = np.array([[attr_cfg["effects"][a][proc] for a in ATTRIBUTES] for proc in PROCESSES])  # (process, attribute)
+    shift = np.exp(z @ g.T)  # (n, process): exp(g' z) per person and process
+    lam = rng.gamma(segment_values(segs, "r")[seg], shift[:, 0] / segment_values(segs, "alpha")[seg])
+    k = shift[:, 1]
+    p = np.clip(rng.beta(segment_values(segs, "a")[seg] * k, segment_values(segs, "b")[seg] * k), 1e-6, 1 - 1e-9)
+    nu = rng.gamma(segment_values(segs, "q")[seg], 1.0 / (segment_values(segs, "v")[seg] * shift[:, 2]))
     shape = segment_values(segs, "p")[seg]
     spend_level = shape / nu
     chan = np.array([[s["channels"][c] for c in SOURCES] for s in segs])
@@ -154,7 +180,8 @@ def draw_population(cfg: dict, rng: np.random.Generator, period: Period) -> Popu
     sat_z = -(lp - lp.mean()) / (lp.std() + 1e-12) * 0.8 + rng.normal(0, 0.6, n)
     return Population(
         segment_names=names, segments=segs, segment=seg, acquired=acquired, weeks_to_end=to_end,
-        weeks_to_holdout_end=to_hold, purchase_rate=lam, dropout_prob=p, spend_rate=nu, spend_shape=shape,
+        weeks_to_holdout_end=to_hold, age=age, acquired_on_promotion=promo, attributes=z, purchase_rate=lam,
+        dropout_prob=p, spend_rate=nu, spend_shape=shape,
         spend_level=spend_level, channel_weights=weights, category_mix=cat, preferred_category=pref_cat,
         price_sensitivity=price_sens, response_prob=response_prob, satisfaction=sat_z,
     )
@@ -178,8 +205,9 @@ def purchase_details(cfg: dict, rng: np.random.Generator, pop: Population, perso
                      record: np.ndarray, discount: np.ndarray) -> pd.DataFrame:
     """Category, amount and promotion of purchases by ``person`` at ``t`` through ``record`` (row positions).
 
-    ``discount`` is the campaign's discount (0 for ordinary purchases); an ordinary purchase is
-    on promotion with probability ``max_share * price_sensitivity``. Returns the internal frame
+    ``discount`` is the campaign's discount (0 for ordinary purchases); a first purchase
+    (``t == 0``) is on promotion when the person was acquired on promotion, any other ordinary
+    purchase with probability ``max_share * price_sensitivity``. Returns the internal frame
     ``person, t, timestamp, rec, cat, amount, discount``.
     """
     seg = pop.segment[person]
@@ -189,6 +217,7 @@ def purchase_details(cfg: dict, rng: np.random.Generator, pop: Population, perso
     amount = np.maximum(np.round(amount, 2), 0.01)
     promo = cfg["promotions"]
     on_promo = rng.random(person.size) < promo["max_share"] * pop.price_sensitivity[person]
+    on_promo = np.where(t == 0, pop.acquired_on_promotion[person], on_promo)
     depth = np.asarray(promo["depths"], float)[rng.integers(0, len(promo["depths"]), person.size)]
     discount = np.where(discount > 0, discount, np.where(on_promo, depth, 0.0))
     return pd.DataFrame({
@@ -386,8 +415,20 @@ def future_table(cfg: dict, period: Period, pop: Population, lives: Lives, futur
     }).astype({"person_id": "str", "dropout_date": DATETIME})
 
 
+def truth_effects_table(cfg: dict) -> pd.DataFrame:
+    """The ``truth_effects`` table: each attribute's coefficients on the purchase, dropout and spend processes."""
+    effects = cfg["attributes"]["effects"]
+    reference = {"acquired_on_promotion": "first purchase at full price",
+                 "age_under_35": "aged 35 to 54", "age_55_plus": "aged 35 to 54"}
+    return pd.DataFrame([
+        {"attribute": a, **{proc: float(effects[a][proc]) for proc in PROCESSES}, "reference": reference[a]}
+        for a in ATTRIBUTES
+    ]).astype({"attribute": "str", "reference": "str"}).set_index("attribute")
+
+
 def truth_params_table(cfg: dict) -> pd.DataFrame:
-    """The ``truth_params`` table: each segment's population parameters and their implied means."""
+    """The ``truth_params`` table: each segment's population parameters (of the reference customer,
+    whose attributes are all 0) and their implied means."""
     names = list(cfg["segments"])
     segs = [cfg["segments"][s] for s in names]
     median = median_spend_level(segs)

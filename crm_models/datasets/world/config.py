@@ -25,6 +25,9 @@ __all__ = [
     "CALL_REASONS",
     "CONTACT_FIELDS",
     "SEGMENT_KEYS",
+    "AGE_BANDS",
+    "ATTRIBUTES",
+    "PROCESSES",
     "default_world_config",
     "merge_config",
     "validate_config",
@@ -50,6 +53,14 @@ SEGMENT_KEYS: tuple[str, ...] = (
     "web_visits_per_purchase", "email_open_rate", "call_rate", "mail_response_rate", "campaign_uplift",
 )
 
+#: Age bands by age in years at the start of observation: (label, lowest age in the band).
+AGE_BANDS: tuple[tuple[str, float], ...] = (("under_35", 0.0), ("35_to_54", 35.0), ("55_plus", 55.0))
+#: The observable attribute columns whose effects ``attributes.effects`` sets, as a model sees them
+#: (0/1 indicators; the reference customer was not acquired on promotion and is aged 35 to 54).
+ATTRIBUTES: tuple[str, ...] = ("acquired_on_promotion", "age_under_35", "age_55_plus")
+#: The processes an attribute acts on.
+PROCESSES: tuple[str, ...] = ("purchase", "dropout", "spend")
+
 
 def _mix(**weights: float) -> dict[str, float]:
     return dict(weights)
@@ -65,7 +76,9 @@ def default_world_config() -> dict[str, Any]:
     ``~ Gamma(shape p, rate nu)`` in USD, ``nu ~ Gamma(shape q, rate v)``), its channel and
     category mixes, ``price_sensitivity`` (the two Beta parameters), ``age`` (mean and
     standard deviation in years at the start), touchpoint rates and ``campaign_uplift``.
-    The other keys are commented in the source. Nested dictionaries passed to
+    ``attributes`` sets the observable customer attributes that shift these parameters
+    (acquisition on promotion, age band) and their true effects. The other keys are commented
+    in the source. Nested dictionaries passed to
     ``make_crm_world`` are merged into these defaults key by key.
 
     Returns
@@ -172,6 +185,24 @@ def default_world_config() -> dict[str, Any]:
         # these depths (fraction off the list price). Amounts are what was paid, so promotions
         # leave the gamma-gamma spend process unchanged; they make price sensitivity observable.
         "promotions": dict(max_share=0.6, depths=[0.1, 0.2, 0.3]),
+        # Observable customer attributes that shift each person's parameters from those of their
+        # segment (which hold for the reference customer: not acquired on promotion, aged 35-54).
+        # The first purchase is on promotion with probability acquisition_promotion_share
+        # (whatever the price sensitivity); the age band is the age at the start (AGE_BANDS).
+        # effects[attribute][process] is a coefficient g of the 0/1 indicator z, in the
+        # parameterisation of crm_models.clv's covariate models (CLVTools' for BG/NBD):
+        #   purchase: lambda ~ Gamma(r, alpha exp(-g z))      (mean purchase rate times exp(g z))
+        #   dropout:  p ~ Beta(a exp(g z), b exp(g z))         (g > 0: fewer long-lived customers)
+        #   spend:    nu ~ Gamma(q, v exp(g z))                (mean amount times exp(g z))
+        # with the effects of several attributes adding up in the exponent.
+        "attributes": dict(
+            acquisition_promotion_share=0.25,
+            effects={
+                "acquired_on_promotion": dict(purchase=-0.3, dropout=0.7, spend=-0.25),
+                "age_under_35": dict(purchase=0.2, dropout=0.3, spend=-0.15),
+                "age_55_plus": dict(purchase=-0.15, dropout=-0.4, spend=0.2),
+            },
+        ),
         "campaign": dict(
             enabled=True,
             weeks_before_end=26,  # sent this many weeks before observation_period_end
@@ -283,6 +314,14 @@ def validate_config(cfg: dict) -> None:
                                                       "duplicate_account_usage", "preferred_category_share")]
     probs += [(f"missing.{s}.{f}", v) for s in SOURCES for f, v in cfg["missing"][s].items()]
     probs += [("promotions.max_share", cfg["promotions"]["max_share"])]
+    probs += [("attributes.acquisition_promotion_share", cfg["attributes"]["acquisition_promotion_share"])]
+    effects = cfg["attributes"]["effects"]
+    for attr in ATTRIBUTES:
+        for proc in PROCESSES:
+            v = effects[attr][proc]
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or abs(v) > 5:
+                raise ValueError(f"make_crm_world: attributes.effects.{attr}.{proc} must be a number in [-5, 5] "
+                                 f"(a log-multiplier), got {v!r}")
     for k, v in probs:
         if not 0 <= v <= 1:
             raise ValueError(f"make_crm_world: probability '{k}' must lie in [0, 1], got {v}")

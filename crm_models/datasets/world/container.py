@@ -16,7 +16,7 @@ class CRMWorld:
 
     Observed (what the company's systems hold): ``records``, ``transactions``,
     ``interactions``, and the ``campaign`` design and outcome columns. Truth: ``people``,
-    ``record_truth``, ``truth_params``, the ``true_*``, ``alive_at_sent`` and
+    ``record_truth``, ``truth_params``, ``truth_effects``, the ``true_*``, ``alive_at_sent`` and
     ``induced_transaction_id`` campaign columns, ``future`` and ``future_transactions``.
     ``data_dictionary`` documents every column (kind, unit, meaning) and ``config`` holds the
     full configuration, dates and ``random_state`` that reproduce the world. Build one with
@@ -43,7 +43,12 @@ class CRMWorld:
     future_transactions : pandas.DataFrame
         Purchases in the holdout period.
     truth_params : pandas.DataFrame
-        Population parameters per needs segment (index ``needs_segment``).
+        Population parameters per needs segment (index ``needs_segment``), those of a customer
+        whose observable attributes are all at their reference level.
+    truth_effects : pandas.DataFrame
+        The observable attributes' true coefficients on the purchase, dropout and spend
+        processes (index ``attribute``), in the parameterisation of :mod:`crm_models.clv`'s
+        covariate models.
     data_dictionary : pandas.DataFrame
         ``table``, ``column``, ``kind`` (observed or truth), ``unit`` and ``meaning`` of every column.
     config : dict
@@ -68,13 +73,14 @@ class CRMWorld:
     future: pd.DataFrame
     future_transactions: pd.DataFrame
     truth_params: pd.DataFrame
+    truth_effects: pd.DataFrame
     data_dictionary: pd.DataFrame
     config: dict[str, Any] = field(default_factory=dict)
 
     #: The tables, in the order of the data dictionary.
     TABLES: ClassVar[tuple[str, ...]] = (
         "people", "records", "record_truth", "transactions", "interactions", "campaign", "future",
-        "future_transactions", "truth_params", "data_dictionary",
+        "future_transactions", "truth_params", "truth_effects", "data_dictionary",
     )
 
     def __repr__(self) -> str:

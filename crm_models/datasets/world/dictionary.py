@@ -27,7 +27,9 @@ _ROWS: list[tuple[str, str, str, str, str]] = [
     ("people", "postcode", "truth", "", "current 5-digit ZIP code (string, keeps leading zeros)"),
     ("people", "acquisition_date", "truth", "timestamp", "first purchase, the start of the relationship (BG/NBD time 0)"),
     ("people", "acquisition_channel", "truth", "", "source system of the first purchase and first record"),
-    ("people", "needs_segment", "truth", "", "true needs segment, drives every trait below"),
+    ("people", "acquired_on_promotion", "truth", "", "the first purchase was on promotion (observable: its discount > 0); shifts purchase rate, dropout and spend (truth_effects)"),
+    ("people", "age_band", "truth", "", "age at `start`: under_35, 35_to_54 or 55_plus (observable from the date of birth); shifts purchase rate, dropout and spend (truth_effects)"),
+    ("people", "needs_segment", "truth", "", "true needs segment, drives every trait below (with the attributes above)"),
     ("people", "purchase_rate", "truth", "purchases per week", "BG/NBD lambda: Poisson purchase rate while alive"),
     ("people", "dropout_prob", "truth", "probability", "BG/NBD p: probability of dropping out after each repeat purchase"),
     ("people", "spend_level", "truth", "USD", "mean amount per purchase (gamma-gamma p / nu)"),
@@ -122,7 +124,7 @@ _ROWS: list[tuple[str, str, str, str, str]] = [
     ("future_transactions", "amount", "truth", "USD", "as in transactions"),
     ("future_transactions", "discount", "truth", "fraction", "as in transactions"),
     # truth_params
-    ("truth_params", "needs_segment", "truth", "", "segment (index)"),
+    ("truth_params", "needs_segment", "truth", "", "segment (index); the parameters are those of the reference customer (not acquired on promotion, aged 35 to 54)"),
     ("truth_params", "share", "truth", "fraction", "share of people in the segment"),
     ("truth_params", "r", "truth", "", "BG/NBD r: shape of the purchase-rate gamma"),
     ("truth_params", "alpha", "truth", "weeks", "BG/NBD alpha: rate (inverse scale) of the purchase-rate gamma"),
@@ -136,6 +138,12 @@ _ROWS: list[tuple[str, str, str, str, str]] = [
     ("truth_params", "mean_spend", "truth", "USD", "p v / (q - 1), population mean amount"),
     ("truth_params", "campaign_uplift", "truth", "probability", "extra-purchase probability of a treated, alive customer at the segment's median spend level"),
     ("truth_params", "median_spend_level", "truth", "USD", "population median of the spend level p / nu: p v / median(Gamma(q, 1))"),
+    # truth_effects
+    ("truth_effects", "attribute", "truth", "", "0/1 indicator of an observable attribute (index): acquired_on_promotion, age_under_35, age_55_plus"),
+    ("truth_effects", "purchase", "truth", "log-multiplier", "g in lambda ~ Gamma(r, alpha exp(-g z)): the mean purchase rate is exp(g) times that of the reference customer"),
+    ("truth_effects", "dropout", "truth", "log-multiplier", "g in p ~ Beta(a exp(g z), b exp(g z)): both beta parameters times exp(g); g > 0 leaves the mean dropout probability but removes long-lived customers"),
+    ("truth_effects", "spend", "truth", "log-multiplier", "g in nu ~ Gamma(q, v exp(g z)): the mean amount per purchase is exp(g) times that of the reference customer"),
+    ("truth_effects", "reference", "truth", "", "the level the attribute is compared with"),
 ]
 
 

@@ -20,6 +20,7 @@ from crm_models._validation import parse_timestamp
 from crm_models.base import as_generator
 from crm_models.datasets.world._arrays import DATETIME, ids, labels, weeks_to_timestamps
 from crm_models.datasets.world.behaviour import (
+    age_band_codes,
     Lives,
     Period,
     Population,
@@ -31,9 +32,17 @@ from crm_models.datasets.world.behaviour import (
     empty_campaign_table,
     future_table,
     purchase_details,
+    truth_effects_table,
     truth_params_table,
 )
-from crm_models.datasets.world.config import CATEGORIES, SOURCES, default_world_config, merge_config, validate_config
+from crm_models.datasets.world.config import (
+    AGE_BANDS,
+    CATEGORIES,
+    SOURCES,
+    default_world_config,
+    merge_config,
+    validate_config,
+)
 from crm_models.datasets.world.container import CRMWorld
 from crm_models.datasets.world.dictionary import data_dictionary
 from crm_models.datasets.world.identities import Identities, draw_identities
@@ -55,7 +64,8 @@ def make_crm_world(
 
     A retailer sells through a web shop, stores with loyalty cards, a call centre and direct
     mail; each keeps its own customer table, so one person appears as several differently
-    spelled records. Purchases follow BG/NBD with gamma-gamma spend per needs segment; a
+    spelled records. Purchases follow BG/NBD with gamma-gamma spend per needs segment, shifted
+    by observable attributes (acquisition on promotion, age band; ``world.truth_effects``); a
     randomised retention campaign runs 26 weeks before the end of observation; the same people
     go on buying in a holdout period whose truth is kept in ``future``. The frozen default world
     (:func:`~crm_models.datasets.load_crm_world`) is ``make_crm_world(random_state=42)``.
@@ -87,7 +97,8 @@ def make_crm_world(
     CRMWorld
         The observed and truth tables; ``world.config`` holds the full configuration, the
         dates, ``n_customers``, ``random_state`` and the Faker version, and
-        ``world.truth_params`` the population parameters per needs segment.
+        ``world.truth_params`` the population parameters per needs segment and
+        ``world.truth_effects`` the attributes' effects on them.
 
     Raises
     ------
@@ -175,6 +186,7 @@ def _build(cfg: dict, rng: np.random.Generator, period: Period) -> CRMWorld:
         record_truth=records.truth, transactions=transactions, interactions=interactions, campaign=campaign,
         future=future_table(cfg, period, pop, lives, purchases[~observed], person_ids),
         future_transactions=future_transactions, truth_params=truth_params_table(cfg),
+        truth_effects=truth_effects_table(cfg),
         data_dictionary=data_dictionary(), config=json.loads(json.dumps(cfg)),
     )
 
@@ -213,6 +225,8 @@ def _people_table(pop: Population, lives: Lives, accounts: Accounts, ident: Iden
         "street": ident.street, "city": ident.city, "postcode": ident.postcode,
         "acquisition_date": pop.acquired,
         "acquisition_channel": np.array(SOURCES, dtype=object)[accounts.acquisition_source],
+        "acquired_on_promotion": pop.acquired_on_promotion,
+        "age_band": np.array([b for b, _ in AGE_BANDS], dtype=object)[age_band_codes(pop.age)],
         "needs_segment": np.array(pop.segment_names, dtype=object)[pop.segment],
         "purchase_rate": pop.purchase_rate,
         "dropout_prob": pop.dropout_prob,
@@ -232,7 +246,8 @@ def _people_table(pop: Population, lives: Lives, accounts: Accounts, ident: Iden
         "previous_postcode": ident.previous[2],
     })
     strs = ["person_id", "first_name", "last_name", "email", "phone", "street", "city", "postcode",
-            "acquisition_channel", "needs_segment", "preferred_category", "preferred_channel", "household_id",
-            "previous_street", "previous_city", "previous_postcode"]
+            "acquisition_channel", "age_band", "needs_segment", "preferred_category", "preferred_channel",
+            "household_id", "previous_street", "previous_city", "previous_postcode"]
     dts = ["date_of_birth", "acquisition_date", "dropout_date", "moved_at"]
-    return df.astype({**{c: "str" for c in strs}, **{c: DATETIME for c in dts}, "n_systems": "int64"})
+    return df.astype({**{c: "str" for c in strs}, **{c: DATETIME for c in dts}, "n_systems": "int64",
+                      "acquired_on_promotion": bool})

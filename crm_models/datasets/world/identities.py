@@ -64,10 +64,8 @@ def draw_identities(cfg: dict, rng: np.random.Generator, faker_seed: int, pop: P
     is_f = rng.random(n) < 0.5
     first = np.where(is_f, female[rng.choice(len(female), n, p=wf)], male[rng.choice(len(male), n, p=wm)])
     last_n = last[rng.choice(len(last), n, p=wl)]
-    # date of birth from the segment's age at the start
-    age_ms = np.array([s["age"] for s in pop.segments], dtype=float)[pop.segment]
-    age = np.clip(age_ms[:, 0] + age_ms[:, 1] * rng.normal(0, 1, n), 18, 92)
-    dob = np.datetime64(period.start.date(), "D") - np.round(age * 365.25).astype("timedelta64[D]")
+    # date of birth from the age at the start (drawn with the person's traits)
+    dob = np.datetime64(period.start.date(), "D") - np.round(pop.age * 365.25).astype("timedelta64[D]")
     # addresses: pools of Faker street names and cities with their postcodes
     n_streets = int(np.clip(n // 15, 200, 2000))
     n_cities = int(np.clip(n // 60, 30, 1500))

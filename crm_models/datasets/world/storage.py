@@ -1,4 +1,5 @@
-"""The simulated company on disk: CSV tables, ``truth_params.csv``, ``data_dictionary.csv`` and ``config.json``.
+"""The simulated company on disk: CSV tables, ``truth_params.csv``, ``truth_effects.csv``, ``data_dictionary.csv``
+and ``config.json``.
 
 The frozen default world ships in the repository's ``datasets/crm_world/`` folder (installed as
 ``crm_models._data/crm_world``) and is read by :func:`load_crm_world`; :func:`save_crm_world`
@@ -55,6 +56,8 @@ CSV_SCHEMA: dict[str, dict[str, str]] = {
         'postcode': 'str',
         'acquisition_date': 'datetime64[ns]',
         'acquisition_channel': 'str',
+        'acquired_on_promotion': 'bool',
+        'age_band': 'str',
         'needs_segment': 'str',
         'purchase_rate': 'float64',
         'dropout_prob': 'float64',
@@ -145,7 +148,8 @@ CSV_SCHEMA: dict[str, dict[str, str]] = {
 
 
 def _files() -> list[str]:
-    return [f"{name}.csv" for name in CSV_SCHEMA] + ["truth_params.csv", "data_dictionary.csv", "config.json"]
+    return [f"{name}.csv" for name in CSV_SCHEMA] + ["truth_params.csv", "truth_effects.csv", "data_dictionary.csv",
+                                                    "config.json"]
 
 
 def schema_of(df: pd.DataFrame) -> dict[str, str]:
@@ -171,7 +175,8 @@ def save_crm_world(world: CRMWorld, path, *, overwrite: bool = False) -> Path:
     """Write a simulated company as the CSV files and ``config.json`` that :func:`load_crm_world` reads.
 
     Timestamps are written to the second (``%Y-%m-%d %H:%M:%S``), floats at full precision;
-    ``truth_params.csv`` keeps its ``needs_segment`` index. The frozen default world is written
+    ``truth_params.csv`` keeps its ``needs_segment`` index and ``truth_effects.csv`` its ``attribute``
+    index. The frozen default world is written
     by ``scripts/freeze_crm_world.py`` with this function.
 
     Parameters
@@ -213,6 +218,7 @@ def save_crm_world(world: CRMWorld, path, *, overwrite: bool = False) -> Path:
     for name in CSV_SCHEMA:
         getattr(world, name).to_csv(folder / f"{name}.csv", index=False, date_format=_DATE_FORMAT)
     world.truth_params.to_csv(folder / "truth_params.csv")
+    world.truth_effects.to_csv(folder / "truth_effects.csv")
     world.data_dictionary.to_csv(folder / "data_dictionary.csv", index=False)
     (folder / "config.json").write_text(json.dumps(world.config, indent=1, sort_keys=False) + "\n")
     return folder
@@ -273,9 +279,12 @@ def load_crm_world(path=None) -> CRMWorld:
     tp = pd.read_csv(folder / "truth_params.csv")
     require_columns(tp, ["needs_segment"], what="truth_params.csv")
     tp = tp.astype({"needs_segment": "str"}).set_index("needs_segment")
+    te = pd.read_csv(folder / "truth_effects.csv", dtype={"attribute": "str", "reference": "str"})
+    require_columns(te, ["attribute", "purchase", "dropout", "spend", "reference"], what="truth_effects.csv")
+    te = te.set_index("attribute")
     dd = pd.read_csv(folder / "data_dictionary.csv", dtype=str, keep_default_na=False)
     require_columns(dd, ["table", "column", "kind", "unit", "meaning"], what="data_dictionary.csv")
-    return CRMWorld(truth_params=tp, data_dictionary=dd, config=cfg, **tables)
+    return CRMWorld(truth_params=tp, truth_effects=te, data_dictionary=dd, config=cfg, **tables)
 
 
 def _read_table(path: Path, spec: dict[str, str]) -> pd.DataFrame:
