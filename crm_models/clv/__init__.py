@@ -29,6 +29,7 @@ from crm_models.clv.base import (
 )
 from crm_models.clv.beta_geo import BetaGeo
 from crm_models.clv.beta_geo_beta_binom import BetaGeoBetaBinom, validate_discrete_patterns
+from crm_models.clv.beta_geo_cnbd import BetaGeoCNBD, ModifiedBetaGeoCNBD
 from crm_models.clv.diagnostics import compare_models
 from crm_models.clv.gamma_gamma import GammaGamma
 from crm_models.clv.modified_beta_geo import ModifiedBetaGeo
@@ -37,6 +38,8 @@ from crm_models.clv.shifted_beta_geo import ShiftedBetaGeo
 from crm_models.clv.simulate import (
     simulate_beta_geo,
     simulate_beta_geo_beta_binom,
+    simulate_beta_geo_cnbd,
+    simulate_beta_geo_cnbd_log,
     simulate_beta_geo_log,
     simulate_gamma_gamma,
     simulate_modified_beta_geo,
@@ -50,6 +53,8 @@ __all__ = [
     "BetaGeo",
     "ModifiedBetaGeo",
     "ParetoNBD",
+    "BetaGeoCNBD",
+    "ModifiedBetaGeoCNBD",
     "BetaGeoBetaBinom",
     "ShiftedBetaGeo",
     "GammaGamma",
@@ -63,6 +68,8 @@ __all__ = [
     "simulate_beta_geo_beta_binom",
     "simulate_shifted_beta_geo",
     "simulate_beta_geo_log",
+    "simulate_beta_geo_cnbd",
+    "simulate_beta_geo_cnbd_log",
     # diagnostics
     "compare_models",
     # bases and input checks, for writing and checking models
