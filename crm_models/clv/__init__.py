@@ -32,6 +32,7 @@ from crm_models.clv.beta_geo_beta_binom import BetaGeoBetaBinom, validate_discre
 from crm_models.clv.beta_geo_cnbd import BetaGeoCNBD, ModifiedBetaGeoCNBD
 from crm_models.clv.diagnostics import compare_models
 from crm_models.clv.gamma_gamma import GammaGamma
+from crm_models.clv.gamma_gompertz_nbd import GammaGompertzNBD
 from crm_models.clv.modified_beta_geo import ModifiedBetaGeo
 from crm_models.clv.pareto_nbd import ParetoNBD
 from crm_models.clv.shifted_beta_geo import ShiftedBetaGeo
@@ -42,6 +43,7 @@ from crm_models.clv.simulate import (
     simulate_beta_geo_cnbd_log,
     simulate_beta_geo_log,
     simulate_gamma_gamma,
+    simulate_gamma_gompertz_nbd,
     simulate_modified_beta_geo,
     simulate_pareto_nbd,
     simulate_shifted_beta_geo,
@@ -53,6 +55,7 @@ __all__ = [
     "BetaGeo",
     "ModifiedBetaGeo",
     "ParetoNBD",
+    "GammaGompertzNBD",
     "BetaGeoCNBD",
     "ModifiedBetaGeoCNBD",
     "BetaGeoBetaBinom",
@@ -70,6 +73,7 @@ __all__ = [
     "simulate_beta_geo_log",
     "simulate_beta_geo_cnbd",
     "simulate_beta_geo_cnbd_log",
+    "simulate_gamma_gompertz_nbd",
     # diagnostics
     "compare_models",
     # bases and input checks, for writing and checking models
