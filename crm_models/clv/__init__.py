@@ -30,6 +30,7 @@ from crm_models.clv.base import (
 from crm_models.clv.beta_geo import BetaGeo
 from crm_models.clv.beta_geo_beta_binom import BetaGeoBetaBinom, validate_discrete_patterns
 from crm_models.clv.beta_geo_cnbd import BetaGeoCNBD, ModifiedBetaGeoCNBD
+from crm_models.clv.contracts import BetaDiscreteWeibull, ShiftedBetaGeoContracts, contracts_from_survivors
 from crm_models.clv.diagnostics import compare_models
 from crm_models.clv.gamma_gamma import GammaGamma
 from crm_models.clv.gamma_gompertz_nbd import GammaGompertzNBD
@@ -42,6 +43,7 @@ from crm_models.clv.simulate import (
     simulate_beta_geo_cnbd,
     simulate_beta_geo_cnbd_log,
     simulate_beta_geo_log,
+    simulate_contracts,
     simulate_gamma_gamma,
     simulate_gamma_gompertz_nbd,
     simulate_modified_beta_geo,
@@ -60,6 +62,8 @@ __all__ = [
     "ModifiedBetaGeoCNBD",
     "BetaGeoBetaBinom",
     "ShiftedBetaGeo",
+    "ShiftedBetaGeoContracts",
+    "BetaDiscreteWeibull",
     "GammaGamma",
     # value
     "customer_lifetime_value",
@@ -74,6 +78,8 @@ __all__ = [
     "simulate_beta_geo_cnbd",
     "simulate_beta_geo_cnbd_log",
     "simulate_gamma_gompertz_nbd",
+    "simulate_contracts",
+    "contracts_from_survivors",
     # diagnostics
     "compare_models",
     # bases and input checks, for writing and checking models

@@ -768,3 +768,74 @@ def simulate_gamma_gompertz_nbd(
     rec = _order_stat(rng, x, x, window)
     extra = {"lambda": lam, "lifetime": lifetime, "alive": lifetime > T} if latent else {}
     return _finish(x, rec, T, None, extra)
+
+
+# ----------------------------------------------------------------------------------------------
+# contracts: per-customer rows over several cohorts (sBG, BdW)
+
+
+def simulate_contracts(n, params, n_periods, random_state=0) -> pd.DataFrame:
+    """Contract customers of one or several cohorts from the sBG or beta-discrete-Weibull story.
+
+    Each customer draws theta ~ Beta(alpha, beta) and churns in period T, the first t with
+    (1 - theta)^(t^c) < U for a uniform U (a discrete Weibull; c = 1 or no ``c`` is the sBG's
+    geometric T). A cohort observed for ``n_periods`` periods shows tenure min(T, n_periods) and
+    churned = T <= n_periods.
+
+    Parameters
+    ----------
+    n : int or mapping of cohort to int
+        Customers (per cohort).
+    params : mapping
+        ``alpha``, ``beta`` and optionally ``c`` for every cohort, or a mapping of cohort to
+        such a mapping.
+    n_periods : int or mapping of cohort to int
+        Periods each cohort has been observed (older cohorts longer).
+    random_state : None, int or numpy.random.Generator
+        Seed or generator.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per customer: ``cohort`` (``"all"`` for a single unnamed cohort), ``tenure``
+        (int) and ``churned`` (bool), ready for ``ShiftedBetaGeoContracts().fit`` or
+        ``BetaDiscreteWeibull().fit``.
+
+    Examples
+    --------
+    >>> sim = simulate_contracts({"2023": 3, "2024": 2}, {"alpha": 0.7, "beta": 1.2}, {"2023": 2, "2024": 1})
+    >>> sim.to_dict("list")
+    {'cohort': ['2023', '2023', '2023', '2024', '2024'], 'tenure': [1, 2, 1, 1, 1], 'churned': [True, False, True, False, True]}
+    """
+    rng = as_generator(random_state)
+    if isinstance(n, Mapping):
+        cohorts = list(n)
+    elif isinstance(n_periods, Mapping):
+        cohorts = list(n_periods)
+    elif isinstance(params, Mapping) and params and all(isinstance(v, Mapping) for v in params.values()):
+        cohorts = list(params)
+    else:
+        cohorts = ["all"]
+    frames = []
+    for cohort in cohorts:
+        n_c = n[cohort] if isinstance(n, Mapping) else n
+        p_c = params[cohort] if isinstance(params, Mapping) and cohort in params and isinstance(
+            params[cohort], Mapping) else params
+        T_c = n_periods[cohort] if isinstance(n_periods, Mapping) else n_periods
+        names = ("alpha", "beta", "c") if isinstance(p_c, Mapping) and "c" in p_c else ("alpha", "beta")
+        n_c, vals, _ = _check_inputs(n_c, p_c, names, 0)
+        T_c = _whole_count(T_c, "n_periods")
+        a, b = vals[0], vals[1]
+        c = vals[2] if len(vals) == 3 else 1.0
+        theta = rng.beta(a, b, n_c)
+        u = rng.random(n_c)
+        with np.errstate(divide="ignore"):
+            # smallest t >= 1 with t^c > log(U) / log(1 - theta)
+            x = np.log(u) / np.log1p(-np.minimum(theta, 1 - 1e-16))
+            lifetime = np.maximum(np.ceil(np.power(x, 1.0 / c) - 1e-12), 1.0)
+        frames.append(pd.DataFrame({
+            "cohort": str(cohort),
+            "tenure": np.minimum(lifetime, T_c).astype(np.int64),
+            "churned": lifetime <= T_c,
+        }))
+    return pd.concat(frames, ignore_index=True)
