@@ -36,6 +36,7 @@ from crm_models.clv.gamma_gamma import GammaGamma
 from crm_models.clv.gamma_gompertz_nbd import GammaGompertzNBD
 from crm_models.clv.modified_beta_geo import ModifiedBetaGeo
 from crm_models.clv.pareto_nbd import ParetoNBD
+from crm_models.clv.regularity import estimate_regularity, normalized_interpurchase_times, wheat_morrison_statistic
 from crm_models.clv.shifted_beta_geo import ShiftedBetaGeo
 from crm_models.clv.simulate import (
     simulate_beta_geo,
@@ -80,6 +81,10 @@ __all__ = [
     "simulate_gamma_gompertz_nbd",
     "simulate_contracts",
     "contracts_from_survivors",
+    # regularity of purchase timing
+    "estimate_regularity",
+    "wheat_morrison_statistic",
+    "normalized_interpurchase_times",
     # diagnostics
     "compare_models",
     # bases and input checks, for writing and checking models

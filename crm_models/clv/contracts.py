@@ -575,6 +575,64 @@ class _ContractModel(DiscreteTimeModel):
         return out.fillna({"mean_DERL": 0.0})
 
 
+    def retention_table(self, data: pd.DataFrame, *, n_periods: int | None = None) -> pd.DataFrame:
+        """Each cohort's survival and retention, actual (Kaplan-Meier) vs model, by period.
+
+        The actual survival at t is the product over u <= t of (1 - churned at u / at risk at u),
+        the customers at risk at u being those observed for at least u periods; so cohorts, and
+        customers within a cohort, may be observed for different lengths.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            One row per customer (``cohort_col``, ``tenure_col``, ``churned_col``); a
+            ``weights_col`` is not taken: expand aggregated rows first.
+        n_periods : int, optional
+            Last period shown (default: the longest tenure); later periods have no actual value.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by (``cohort``, ``period``) with ``at_risk``, ``churned``,
+            ``actual_survival``, ``model_survival``, ``actual_retention``, ``model_retention``.
+
+        Examples
+        --------
+        >>> from crm_models.clv import simulate_contracts
+        >>> data = simulate_contracts({"2021": 800, "2022": 800}, {"alpha": 0.7, "beta": 1.2}, {"2021": 4, "2022": 3})
+        >>> tab = ShiftedBetaGeoContracts().fit(data).retention_table(data)
+        >>> tab.loc["2022"]["actual_survival"].isna().tolist()
+        [False, False, False, False, True]
+        """
+        self._check_fitted()
+        cohorts, tenure, churned = self._validate_contracts(data)
+        self._cohort_index(data, cohorts)  # refuses cohorts without parameters of their own
+        last = int(tenure.max()) if n_periods is None else max(int(tenure.max()), self._check_time(n_periods, "n_periods"))
+        periods = np.arange(last + 1)
+        frames = []
+        for label in dict.fromkeys(cohorts):
+            sel = cohorts == label
+            t, d = tenure[sel], churned[sel]
+            at_risk = np.array([(t >= u).sum() for u in periods], dtype=float)
+            lost = np.array([((t == u) & d).sum() for u in periods], dtype=float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                hazard = np.where(at_risk > 0, lost / at_risk, np.nan)
+            hazard[0] = 0.0
+            actual = np.cumprod(1.0 - hazard)
+            observed = periods <= t.max()
+            actual = np.where(observed, actual, np.nan)
+            cohort_arg = label if self.cohort_params == "separate" else None
+            model_s = self.survival(periods, cohort_arg).to_numpy()
+            with np.errstate(divide="ignore", invalid="ignore"):
+                actual_r = np.concatenate([[np.nan], actual[1:] / actual[:-1]])
+            frames.append(pd.DataFrame({
+                "cohort": label, "period": periods, "at_risk": at_risk, "churned": lost,
+                "actual_survival": actual, "model_survival": model_s,
+                "actual_retention": actual_r, "model_retention": np.concatenate([[np.nan], model_s[1:] / model_s[:-1]]),
+            }))
+        return pd.concat(frames, ignore_index=True).set_index(["cohort", "period"])
+
+
 class ShiftedBetaGeoContracts(_ContractModel):
     """sBG (Fader & Hardie 2007) fitted to per-customer contract data over several cohorts.
 

@@ -623,7 +623,7 @@ def compare_models(
     rows = {}
     for name, m in models.items():
         _fitted(m)
-        k = len(m.params_)
+        k = int(getattr(m, "n_params_", len(m.params_)))  # a model that also chose a discrete k counts it
         ll = float(m.log_likelihood_)
         row = {
             "n_params": k,
