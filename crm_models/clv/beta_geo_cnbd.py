@@ -411,27 +411,26 @@ class _CNBDFamily(ContinuousTimeModel):
 
 def _future_purchases(p, k, m, x, T, t, pi):
     """sum_j pi_j sum_{n>=1} B(a, b+x+m+n-1)/B(a, b+x+m) I_q(kn-j, r+kx+j), q = t/(alpha+T+t),
-    per row; the sum over n stops per row once its terms are negligible."""
+    per row; n runs in chunks until a row's terms are negligible."""
     r, alpha, a, b = p["r"], p["alpha"], p["a"], p["b"]
-    n_rows = len(x)
-    total = np.zeros(n_rows)
+    total = np.zeros(len(x))
     q = t / (alpha + T + t)
     shape = r + k * x
     bb = b + x + m
-    idx = np.arange(n_rows)
-    surv = np.ones(n_rows)  # B(a, bb+n-1)/B(a, bb), for n = 1, 2, ...
-    n = 1
+    idx = np.arange(len(x))
+    n0, chunk = 1, 32
     while idx.size:
-        term = np.zeros(idx.size)
+        n = np.arange(n0, n0 + chunk, dtype=float)[None, :]
+        surv = np.exp(betaln(a, bb[idx, None] + n - 1.0) - betaln(a, bb[idx, None]))
+        term = np.zeros((idx.size, chunk))
         for j in range(k):
-            with np.errstate(invalid="ignore"):
-                term += pi[j, idx] * betainc(k * n - j, shape[idx] + j, q[idx])
+            term += pi[j, idx, None] * betainc(k * n - j, shape[idx, None] + j, q[idx, None])
         term *= surv
-        total[idx] += term
-        going = term > _TAIL_EPS * np.maximum(total[idx], 1e-300)
-        surv = surv * (bb[idx] + n - 1) / (a + bb[idx] + n - 1)
-        idx, surv = idx[going], surv[going]
-        n += 1
+        total[idx] += term.sum(axis=1)
+        going = term[:, -1] > _TAIL_EPS * np.maximum(total[idx], 1e-300)
+        idx = idx[going]
+        n0 += chunk
+        chunk = min(4 * chunk, 4096)
     return total
 
 
