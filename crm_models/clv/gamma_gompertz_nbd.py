@@ -36,12 +36,12 @@ the remaining lifetime's quantiles.
 from __future__ import annotations
 
 import numpy as np
-from scipy import integrate
+from scipy import integrate, optimize
 from scipy.special import digamma, gammaln
 
 from crm_models.clv.base import ContinuousTimeModel
+from crm_models.clv.pareto_nbd import ParetoNBD, _pair_index
 from crm_models.errors import ConvergenceError
-from crm_models.clv.pareto_nbd import _pair_index
 
 __all__ = ["GammaGompertzNBD"]
 
@@ -52,7 +52,8 @@ _W = _WEIGHTS / 2
 _LEVELS = np.log(np.array([0.7, 0.5, 0.3, 0.1, 0.03, 1e-2, 3e-3, 1e-3, 1e-4, 1e-6, 1e-8, 1e-12, 1e-16, 1e-24, 1e-32]))
 #: and where the power (alpha+y)^-(r+x) has decayed by exp(-_POWER)
 _POWER = np.array([0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0])
-_CHUNK = 32768
+_SUBSAMPLE = 20_000  # distinct rows above which the search starts on a subsample of them
+_CHUNK = 256  # pairs per block: small blocks stay in cache (3-4x faster than large ones)
 
 
 def _log_E(b, beta, y):
@@ -107,19 +108,28 @@ def _log_tail(r, alpha, b, s, beta, x, u, want_grad):
         edges = np.sort(np.concatenate([v0, np.minimum(v_pow, v_end), v_lev], axis=1), axis=1)
         lengths = np.diff(edges, axis=1)
         vj = edges[:, :-1, None] + lengths[:, :, None] * _XI[None, None, :]  # (m, P, N)
-        if in_zeta:
+        if in_zeta:  # lE = zeta; b y = log(e^zeta + 1 - beta), both terms accurate (no cancellation)
             lE = vj
-            y = np.logaddexp(vj, np.log1p(-beta)) / b
-            log_jac = vj - np.log(b) - b * y  # dy/dzeta = e^zeta / (b e^(by))
-        else:
-            y = au[:, None, None] * np.exp(vj) - alpha
-            lE = _log_E(b, beta, y)
-            log_jac = np.log(alpha + y)
-        la = np.log(alpha + y)
-        # log of (alpha+y)^-c f(y) dy/dv, f's constant b s beta^s added below
-        G = -c[:, None, None] * la + b * y - (s + 1.0) * lE + log_jac
+            by = np.logaddexp(vj, np.log1p(-beta))
+            y = by / b
+            ay = alpha + y
+            la = np.log(ay)
+            G = -c[:, None, None] * la - s * vj - np.log(b)  # by - (s+1) lE + log(dy/dzeta) = -s zeta - log b
+            inv_E = np.exp(-vj)
+            ratio = np.exp(by - vj)  # e^(by) / (beta - 1 + e^(by))
+        else:  # alpha + y = (alpha + u) e^w; lE = b y + log1p((beta - 1) e^-by) (beta >= 1)
+            la = np.log(au)[:, None, None] + vj
+            ay = np.exp(la)
+            y = ay - alpha
+            by = b * y
+            q = np.exp(-by)
+            bq = 1.0 + (beta - 1.0) * q
+            lE = by + np.log(bq)
+            G = (1.0 - c[:, None, None]) * la + by - (s + 1.0) * lE
+            ratio = 1.0 / bq
+            inv_E = q * ratio
         with np.errstate(divide="ignore"):
-            G = G + np.log(lengths)[:, :, None] + np.log(_W)[None, None, :]
+            G += (np.log(lengths)[:, :, None] + np.log(_W)[None, None, :])
         Gm = G.reshape(m, -1)
         Gmax = Gm.max(axis=1)
         P = np.exp(Gm - Gmax[:, None])
@@ -129,12 +139,11 @@ def _log_tail(r, alpha, b, s, beta, x, u, want_grad):
             continue
         P /= S[:, None]
         yf, laf, lEf = y.reshape(m, -1), la.reshape(m, -1), lE.reshape(m, -1)
-        ratio = np.exp(b * yf - lEf)  # e^(by) / (beta - 1 + e^(by))
         dG[0, sl] = -(P * laf).sum(axis=1)
-        dG[1, sl] = -c * (P / (alpha + yf)).sum(axis=1)
-        dG[2, sl] = 1.0 / b + (P * (yf - (s + 1.0) * yf * ratio)).sum(axis=1)
+        dG[1, sl] = -c * (P / ay.reshape(m, -1)).sum(axis=1)
+        dG[2, sl] = 1.0 / b + (P * yf * (1.0 - (s + 1.0) * ratio.reshape(m, -1))).sum(axis=1)
         dG[3, sl] = 1.0 / s + np.log(beta) - (P * lEf).sum(axis=1)
-        dG[4, sl] = s / beta - (s + 1.0) * (P * np.exp(-lEf)).sum(axis=1)
+        dG[4, sl] = s / beta - (s + 1.0) * (P * inv_E.reshape(m, -1)).sum(axis=1)
     return logG, dG
 
 
@@ -197,10 +206,52 @@ class GammaGompertzNBD(ContinuousTimeModel):
     _predictions = ContinuousTimeModel._predictions
 
     def _initial_params(self, arrays, weights):
-        x, T = arrays["x"], arrays["T"]
-        rate = float((weights * x).sum() / (weights * T).sum()) or 0.1
-        tbar = float((weights * T).sum() / weights.sum())
-        return np.array([1.0, 1.0 / rate, 1.0 / tbar, 1.0, 1.0])
+        """Start from the Pareto/NBD it nests (a fast fit): b with b T_max = 0.1, beta = b beta_P."""
+        pnbd = ParetoNBD()
+        try:
+            pnbd._fit_prepared(arrays, weights, float(weights.sum()))
+            r, alpha, s, beta_p = pnbd.params_.to_numpy()
+        except ConvergenceError:
+            x, T = arrays["x"], arrays["T"]
+            rate = float((weights * x).sum() / (weights * T).sum()) or 0.1
+            r, alpha, s, beta_p = 1.0, 1.0 / rate, 1.0, float((weights * T).sum() / weights.sum())
+        b = 0.1 / max(float(np.max(arrays["T"])), 1e-12)
+        v = np.log([r, alpha, b, s, beta_p])
+        if len(weights) > _SUBSAMPLE:
+            # on many distinct rows, first a search on a fixed random subsample of them (weights rescaled,
+            # so the likelihood keeps its scale): the full search then starts next to the optimum
+            pick = np.sort(np.random.default_rng(0).choice(len(weights), _SUBSAMPLE, replace=False))
+            sub = self._make_arrays(arrays["x"][pick], arrays["t_x"][pick], arrays["T"][pick])
+            w_sub = weights[pick] * (weights.sum() / weights[pick].sum())
+            v = self._ridge_search(sub, w_sub, v, arrays)
+        return self._ridge_search(arrays, weights, v, arrays)
+
+    def _ridge_search(self, arrays, weights, v0, full_arrays):
+        """Maximise the likelihood in (log r, log alpha, log b, log s, log beta/b) from ``v0``; natural-scale result.
+
+        Near the Pareto/NBD limit the likelihood runs along a ridge of constant beta / b; in these
+        coordinates the ridge is one axis (log b), which the search can leave alone.
+        """
+        lo, hi = np.array(self._log_bounds(full_arrays)).T
+        scale = float(weights.sum())
+
+        def natural(v):
+            return np.clip(np.array([v[0], v[1], v[2], v[3], v[2] + v[4]]), lo, hi)
+
+        def objective(v):
+            value, grad = self._neg_log_likelihood(natural(v), arrays, weights)
+            if not np.isfinite(value):
+                return 1e100, np.zeros_like(v)
+            g = grad.copy()
+            g[2] += grad[4]  # d/d log b at fixed beta/b
+            return value / scale, g / scale
+
+        bounds = [(lo[0], hi[0]), (lo[1], hi[1]), (lo[2], hi[2]), (lo[3], hi[3]), (-25.0, 50.0)]
+        with np.errstate(all="ignore"):
+            res = optimize.minimize(objective, v0, jac=True, method="L-BFGS-B", bounds=bounds,
+                                    options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-8, "maxcor": 20})
+        v = res.x if np.all(np.isfinite(res.x)) else np.asarray(v0, dtype=float)
+        return np.exp(natural(v)) if arrays is full_arrays else v
 
     def _make_arrays(self, x, t_x, T):
         arrays = super()._make_arrays(x, t_x, T)
@@ -256,25 +307,28 @@ class GammaGompertzNBD(ContinuousTimeModel):
         return -ll, -g * p
 
     # ------------------------------------------------------------------ predictions
+    def _log_bounds(self, arrays):
+        """b >= 1e-7 / T_max: below it the model is the Pareto/NBD to 1e-7, so the search stops there."""
+        bounds = super()._log_bounds(arrays)
+        bounds[2] = (np.log(1e-7 / max(float(np.max(arrays["T"])), 1e-12)), bounds[2][1])
+        return bounds
+
     def _invert_information(self, H):
         """Covariance of the log-parameters; at the Pareto/NBD limit, the flat direction's variance is floored.
 
-        When b -> 0 the likelihood depends on b and beta only through beta / b, so the observed
-        information has a (numerically) zero eigenvalue. The other directions are identified and
-        keep their variances; the flat one gets the variance 9 (a standard deviation of 3 on the
-        log scale, a factor of 20 either way), which is a floor, not an estimate.
+        When b -> 0 (b T < 1e-3 for every T) the likelihood depends on b and beta only through
+        beta / b, so the observed information has a (nearly) zero eigenvalue. The other directions
+        are identified and keep their variances; the flat one's variance is capped at 9 (a standard
+        deviation of 3 on the log scale, a factor of 20 either way): a bound, not an estimate.
         """
-        self.pareto_limit_ = False
-        try:
-            return super()._invert_information(H)
-        except ConvergenceError:
+        self.pareto_limit_ = bool(getattr(self, "_near_limit", False))
+        if self.pareto_limit_:
             vals, vecs = np.linalg.eigh(0.5 * (H + H.T))
-            flat = vals < 1e-6 * vals.max()
-            if not (np.isfinite(vals).all() and flat.sum() == 1 and vals[~flat].min() > 0 and self._near_limit):
-                raise
-            self.pareto_limit_ = True
-            cov = (vecs / np.where(flat, 1.0 / 9.0, vals)) @ vecs.T
-            return 0.5 * (cov + cov.T)
+            flat = vals < 1.0 / 9.0
+            if np.isfinite(vals).all() and flat.sum() == 1 and vals[~flat].min() > 0:
+                cov = (vecs / np.where(flat, 1.0 / 9.0, vals)) @ vecs.T
+                return 0.5 * (cov + cov.T)
+        return super()._invert_information(H)
 
     def _hessian_log(self, z, arrays, *args):
         # b (T_max) below 1e-3: S(t) equals the Pareto/NBD's (beta/b / (beta/b + t))^s to that order
@@ -308,7 +362,7 @@ class GammaGompertzNBD(ContinuousTimeModel):
             out.notes.append(
                 "b ran to the Pareto/NBD limit (b -> 0): the likelihood depends on b and beta only through beta/b "
                 f"({out.stats['beta / b']:.4g}, the Pareto/NBD's beta); b and beta are not identified and their "
-                "standard errors are a floor (log-scale sd 3), not estimates. Compare with ParetoNBD."
+                "standard errors are capped (log-scale sd 3), not estimates. Compare with ParetoNBD."
             )
         return out
 

@@ -577,7 +577,11 @@ def _cnbd_purchase_times(lam, p, window, k: int, m: int, rng: np.random.Generato
     return owner[purchase], time[purchase], dropped
 
 
-def _cnbd_summary(owner, time, window, n):
+def _cnbd_summary(owner, time, window, n, time_grid=None):
+    if time_grid is not None:  # purchases recorded on a grid (e.g. days): round up, one purchase per slot
+        time = np.minimum(np.ceil(time / time_grid) * time_grid, window[owner])
+        keep = np.concatenate([[True], (owner[1:] != owner[:-1]) | (time[1:] != time[:-1])]) & (time > 0)
+        owner, time = owner[keep], time[keep]
     x = np.bincount(owner, minlength=n)
     t_x = np.zeros(n)
     t_x[owner] = time  # sorted by time within owner: the last write is the last purchase
@@ -602,6 +606,7 @@ def simulate_beta_geo_cnbd(
     random_state=0,
     *,
     modified: bool = False,
+    time_grid: float | None = None,
     latent: bool = False,
 ) -> pd.DataFrame:
     """Regular buyers from the (M)BG/CNBD-k story (Platzer & Reutterer 2016).
@@ -623,6 +628,10 @@ def simulate_beta_geo_cnbd(
         Seed or generator.
     modified : bool
         MBG/CNBD-k (drop-out possible at the first purchase) instead of BG/CNBD-k.
+    time_grid : float, optional
+        Record purchases on a grid (e.g. 1 for whole days when ``T`` is in days): each time is
+        rounded up to the grid and purchases in the same slot (or in the first purchase's) count
+        once, as :func:`crm_models.rfm_summary` de-duplicates a dated log.
     latent : bool
         Add the true ``lambda``, ``p`` and ``alive`` columns.
 
@@ -643,7 +652,7 @@ def simulate_beta_geo_cnbd(
     lam = rng.gamma(r, 1.0 / alpha, size=n)
     p = rng.beta(a, b, size=n)
     owner, time, dropped = _cnbd_purchase_times(lam, p, T, k, int(bool(modified)), rng)
-    x, t_x, litt = _cnbd_summary(owner, time, T, n)
+    x, t_x, litt = _cnbd_summary(owner, time, T, n, time_grid)
     extra = {"log_interpurchase": litt}
     if latent:
         extra.update({"lambda": lam, "p": p, "alive": ~dropped})
@@ -727,6 +736,7 @@ def simulate_gamma_gompertz_nbd(
     T: float | np.ndarray,
     random_state=0,
     *,
+    time_grid: float | None = None,
     latent: bool = False,
 ) -> pd.DataFrame:
     """Customers from the GGom/NBD story (Bemmaor & Glady 2012).
@@ -744,6 +754,8 @@ def simulate_gamma_gompertz_nbd(
         Observation length per customer since the first purchase.
     random_state : None, int or numpy.random.Generator
         Seed or generator.
+    time_grid : float, optional
+        Round recency up to multiples of this (e.g. 1 for whole days).
     latent : bool
         Add the true ``lambda``, ``lifetime`` and ``alive`` columns.
 
@@ -767,7 +779,7 @@ def simulate_gamma_gompertz_nbd(
     x = rng.poisson(lam * window)
     rec = _order_stat(rng, x, x, window)
     extra = {"lambda": lam, "lifetime": lifetime, "alive": lifetime > T} if latent else {}
-    return _finish(x, rec, T, None, extra)
+    return _finish(x, rec, T, time_grid, extra)
 
 
 # ----------------------------------------------------------------------------------------------
