@@ -215,19 +215,35 @@ class GammaGompertzNBD(ContinuousTimeModel):
             x, T = arrays["x"], arrays["T"]
             rate = float((weights * x).sum() / (weights * T).sum()) or 0.1
             r, alpha, s, beta_p = 1.0, 1.0 / rate, 1.0, float((weights * T).sum() / weights.sum())
-        b = 0.1 / max(float(np.max(arrays["T"])), 1e-12)
-        v = np.log([r, alpha, b, s, beta_p])
+        # a Pareto/NBD at its own edge (s -> infinity: no heterogeneity in drop-out) is a poor start: keep
+        # s moderate at the same mean drop-out rate s / beta_P
+        s0 = float(np.clip(s, 0.1, 10.0))
+        s, beta_p = s0, beta_p * s0 / s
+        T_max = max(float(np.max(arrays["T"])), 1e-12)
+        # two starts, b T_max = 0.1 (near the Pareto/NBD) and 3 (a Gompertz hazard that rises over the data),
+        # searched on a fixed random subsample of the distinct rows when there are many (weights rescaled so
+        # the likelihood keeps its scale); the full search continues from the better one
+        sub, w_sub = arrays, weights
         if len(weights) > _SUBSAMPLE:
-            # on many distinct rows, first a search on a fixed random subsample of them (weights rescaled,
-            # so the likelihood keeps its scale): the full search then starts next to the optimum
             pick = np.sort(np.random.default_rng(0).choice(len(weights), _SUBSAMPLE, replace=False))
             sub = self._make_arrays(arrays["x"][pick], arrays["t_x"][pick], arrays["T"][pick])
             w_sub = weights[pick] * (weights.sum() / weights[pick].sum())
-            v = self._ridge_search(sub, w_sub, v, arrays)
-        return self._ridge_search(arrays, weights, v, arrays)
+        best, best_value = None, np.inf
+        for bT in (0.1, 3.0):
+            v, value = self._ridge_search(sub, w_sub, np.log([r, alpha, bT / T_max, s, beta_p]),
+                                          arrays)
+            if value < best_value:
+                best, best_value = v, value
+        if sub is arrays:
+            return self._natural(best, arrays)
+        return self._natural(self._ridge_search(arrays, weights, best, arrays)[0], arrays)
+
+    def _natural(self, v, arrays):
+        lo, hi = np.array(self._log_bounds(arrays)).T
+        return np.exp(np.clip(np.array([v[0], v[1], v[2], v[3], v[2] + v[4]]), lo, hi))
 
     def _ridge_search(self, arrays, weights, v0, full_arrays):
-        """Maximise the likelihood in (log r, log alpha, log b, log s, log beta/b) from ``v0``; natural-scale result.
+        """Maximise the likelihood in (log r, log alpha, log b, log s, log beta/b) from ``v0``: (v, objective).
 
         Near the Pareto/NBD limit the likelihood runs along a ridge of constant beta / b; in these
         coordinates the ridge is one axis (log b), which the search can leave alone.
@@ -250,8 +266,9 @@ class GammaGompertzNBD(ContinuousTimeModel):
         with np.errstate(all="ignore"):
             res = optimize.minimize(objective, v0, jac=True, method="L-BFGS-B", bounds=bounds,
                                     options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-8, "maxcor": 20})
-        v = res.x if np.all(np.isfinite(res.x)) else np.asarray(v0, dtype=float)
-        return np.exp(natural(v)) if arrays is full_arrays else v
+        if not np.all(np.isfinite(res.x)):
+            return np.asarray(v0, dtype=float), np.inf
+        return res.x, float(res.fun)
 
     def _make_arrays(self, x, t_x, T):
         arrays = super()._make_arrays(x, t_x, T)
