@@ -94,7 +94,7 @@ def test_gradient_is_exact(cdnow):
 def test_recovers_known_parameters():
     rng = np.random.default_rng(7)
     sim = simulate_gamma_gompertz_nbd(20_000, TRUTH, T=np.round(rng.uniform(26, 104, 20_000)), latent=True,
-                                      random_state=rng, time_grid=1.0)
+                                      random_state=rng, time_grid=1 / 7)  # recorded by day
     m = GammaGompertzNBD().fit(sim)
     assert not m.pareto_limit_
     truth = pd.Series(TRUTH)
