@@ -1,9 +1,13 @@
 """Probabilistic customer lifetime-value models, each next to its paper.
 
 Continuous-time models of one row per customer (``frequency``, ``recency``, ``T``):
-:class:`BetaGeo` (BG/NBD), :class:`ModifiedBetaGeo` (MBG/NBD), :class:`ParetoNBD`.
-Discrete-time models: :class:`BetaGeoBetaBinom` (BG/BB, transactions at discrete
-opportunities) and :class:`ShiftedBetaGeo` (sBG, contract retention). Spend per transaction:
+:class:`BetaGeo` (BG/NBD), :class:`ModifiedBetaGeo` (MBG/NBD), :class:`ParetoNBD`,
+:class:`GammaGompertzNBD` (GGom/NBD), and for regular buyers :class:`BetaGeoCNBD` and
+:class:`ModifiedBetaGeoCNBD` ((M)BG/CNBD-k, which also read ``log_interpurchase``; how regular a
+base is: :func:`estimate_regularity`). Discrete-time models: :class:`BetaGeoBetaBinom` (BG/BB,
+transactions at discrete opportunities), :class:`ShiftedBetaGeo` (sBG, one contract cohort's
+survival table), and from per-customer contract rows over several cohorts
+:class:`ShiftedBetaGeoContracts` and :class:`BetaDiscreteWeibull` (BdW). Spend per transaction:
 :class:`GammaGamma`. Value: :func:`customer_lifetime_value`. Simulators with known parameters:
 ``simulate_*``. Diagnostics: :mod:`crm_models.clv.diagnostics` (tables) and
 :mod:`crm_models.clv.plotting` (figures). The bases every model shares are in
