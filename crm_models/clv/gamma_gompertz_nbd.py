@@ -68,8 +68,12 @@ def _log_E(b, beta, y):
 def _y_at_level(b, beta, s, logE_u, level):
     """y where S(y)/S(u) = exp(level): log E(y) = log E(u) - level / s, then b y = log(E(y) + 1 - beta)."""
     logE = logE_u - level / s
-    if beta >= 1.0:
-        by = logE + np.log1p(-(beta - 1.0) * np.exp(-logE))
+    if beta >= 1.0:  # e^(by) = E - (beta - 1) = 1 + beta expm1(log E - log beta), accurate near E = beta too
+        d = logE - np.log(beta)
+        with np.errstate(over="ignore"):
+            near = np.log1p(beta * np.expm1(np.minimum(d, 1.0)))
+        far = logE + np.log1p(-(beta - 1.0) * np.exp(-np.maximum(logE, np.log(beta) + 1.0)))
+        by = np.where(d < 1.0, near, far)
     else:
         by = np.logaddexp(logE, np.log1p(-beta))
     return by / b
