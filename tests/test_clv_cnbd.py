@@ -177,3 +177,18 @@ def test_inconsistent_inter_purchase_times_are_refused(cdnow):
 def test_bad_k_is_an_argument_error(cdnow, k):
     with pytest.raises(ValueError, match="Erlang order"):
         BetaGeoCNBD(k=k).fit(cdnow)
+
+
+def test_diagnostics_take_the_new_models(cdnow):
+    """The repeat-purchase diagnostics work through the models' public contract."""
+    from crm_models.clv import GammaGompertzNBD
+    from crm_models.clv import diagnostics as dg
+
+    log = load_cdnow()
+    for model in (ModifiedBetaGeoCNBD(k=2).fit(cdnow), GammaGompertzNBD().fit(cdnow)):
+        hist = dg.repeat_purchase_histogram(model, cdnow, max_frequency=4)
+        assert hist.table["model"].sum() == pytest.approx(len(cdnow), rel=1e-6)
+        track = dg.tracking_data(model, log, calibration_period_end="1997-09-30", observation_period_end="1998-06-30")
+        assert np.all(np.isfinite(track["model_cumulative"])) and track["model_cumulative"].is_monotonic_increasing
+        pa = dg.probability_alive_matrix(model, 39, max_frequency=5)
+        assert np.nanmax(pa.to_numpy()) <= 1.0

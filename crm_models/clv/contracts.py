@@ -16,7 +16,7 @@ customers theta ~ beta(alpha, beta), so the cohort's survival is
 
     S(t) = B(alpha, beta + t^c) / B(alpha, beta),      P(T = t) = S(t-1) - S(t)
 
-(FHLDS 2018, eq. 3; with c = 1 it is FH 2007's eq. 6, S(t) = B(alpha, beta+t)/B(alpha, beta)).
+(FHLDS 2018; with c = 1 it is FH 2007's eq. 6, S(t) = B(alpha, beta+t)/B(alpha, beta)).
 The cohort's retention rate r_t = S(t)/S(t-1) rises with tenure because the worst risks
 leave first; the BdW separates that sorting from a change in each customer's own propensity.
 
