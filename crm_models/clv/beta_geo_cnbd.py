@@ -403,9 +403,8 @@ class _CNBDFamily(ContinuousTimeModel):
         first = np.exp(betaln(a, b + ns + m) - betaln(a, b) + logsumexp(log_nb, axis=1))
         has2 = (ns > 0) if m == 0 else np.ones(len(ns), dtype=bool)
         tail = np.where(ns > 0, betainc(np.maximum(k * ns, 1.0), r, q), 1.0)
-        second = np.where(
-            has2, np.exp(betaln(a + 1, b + ns + m - 1 + (~has2)) - betaln(a, b)) * tail, 0.0
-        )
+        c = np.where(has2, ns + m - 1.0, 0.0)  # drop-out flips survived before leaving (unused where ~has2)
+        second = np.where(has2, np.exp(betaln(a + 1, b + c) - betaln(a, b)) * tail, 0.0)
         return first + second
 
 
