@@ -104,7 +104,7 @@ def main() -> None:
     ll_lt = -pn_sub._neg_log_likelihood(np.log(lpn.params_.to_numpy()), sub_arrays, np.ones(len(sub)))[0]
     print(f"ours Pareto/NBD on the same {n_pareto:,}:", pn_sub.params_.round(4).to_dict(),
           f"LL {pn_sub.log_likelihood_:.2f}; LL at lifetimes' estimates {ll_lt:.2f}")
-    row(f"Pareto/NBD fit, both on {n_pareto:,} customers", t_p_sub, t_lt_p, 50)
+    row(f"Pareto/NBD fit, both on {n_pareto:,} customers", t_p_sub, t_lt_p, 60)
     print(f"{'':<44} ours on all {n:,} customers: {t_p_full:.2f} s "
           f"(lifetimes extrapolated linearly: {t_lt_p * n / n_pareto:.0f} s, ratio {t_lt_p * n / n_pareto / t_p_full:.0f}x)")
 

@@ -5,7 +5,11 @@ One row per customer with
 * ``frequency``: the number of *repeat* purchase periods (periods with a purchase, minus the first);
 * ``recency``: time from the first to the last purchase period, in ``time_unit``;
 * ``T``: time from the first purchase period to the end of observation, in ``time_unit``;
-* ``monetary_value`` (optional): mean spend per repeat purchase period.
+* ``monetary_value`` (optional): mean spend per repeat purchase period;
+* ``log_interpurchase`` (optional): the sum over repeat purchase periods of the log of the time
+  since the previous purchase period, in ``time_unit`` (BTYDplus's ``litt``), which the
+  regularity models (:class:`crm_models.clv.BetaGeoCNBD` and
+  :class:`crm_models.clv.ModifiedBetaGeoCNBD`) need to compare Erlang-k orders.
 
 Two separate choices are made explicit, because mixing them up biases every model fitted later:
 
@@ -156,6 +160,15 @@ def _summarise(
     return out
 
 
+def _log_interpurchase(per: pd.DataFrame, unit: pd.Timedelta, index: pd.Index) -> np.ndarray:
+    """Per customer of ``index``: the sum of log(time since the previous purchase period) in
+    ``unit`` over the repeat purchase periods of a sorted (id, period) table; 0 without repeats."""
+    repeat = per["id"].eq(per["id"].shift()).to_numpy()
+    gaps = (per["period"].diff() / unit).to_numpy()[repeat]
+    sums = pd.Series(np.log(gaps), index=per["id"].to_numpy()[repeat]).groupby(level=0, sort=False).sum()
+    return sums.reindex(index, fill_value=0.0).to_numpy(dtype=float)
+
+
 # ---------------------------------------------------------------------------------------------
 # DuckDB engine
 # ---------------------------------------------------------------------------------------------
@@ -276,7 +289,8 @@ def _scan_duckdb(
 
 
 def _summary_duckdb(
-    rel, rows_sql: str, end: pd.Timestamp, unit: pd.Timedelta, grain: str, include_first: bool, monetary: bool
+    rel, rows_sql: str, end: pd.Timestamp, unit: pd.Timedelta, grain: str, include_first: bool, monetary: bool,
+    log_interpurchase: bool = False,
 ):
     end_lit = _time_literal(end, grain)
     # periods are whole days for the day and week grains, so differences are counted in days
@@ -286,17 +300,25 @@ def _summary_duckdb(
         mv = "total / n"
     else:
         mv = "CASE WHEN n > 1 THEN (total - first_amount) / (n - 1) ELSE 0.0 END"
+    litt_cte = litt_col = litt_join = ""
+    if log_interpurchase:  # sum of log(time since the previous purchase period), in time_unit
+        litt_cte = f""",
+        gaps AS (SELECT id, date_diff('{part}', lag(period) OVER (PARTITION BY id ORDER BY period), period)
+                            / {per_unit!r} AS gap FROM per),
+        litt AS (SELECT id, sum(ln(gap)) AS log_interpurchase FROM gaps WHERE gap IS NOT NULL GROUP BY id)"""
+        litt_col = ", coalesce(litt.log_interpurchase, 0.0) AS log_interpurchase"
+        litt_join = " LEFT JOIN litt USING (id)"
     sql = f"""
         WITH rows AS ({rows_sql}),
         per AS (SELECT id, period, sum(amount) AS amount FROM rows WHERE period <= {end_lit} GROUP BY id, period),
         c AS (SELECT id, min(period) AS first_p, max(period) AS last_p, count(*) AS n,
                      sum(amount) AS total, arg_min(amount, period) AS first_amount
-              FROM per GROUP BY id)
+              FROM per GROUP BY id){litt_cte}
         SELECT id, CAST(n - {minus} AS BIGINT) AS frequency,
                date_diff('{part}', first_p, last_p) / {per_unit!r} AS recency,
                date_diff('{part}', first_p, {end_lit}) / {per_unit!r} AS "T"
-               {", " + mv + " AS monetary_value" if monetary else ""}
-        FROM c ORDER BY id
+               {", " + mv + " AS monetary_value" if monetary else ""}{litt_col}
+        FROM c{litt_join} ORDER BY id
     """
     # through Arrow: markedly faster than .df() for a million customers, string ids above all
     return rel.query("src", sql).to_arrow_table().to_pandas().set_index("id")
@@ -327,6 +349,7 @@ def rfm_summary(
     datetime_format: str | None = None,
     after_end: AfterEnd = "raise",
     engine: Engine = "auto",
+    include_log_interpurchase: bool = False,
 ) -> pd.DataFrame:
     """Frequency, recency, T (and monetary value) per customer, indexed by customer id.
 
@@ -356,13 +379,18 @@ def rfm_summary(
         (default) or, with ``"drop"``, are left out.
     engine : {"auto", "pandas", "duckdb"}
         ``"auto"`` uses DuckDB for files, relations and logs of 200,000 rows or more.
+    include_log_interpurchase : bool
+        Add ``log_interpurchase``: the sum over repeat purchase periods of the log of the time
+        since the previous purchase period, in ``time_unit`` (BTYDplus's ``litt``; 0 without
+        repeat purchases). The regularity models need it to choose their Erlang order.
 
     Returns
     -------
     DataFrame
         Indexed by customer id: ``frequency`` (int, repeat purchase periods), ``recency`` and
         ``T`` (float, in ``time_unit``) and, with a monetary column, ``monetary_value`` (mean
-        spend per repeat period, 0 for customers without repeat purchases).
+        spend per repeat period, 0 for customers without repeat purchases); with
+        ``include_log_interpurchase``, ``log_interpurchase`` (float).
 
     Examples
     --------
@@ -374,6 +402,9 @@ def rfm_summary(
     customer_id
     1                    1      2.0  4.0            20.0
     2                    0      0.0  3.0             0.0
+    >>> rfm_summary(log, observation_period_end="2024-01-29", monetary_value_col=None,
+    ...             include_log_interpurchase=True)["log_interpurchase"].round(4).tolist()
+    [0.6931, 0.0]
     """
     grain = _check_units(time_unit, grain)
     unit = _unit(time_unit)
@@ -402,6 +433,8 @@ def rfm_summary(
             lambda: transactions.loc[(row_period > end).to_numpy()].head(N_SHOWN), datetime_col, len(transactions),
         )
         out = _summarise(per.loc[~late], end, unit, include_first_transaction, monetary)
+        if include_log_interpurchase:
+            out["log_interpurchase"] = _log_interpurchase(per.loc[~late], unit, out.index)
         out.index.name = customer_id_col
         return out
 
@@ -424,7 +457,9 @@ def rfm_summary(
         ).df(),
         datetime_col,
     )
-    out = _summary_duckdb(rel, rows_sql, end, unit, grain, include_first_transaction, monetary)
+    out = _summary_duckdb(
+        rel, rows_sql, end, unit, grain, include_first_transaction, monetary, include_log_interpurchase
+    )
     out.index.name = customer_id_col
     return out
 
@@ -447,6 +482,7 @@ def calibration_holdout_split(
     grain: str | None = None,
     datetime_format: str | None = None,
     after_end: AfterEnd = "raise",
+    include_log_interpurchase: bool = False,
 ) -> pd.DataFrame:
     """Calibration-period summary plus what each customer did in the holdout period.
 
@@ -472,13 +508,16 @@ def calibration_holdout_split(
         As in :func:`rfm_summary`.
     grain, datetime_format, after_end
         As in :func:`rfm_summary`.
+    include_log_interpurchase : bool
+        Add ``log_interpurchase_cal`` (as in :func:`rfm_summary`, over the calibration period).
 
     Returns
     -------
     DataFrame
         One row per customer who bought in the calibration period, indexed by customer id:
-        ``frequency_cal``, ``recency_cal``, ``T_cal`` (and ``monetary_value_cal``) as in
-        :func:`rfm_summary` over purchases up to ``calibration_period_end``;
+        ``frequency_cal``, ``recency_cal``, ``T_cal`` (and ``monetary_value_cal``,
+        ``log_interpurchase_cal``) as in :func:`rfm_summary` over purchases up to
+        ``calibration_period_end``;
         ``frequency_holdout`` (purchase periods after it, up to ``observation_period_end``),
         ``monetary_value_holdout`` (mean spend per holdout purchase period, 0 if none) and
         ``duration_holdout`` (length of the holdout in ``time_unit``). Customers first seen in
@@ -526,7 +565,10 @@ def calibration_holdout_split(
         )
     monetary = monetary_value_col is not None
     in_cal = per["period"] <= cal_end
-    cal = _summarise(per.loc[in_cal], cal_end, unit, include_first_transaction, monetary).add_suffix("_cal")
+    cal = _summarise(per.loc[in_cal], cal_end, unit, include_first_transaction, monetary)
+    if include_log_interpurchase:
+        cal["log_interpurchase"] = _log_interpurchase(per.loc[in_cal], unit, cal.index)
+    cal = cal.add_suffix("_cal")
     hold = per.loc[~in_cal & ~late].groupby("id", sort=True)["amount"].agg(["size", "mean"])
     out = cal.join(hold, how="left")
     out["frequency_holdout"] = out.pop("size").fillna(0).astype("int64")

@@ -76,11 +76,18 @@ COLUMNS: dict[str, Term] = {
     "weights_col": Term(None, "how many customers a row stands for (aggregated data)"),
     "frequency_holdout_col": Term("frequency_holdout", "repeat purchases in the holdout period"),
     "duration_holdout_col": Term("duration_holdout", "length of the holdout period, in the summary's time unit"),
+    "log_interpurchase_col": Term(
+        "log_interpurchase", "sum over repeat purchases of the log of the time since the previous purchase, in the "
+        "summary's time unit (BTYDplus's litt; the regularity models need it)"
+    ),
     # contract cohorts
     "period_col": Term("period", "period number of a contract cohort (0 = start)"),
     "survivors_col": Term("survivors", "customers still active in a period"),
     # time-varying covariates
     "period_start_col": Term("period_start", "first day of a covariate period (one row per customer and period)"),
+    "cohort_col": Term("cohort", "acquisition cohort of a contract customer"),
+    "tenure_col": Term("tenure", "whole periods a contract customer has been observed since acquisition"),
+    "churned_col": Term("churned", "whether a contract customer left in their last observed period (bool)"),
     # per-customer scores
     "clv_col": Term("clv", "customer lifetime value (money over a stated horizon)"),
     "p_alive_col": Term("p_alive", "probability the customer is still active (0-1)"),

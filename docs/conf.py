@@ -89,6 +89,11 @@ crm_api_sections = [
      "The only module that reads the simulated company's known truth: grade policies, uplift capture "
      "and needs segments against it.",
      ["crm_models.truth"]),
+    ("course", "Course helpers: exercises, explorers, definitions",
+     "What the notebooks use to teach: exercise checks that never reveal the answer, interactive "
+     "explorers that render statically without a kernel, the course's one definition of CLV, and "
+     "derivations written from the papers' equations.",
+     ["crm_models.course"]),
     ("datasets", "Datasets and the simulated company",
      "Loaders of the shipped data and the generator of the simulated company (see "
      ":doc:`/datasets`).",

@@ -36,6 +36,7 @@ def fitted_estimators() -> dict:
             pd.DataFrame({"period": cohorts["year"].iloc[:8], "survivors": cohorts["regular"].iloc[:8] * 10})
         ),
         "RFMScorer": RFMScorer().fit(rfm),
+        **_new_clv_models(),
         "ValueTiers": ValueTiers().fit(pd.Series(np.linspace(0.0, 100.0, 50), index=range(50))),
         "CustomerScorer": CustomerScorer().fit(cd),
     }
@@ -58,3 +59,29 @@ def fitted_estimators() -> dict:
         records = load_crm_world().records.head(300)
         out["CustomerResolver"] = CustomerResolver().fit(records)
     return out
+
+
+def _new_clv_models() -> dict:
+    """GGom/NBD, the regularity models and the per-customer contract models, on small simulations."""
+    from crm_models.clv import (
+        BetaDiscreteWeibull,
+        BetaGeoCNBD,
+        GammaGompertzNBD,
+        ModifiedBetaGeoCNBD,
+        ShiftedBetaGeoContracts,
+        simulate_beta_geo_cnbd,
+        simulate_contracts,
+        simulate_gamma_gompertz_nbd,
+    )
+
+    regular = simulate_beta_geo_cnbd(800, {"k": 2, "r": 1.0, "alpha": 4.0, "a": 0.8, "b": 3.0}, T=52.0)
+    ggom = simulate_gamma_gompertz_nbd(800, {"r": 0.8, "alpha": 4.0, "b": 0.05, "s": 1.5, "beta": 3.0}, T=52.0)
+    contracts = simulate_contracts({"2022": 600, "2023": 600}, {"alpha": 1.0, "beta": 2.0, "c": 1.3},
+                                   {"2022": 5, "2023": 4})
+    return {
+        "GammaGompertzNBD": GammaGompertzNBD().fit(ggom),
+        "BetaGeoCNBD": BetaGeoCNBD(max_k=3).fit(regular),
+        "ModifiedBetaGeoCNBD": ModifiedBetaGeoCNBD(k=2).fit(regular),
+        "ShiftedBetaGeoContracts": ShiftedBetaGeoContracts(cohort_params="separate").fit(contracts),
+        "BetaDiscreteWeibull": BetaDiscreteWeibull().fit(contracts),
+    }

@@ -259,6 +259,10 @@ class BaseModel(CRMEstimator):
     def _initial_params(self, arrays: dict, weights: np.ndarray) -> np.ndarray:
         return np.ones(len(self._param_names))
 
+    def _log_bounds(self, arrays: dict) -> list[tuple[float, float]]:
+        """The optimiser's box for the log-parameters (a model may narrow it, e.g. to stop at a known limit)."""
+        return [(-_LOG_BOUND, _LOG_BOUND)] * len(self._param_names)
+
     # ------------------------------------------------------------------ hyper-params
     def _check_params(self) -> None:
         """``penalizer`` is a finite number >= 0; every ``*_col`` hyper-parameter is a string."""
@@ -315,7 +319,7 @@ class BaseModel(CRMEstimator):
                 x0,
                 jac=True,
                 method="L-BFGS-B",
-                bounds=[(-_LOG_BOUND, _LOG_BOUND)] * k,
+                bounds=self._log_bounds(arrays),
                 options={"maxiter": maxiter, "ftol": 1e-13, "gtol": 1e-8, "maxcor": 20},
             )
         z = res.x

@@ -630,7 +630,8 @@ def compare_models(
     rows = {}
     for name, m in models.items():
         _fitted(m)
-        k = len(m.params_) + len(getattr(m, "coefficients_", ()))  # covariate coefficients are parameters too
+        # a model that also chose a discrete k counts it; covariate coefficients are parameters too
+        k = int(getattr(m, "n_params_", len(m.params_))) + len(getattr(m, "coefficients_", ()))
         ll = float(m.log_likelihood_)
         row = {
             "n_params": k,

@@ -31,6 +31,20 @@ the kink y = log c) between the points where exp(g) has fallen exp(-40) below it
 depends only on (x, u), so it is evaluated once per distinct pair: cheap on a time grid.
 Everything is combined with log-sum-exp; the gradient is the exact derivative of the
 quadrature (up to the exp(-40) tail).
+
+Where it is stable and fast, the same integral is taken in closed form instead. With
+v = e^-y, int_0^inf exp(g(y)) dy = 2F1(e, k; k+1; -c) / k = (1+c)^-e 2F1(e, 1; k+1; z) / k
+(Pfaff's transformation), z = c / (1 + c), so
+
+    log F(u) = -(r+x) log(alpha+u) - s log(beta+u) - log k + log S        (alpha >= beta)
+    log F(u) = -(r+x-1) log(alpha+u) - (s+1) log(beta+u) - log k + log S   (alpha < beta)
+
+with S = 2F1(e, 1; k+1; z) = sum_n prod_{j<n} (e+j)/(k+1+j) z^n: every term is positive and
+the ratio of successive terms stays below z, so the sum has no cancellation and its error
+after n terms is below the last term / (1 - z). That is the hypergeometric form of FH05 (eqs.
+19-20) rearranged so that it cannot overflow; it is summed (with its exact derivatives) for
+the pairs with z <= 0.8, at most ~170 terms, and the quadrature takes the pairs with z closer
+to 1, where the series would converge slowly.
 """
 
 from __future__ import annotations
@@ -49,9 +63,109 @@ _XI = (_NODES + 1) / 2  # nodes on [0, 1]
 _LOGW = np.log(_WEIGHTS / 2)
 _CUT = 40.0  # the quadrature stops where the integrand is below exp(-40) of its peak
 _CHUNK = 65536
+_Z_SERIES = 0.8  # pairs with z <= this use the hypergeometric series, the others the quadrature
+_SERIES_EPS = 1e-17  # a series stops when its last term is below this share of its sum
+
+
+def _log_series(e, kp1, z, want_grad):
+    """log S, S = 2F1(e, 1; k+1; z) = sum_n prod_{j<n} (e+j)/(k+1+j) z^n (0 <= z < 1), and
+    d log S / d(e, k, z) as three arrays (or None).
+
+    All terms are positive. Rows whose last term has fallen below ``_SERIES_EPS`` of their sum
+    leave the loop, so the cost follows each row's own rate of convergence.
+    """
+    n = len(z)
+    S = np.empty(n)
+    dS = np.empty((3, n)) if want_grad else None
+    idx = np.arange(n)
+    ee, kk, zz = e, kp1, z
+    term, total = np.ones(n), np.ones(n)
+    if want_grad:
+        ae, ak = np.zeros(n), np.zeros(n)  # running sums of 1/(e+j) and 1/(k+1+j)
+        se, sk, sz = np.zeros(n), np.zeros(n), np.zeros(n)
+    j = 0
+    while True:
+        for _ in range(6):
+            ej, kj = ee + j, kk + j
+            tz = term * (ej / kj)  # term_{j+1} / z
+            if want_grad:
+                ae = ae + 1.0 / ej
+                ak = ak + 1.0 / kj
+            j += 1
+            term = tz * zz
+            total += term
+            if want_grad:
+                se += term * ae  # d term / d e = term * sum_{i<j} 1/(e+i)
+                sk += term * ak  # d term / d k = -term * sum_{i<j} 1/(k+1+i)
+                sz += j * tz  # d term / d z = j term / z
+        done = term <= _SERIES_EPS * total
+        if done.any():
+            ids = idx[done]
+            S[ids] = total[done]
+            if want_grad:
+                dS[0, ids], dS[1, ids], dS[2, ids] = se[done], sk[done], sz[done]
+            keep = ~done
+            if not keep.any():
+                break
+            idx, ee, kk, zz, term, total = idx[keep], ee[keep], kk[keep], zz[keep], term[keep], total[keep]
+            if want_grad:
+                ae, ak, se, sk, sz = ae[keep], ak[keep], se[keep], sk[keep], sz[keep]
+    if want_grad:
+        dS /= S
+        dS[1] *= -1.0
+    return np.log(S), dS
+
+
+def _log_tail_series(r, alpha, s, beta, x, u, z, want_grad):
+    """log F(u) and its gradient in (r, alpha, s, beta) by the hypergeometric series (module docstring)."""
+    k = r + x + s
+    la, lb = np.log(alpha + u), np.log(beta + u)
+    if alpha >= beta:
+        e = r + x
+        logF = -e * la - s * lb - np.log(k)
+    else:
+        e = np.full(len(x), s + 1.0)
+        logF = -(r + x - 1.0) * la - (s + 1.0) * lb - np.log(k)
+    lS, dS = _log_series(e, k + 1.0, z, want_grad)
+    logF += lS
+    if not want_grad:
+        return logF, None
+    dSe, dSk, dSz = dS
+    dF = np.empty((4, len(x)))
+    dF[0] = -la - 1.0 / k + dSk
+    dF[2] = -lb - 1.0 / k + dSk
+    if alpha >= beta:  # e = r + x, z = (alpha - beta) / (alpha + u)
+        dF[0] += dSe
+        dF[1] = -(r + x) / (alpha + u) + dSz * (beta + u) / (alpha + u) ** 2
+        dF[3] = -s / (beta + u) - dSz / (alpha + u)
+    else:  # e = s + 1, z = (beta - alpha) / (beta + u)
+        dF[2] += dSe
+        dF[1] = -(r + x - 1.0) / (alpha + u) - dSz / (beta + u)
+        dF[3] = -(s + 1.0) / (beta + u) + dSz * (alpha + u) / (beta + u) ** 2
+    return logF, dF
 
 
 def _log_tail(r, alpha, s, beta, x, u, want_grad):
+    """log F(u) and its gradient: the series where z <= _Z_SERIES, the quadrature elsewhere."""
+    z = (alpha - beta) / (alpha + u) if alpha >= beta else (beta - alpha) / (beta + u)
+    series = z <= _Z_SERIES
+    if series.all():
+        return _log_tail_series(r, alpha, s, beta, x, u, z, want_grad)
+    if not series.any():
+        return _log_tail_quadrature(r, alpha, s, beta, x, u, want_grad)
+    logF = np.empty(len(x))
+    dF = np.empty((4, len(x))) if want_grad else None
+    for sel, values in (
+        (series, _log_tail_series(r, alpha, s, beta, x[series], u[series], z[series], want_grad)),
+        (~series, _log_tail_quadrature(r, alpha, s, beta, x[~series], u[~series], want_grad)),
+    ):
+        logF[sel] = values[0]
+        if want_grad:
+            dF[:, sel] = values[1]
+    return logF, dF
+
+
+def _log_tail_quadrature(r, alpha, s, beta, x, u, want_grad):
     """log F(u) = log int_u^inf (alpha+tau)^-(r+x) (beta+tau)^-(s+1) d tau, and its gradient.
 
     With base = min(alpha, beta) and base + tau = (base + u) e^y,
@@ -162,32 +276,33 @@ def _pareto_core(r, alpha, s, beta, x, t_x, T, weights=None, pairs=None):
     px, pu, i_tx, i_T = pairs if pairs is not None else _pair_index(x, t_x, T)
     want_grad = weights is not None
     logF, dF = _log_tail(r, alpha, s, beta, px, pu, want_grad)
+    # functions of (x, u) once per distinct pair; a row reads its (x, t_x) and (x, T) pairs
+    la_p, lb_p = np.log(alpha + pu), np.log(beta + pu)
+    A = (-(r + px) * la_p - s * lb_p)[i_T]  # log of the first term, (alpha+T)^-(r+x) (beta+T)^-s
     lF_tx = logF[i_tx]
-    delta = np.minimum(logF[i_T] - lF_tx, 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        one_minus_rho = -np.expm1(delta)
-        pos = (T > t_x) & (one_minus_rho > 0)
-        om = np.where(pos, one_minus_rho, 1.0)
-        logI = np.where(pos, lF_tx + np.log(om), -np.inf)
-    lT_a = np.log(alpha + T)
-    lT_b = np.log(beta + T)
-    A = -(r + x) * lT_a - s * lT_b
-    lse = np.logaddexp(A, np.log(s) + logI)
-    pA = np.exp(A - lse)  # = P(alive at T | x, t_x, T)
+    delta = np.minimum(logF[i_T] - lF_tx, 0.0)  # log rho, rho = F(T) / F(t_x) <= 1
+    B0 = np.log(s) + lF_tx - A
+    with np.errstate(divide="ignore"):
+        d = B0 + np.log(-np.expm1(delta))  # log(s I / first term); -inf where T == t_x (I = 0)
+    sp = np.logaddexp(0.0, d)
+    lse = A + sp
+    pA = np.exp(-sp)  # = P(alive at T | x, t_x, T)
     if not want_grad:
         return lse, pA, None
-    wA = weights * pA
-    wB = weights - wA
-    # d log I = (dF(t_x) - rho dF(T)) / (1 - rho), summed over rows through the distinct pairs
-    c1 = np.where(pos, wB / om, 0.0)
+    # d log I = (dF(t_x) - rho dF(T)) / (1 - rho); the weight of a row's second term over
+    # (1 - rho) is w (1 - pA) / (1 - rho) = w exp(B0 - sp), finite even where rho = 1 (there the
+    # two bincounts below cancel exactly, as both read the same pair)
+    c1 = weights * np.exp(B0 - sp)
     c2 = c1 * np.exp(delta)
     npair = len(px)
     coef = np.bincount(i_tx, weights=c1, minlength=npair) - np.bincount(i_T, weights=c2, minlength=npair)
-    grad = (dF * coef).sum(axis=1)
-    grad[0] -= (wA * lT_a).sum()
-    grad[1] -= (wA * (r + x) / (alpha + T)).sum()
-    grad[2] += -(wA * lT_b).sum() + wB.sum() / s
-    grad[3] -= (wA * s / (beta + T)).sum()
+    wA = weights * pA
+    wA_p = np.bincount(i_T, weights=wA, minlength=npair)
+    grad = dF @ coef
+    grad[0] -= wA_p @ la_p
+    grad[1] -= wA_p @ ((r + px) / (alpha + pu))
+    grad[2] += -(wA_p @ lb_p) + (weights.sum() - wA.sum()) / s
+    grad[3] -= s * (wA_p @ (1.0 / (beta + pu)))
     return lse, pA, grad
 
 

@@ -1,15 +1,18 @@
 """Simulate customers from the models' own stories, with known parameters.
 
 Summaries (one row per customer, drawn directly, no transaction log built):
-:func:`simulate_beta_geo`, :func:`simulate_modified_beta_geo`, :func:`simulate_pareto_nbd`
-(``frequency``, ``recency``, ``T``), :func:`simulate_gamma_gamma` (mean spend),
+:func:`simulate_beta_geo`, :func:`simulate_modified_beta_geo`, :func:`simulate_pareto_nbd`,
+:func:`simulate_gamma_gompertz_nbd` (``frequency``, ``recency``, ``T``),
+:func:`simulate_beta_geo_cnbd` (the same plus ``log_interpurchase``: regular buyers),
+:func:`simulate_gamma_gamma` (mean spend),
 :func:`simulate_beta_geo_beta_binom` (discrete opportunities) and
-:func:`simulate_shifted_beta_geo` (a contract cohort's survivors). Fitting a model to its
+:func:`simulate_shifted_beta_geo` (a contract cohort's survivors), :func:`simulate_contracts` (one row per contract
+customer of several cohorts, sBG or beta-discrete-Weibull). Fitting a model to its
 simulator's output recovers ``params`` within sampling error. Times are in whatever unit
 ``params`` are in (``alpha`` and ``beta`` share the unit of ``T``); pass ``time_grid`` (e.g. 1
 for whole days) to round recency up to the grid the way dated transactions would be.
 
-A dated purchase log: :func:`simulate_beta_geo_log`, for lessons that need the raw log (what
+Dated purchase logs: :func:`simulate_beta_geo_log` and :func:`simulate_beta_geo_cnbd_log`, for lessons that need the raw log (what
 bucketing purchases into calendar weeks does, tracking plots on data whose truth is known).
 Its purchases, and those of the simulated company (:mod:`crm_models.datasets`), come from one
 definition of the BG/NBD purchase process, :func:`beta_geo_purchase_times`.
@@ -38,6 +41,10 @@ __all__ = [
     "simulate_beta_geo_beta_binom",
     "simulate_shifted_beta_geo",
     "simulate_beta_geo_log",
+    "simulate_beta_geo_cnbd",
+    "simulate_beta_geo_cnbd_log",
+    "simulate_gamma_gompertz_nbd",
+    "simulate_contracts",
     "beta_geo_purchase_times",
     "PurchaseTimes",
 ]
@@ -542,3 +549,305 @@ def beta_geo_purchase_times(lam, p, window, rng: np.random.Generator) -> Purchas
     dropout_time = np.full(n, np.inf)
     dropout_time[owner[last]] = time[last]
     return PurchaseTimes(owner[keep], time[keep], dropout_time)
+
+
+# ----------------------------------------------------------------------------------------------
+# regular buyers: (M)BG/CNBD-k
+
+
+def _cnbd_purchase_times(lam, p, window, k: int, m: int, rng: np.random.Generator):
+    """Repeat purchases of (M)BG/CNBD-k customers in a window after the first purchase.
+
+    Every k-th event of a Poisson process with rate ``lam`` is a purchase (Erlang-k
+    inter-purchase times); the customer drops out right after the J-th repeat purchase,
+    J ~ Geometric(p) on 1, 2, ... (BG, ``m = 0``), or one flip earlier, also possibly at the
+    first purchase (MBG, ``m = 1``). Returns ``owner``, ``time`` (sorted by owner, then time)
+    and per customer whether they dropped out within the window.
+    """
+    n = lam.size
+    n_events = rng.poisson(lam * window)
+    n_before_dropout = rng.geometric(p) - m  # repeat purchases made before leaving
+    owner = np.repeat(np.arange(n), n_events)
+    time = rng.random(owner.size) * window[owner]
+    order = np.lexsort((time, owner))
+    owner, time = owner[order], time[order]
+    rank = np.arange(owner.size) - np.repeat(np.cumsum(n_events) - n_events, n_events) + 1
+    purchase = (rank % k == 0) & (rank // k <= n_before_dropout[owner])
+    dropped = n_before_dropout <= n_events // k
+    return owner[purchase], time[purchase], dropped
+
+
+def _cnbd_summary(owner, time, window, n, time_grid=None):
+    if time_grid is not None:  # purchases recorded on a grid (e.g. days): round up, one purchase per slot
+        time = np.minimum(np.ceil(time / time_grid) * time_grid, window[owner])
+        keep = np.concatenate([[True], (owner[1:] != owner[:-1]) | (time[1:] != time[:-1])]) & (time > 0)
+        owner, time = owner[keep], time[keep]
+    x = np.bincount(owner, minlength=n)
+    t_x = np.zeros(n)
+    t_x[owner] = time  # sorted by time within owner: the last write is the last purchase
+    prev = np.concatenate([[0.0], time[:-1]])
+    first = np.concatenate([[True], owner[1:] != owner[:-1]])
+    gaps = np.where(first, time, time - prev)
+    litt = np.bincount(owner, weights=np.log(gaps), minlength=n)
+    return x, t_x, litt
+
+
+def _check_k_param(params) -> int:
+    k = params.get("k") if isinstance(params, Mapping) else None
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer, float, np.floating)) or int(k) != k or k < 1:
+        raise ValueError(f"params['k'] must be a whole number >= 1 (the Erlang order), got {k!r}")
+    return int(k)
+
+
+def simulate_beta_geo_cnbd(
+    n: int,
+    params: Mapping[str, float],
+    T: float | np.ndarray,
+    random_state=0,
+    *,
+    modified: bool = False,
+    time_grid: float | None = None,
+    latent: bool = False,
+) -> pd.DataFrame:
+    """Regular buyers from the (M)BG/CNBD-k story (Platzer & Reutterer 2016).
+
+    While alive a customer's inter-purchase times are Erlang-k with rate lambda (every k-th
+    event of a Poisson process with rate lambda is a purchase), lambda ~ gamma(r, alpha); after
+    each repeat purchase (and, with ``modified=True``, also right after the first purchase) the
+    customer drops out with probability p ~ beta(a, b). Times are continuous.
+
+    Parameters
+    ----------
+    n : int
+        Number of customers.
+    params : mapping
+        ``k`` (whole number >= 1), ``r``, ``alpha``, ``a``, ``b`` (``alpha`` in the unit of ``T``).
+    T : float or array_like
+        Observation length per customer since the first purchase.
+    random_state : None, int or numpy.random.Generator
+        Seed or generator.
+    modified : bool
+        MBG/CNBD-k (drop-out possible at the first purchase) instead of BG/CNBD-k.
+    time_grid : float, optional
+        Record purchases on a grid (e.g. 1 for whole days when ``T`` is in days): each time is
+        rounded up to the grid and purchases in the same slot (or in the first purchase's) count
+        once, as :func:`crm_models.rfm_summary` de-duplicates a dated log.
+    latent : bool
+        Add the true ``lambda``, ``p`` and ``alive`` columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``customer_id`` with ``frequency``, ``recency``, ``T`` and
+        ``log_interpurchase`` (the sum of the logs of the inter-purchase times).
+
+    Examples
+    --------
+    >>> sim = simulate_beta_geo_cnbd(1000, {"k": 2, "r": 0.9, "alpha": 5.0, "a": 0.8, "b": 2.5}, T=52.0)
+    >>> list(sim.columns)
+    ['frequency', 'recency', 'T', 'log_interpurchase']
+    """
+    k = _check_k_param(params)
+    n, (r, alpha, a, b), T, rng = _setup(n, params, ("r", "alpha", "a", "b"), T, random_state)
+    lam = rng.gamma(r, 1.0 / alpha, size=n)
+    p = rng.beta(a, b, size=n)
+    owner, time, dropped = _cnbd_purchase_times(lam, p, T, k, int(bool(modified)), rng)
+    x, t_x, litt = _cnbd_summary(owner, time, T, n, time_grid)
+    extra = {"log_interpurchase": litt}
+    if latent:
+        extra.update({"lambda": lam, "p": p, "alive": ~dropped})
+    return _finish(x, t_x, T, None, extra)
+
+
+def simulate_beta_geo_cnbd_log(
+    n: int,
+    params: Mapping[str, float],
+    start,
+    acquisition_end,
+    observation_period_end,
+    random_state=0,
+    *,
+    time_unit: str = "W",
+    modified: bool = False,
+) -> pd.DataFrame:
+    """A dated purchase log of ``n`` regular buyers following (M)BG/CNBD-k.
+
+    First purchases fall uniformly between ``start`` and ``acquisition_end``; then the story
+    of :func:`simulate_beta_geo_cnbd` runs until ``observation_period_end``, with the rate
+    parameters in ``time_unit``.
+
+    Parameters
+    ----------
+    n : int
+        Number of customers.
+    params : mapping
+        ``k``, ``r``, ``alpha``, ``a``, ``b``; ``alpha`` in ``time_unit``.
+    start, acquisition_end, observation_period_end : str or datetime-like
+        First possible first purchase, last possible first purchase, end of the log.
+    random_state : None, int or numpy.random.Generator
+        Seed or generator.
+    time_unit : str
+        Unit of the rate parameters, a code of :data:`crm_models.units.TIME_UNITS`.
+    modified : bool
+        MBG/CNBD-k instead of BG/CNBD-k.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_id`` and ``timestamp``, sorted by customer and time, one row per purchase
+        (first purchases included).
+
+    Examples
+    --------
+    >>> log = simulate_beta_geo_cnbd_log(100, {"k": 3, "r": 2.0, "alpha": 4.0, "a": 0.5, "b": 5.0},
+    ...                                  "2024-01-01", "2024-03-31", "2024-12-31")
+    >>> list(log.columns), log["customer_id"].nunique()
+    (['customer_id', 'timestamp'], 100)
+    """
+    k = _check_k_param(params)
+    n, (r, alpha, a, b), rng = _check_inputs(n, params, ("r", "alpha", "a", "b"), random_state)
+    unit = TIME_UNITS[check_time_unit(time_unit)]
+    t0 = parse_timestamp(start, "start")
+    acq = parse_timestamp(acquisition_end, "acquisition_end")
+    end = parse_timestamp(observation_period_end, "observation_period_end")
+    if not (t0 <= acq <= end):
+        raise ValueError(
+            f"need start <= acquisition_end <= observation_period_end, got {t0.date()}, {acq.date()}, {end.date()}"
+        )
+    day = pd.Timedelta(days=1)
+    first = rng.uniform(0.0, (acq - t0) / day, n)
+    window = ((end - t0) / day - first) / unit
+    lam = rng.gamma(r, 1.0 / alpha, n)
+    p = rng.beta(a, b, n)
+    owner, time, _ = _cnbd_purchase_times(lam, p, window, k, int(bool(modified)), rng)
+    ids = np.concatenate([np.arange(n), owner])
+    days = np.concatenate([first, first[owner] + time * unit])
+    log = pd.DataFrame({"customer_id": ids, "timestamp": t0 + pd.to_timedelta(days, unit="D")})
+    return log.sort_values(["customer_id", "timestamp"], kind="stable").reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# GGom/NBD: gamma-Gompertz lifetimes
+
+
+def simulate_gamma_gompertz_nbd(
+    n: int,
+    params: Mapping[str, float],
+    T: float | np.ndarray,
+    random_state=0,
+    *,
+    time_grid: float | None = None,
+    latent: bool = False,
+) -> pd.DataFrame:
+    """Customers from the GGom/NBD story (Bemmaor & Glady 2012).
+
+    Purchases follow a Poisson process with rate lambda ~ gamma(r, alpha) while alive; the
+    lifetime is Gompertz, P(tau > t | eta) = exp(-eta (e^(b t) - 1)), eta ~ gamma(s, beta).
+
+    Parameters
+    ----------
+    n : int
+        Number of customers.
+    params : mapping
+        ``r``, ``alpha``, ``b``, ``s``, ``beta`` (``alpha`` in the unit of ``T``, ``b`` per unit).
+    T : float or array_like
+        Observation length per customer since the first purchase.
+    random_state : None, int or numpy.random.Generator
+        Seed or generator.
+    time_grid : float, optional
+        Round recency up to multiples of this (e.g. 1 for whole days).
+    latent : bool
+        Add the true ``lambda``, ``lifetime`` and ``alive`` columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``customer_id`` with ``frequency``, ``recency``, ``T``.
+
+    Examples
+    --------
+    >>> sim = simulate_gamma_gompertz_nbd(1000, {"r": 0.5, "alpha": 5.0, "b": 0.1, "s": 1.0, "beta": 2.0}, T=52.0)
+    >>> list(sim.columns), bool((sim["recency"] <= sim["T"]).all())
+    (['frequency', 'recency', 'T'], True)
+    """
+    n, (r, alpha, b, s, beta), T, rng = _setup(n, params, ("r", "alpha", "b", "s", "beta"), T, random_state)
+    lam = rng.gamma(r, 1.0 / alpha, size=n)
+    eta = rng.gamma(s, 1.0 / beta, size=n)
+    # Gompertz: eta (e^(b tau) - 1) ~ Exponential(1)
+    lifetime = np.log1p(rng.exponential(size=n) / eta) / b
+    window = np.minimum(lifetime, T)
+    x = rng.poisson(lam * window)
+    rec = _order_stat(rng, x, x, window)
+    extra = {"lambda": lam, "lifetime": lifetime, "alive": lifetime > T} if latent else {}
+    return _finish(x, rec, T, time_grid, extra)
+
+
+# ----------------------------------------------------------------------------------------------
+# contracts: per-customer rows over several cohorts (sBG, BdW)
+
+
+def simulate_contracts(n, params, n_periods, random_state=0) -> pd.DataFrame:
+    """Contract customers of one or several cohorts from the sBG or beta-discrete-Weibull story.
+
+    Each customer draws theta ~ Beta(alpha, beta) and churns in period T, the first t with
+    (1 - theta)^(t^c) < U for a uniform U (a discrete Weibull; c = 1 or no ``c`` is the sBG's
+    geometric T). A cohort observed for ``n_periods`` periods shows tenure min(T, n_periods) and
+    churned = T <= n_periods.
+
+    Parameters
+    ----------
+    n : int or mapping of cohort to int
+        Customers (per cohort).
+    params : mapping
+        ``alpha``, ``beta`` and optionally ``c`` for every cohort, or a mapping of cohort to
+        such a mapping.
+    n_periods : int or mapping of cohort to int
+        Periods each cohort has been observed (older cohorts longer).
+    random_state : None, int or numpy.random.Generator
+        Seed or generator.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per customer: ``cohort`` (``"all"`` for a single unnamed cohort), ``tenure``
+        (int) and ``churned`` (bool), ready for ``ShiftedBetaGeoContracts().fit`` or
+        ``BetaDiscreteWeibull().fit``.
+
+    Examples
+    --------
+    >>> sim = simulate_contracts({"2023": 3, "2024": 2}, {"alpha": 0.7, "beta": 1.2}, {"2023": 2, "2024": 1})
+    >>> sim.to_dict("list")
+    {'cohort': ['2023', '2023', '2023', '2024', '2024'], 'tenure': [1, 2, 1, 1, 1], 'churned': [True, False, True, False, True]}
+    """
+    rng = as_generator(random_state)
+    if isinstance(n, Mapping):
+        cohorts = list(n)
+    elif isinstance(n_periods, Mapping):
+        cohorts = list(n_periods)
+    elif isinstance(params, Mapping) and params and all(isinstance(v, Mapping) for v in params.values()):
+        cohorts = list(params)
+    else:
+        cohorts = ["all"]
+    frames = []
+    for cohort in cohorts:
+        n_c = n[cohort] if isinstance(n, Mapping) else n
+        p_c = params[cohort] if isinstance(params, Mapping) and cohort in params and isinstance(
+            params[cohort], Mapping) else params
+        T_c = n_periods[cohort] if isinstance(n_periods, Mapping) else n_periods
+        names = ("alpha", "beta", "c") if isinstance(p_c, Mapping) and "c" in p_c else ("alpha", "beta")
+        n_c, vals, _ = _check_inputs(n_c, p_c, names, 0)
+        T_c = _whole_count(T_c, "n_periods")
+        a, b = vals[0], vals[1]
+        c = vals[2] if len(vals) == 3 else 1.0
+        theta = rng.beta(a, b, n_c)
+        u = rng.random(n_c)
+        with np.errstate(divide="ignore"):
+            # smallest t >= 1 with t^c > log(U) / log(1 - theta)
+            x = np.log(u) / np.log1p(-np.minimum(theta, 1 - 1e-16))
+            lifetime = np.maximum(np.ceil(np.power(x, 1.0 / c) - 1e-12), 1.0)
+        frames.append(pd.DataFrame({
+            "cohort": str(cohort),
+            "tenure": np.minimum(lifetime, T_c).astype(np.int64),
+            "churned": lifetime <= T_c,
+        }))
+    return pd.concat(frames, ignore_index=True)
