@@ -654,8 +654,8 @@ def predictive_coverage(
     >>> check[["nominal", "covered", "stated", "pit_covered"]].round(3)
            nominal  covered  stated  pit_covered
     level
-    80%       0.80    0.931   0.932        0.797
-    95%       0.95    0.984   0.984        0.944
+    80%       0.80    0.942   0.934        0.799
+    95%       0.95    0.986   0.984        0.948
     """
     from crm_models.clv import ContinuousTimeModel
     from crm_models.clv.uncertainty import interval_coverage, pit_coverage, spend_predictive_interval

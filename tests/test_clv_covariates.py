@@ -195,7 +195,10 @@ def test_zero_coefficients_give_the_likelihood_without_covariates(cls):
     pr = _problem(model, data)
     plain = cls().fit(data)
     theta = np.concatenate([np.log(plain.params_.to_numpy()), np.zeros(pr.K - pr.k0)])
-    assert -pr.nll(theta)[0] == pytest.approx(plain.log_likelihood_, rel=1e-12, abs=1e-9)
+    # Pareto/NBD without covariates takes the closed form where it is stable, the covariate path
+    # integrates by quadrature: the two agree to about 1e-10 relative
+    rel = 1e-9 if cls is ParetoNBD else 1e-12
+    assert -pr.nll(theta)[0] == pytest.approx(plain.log_likelihood_, rel=rel, abs=1e-9)
 
 
 def test_no_covariates_means_the_model_of_today():
@@ -308,7 +311,8 @@ def test_per_customer_predictions_are_those_of_each_customers_parameters(two_gro
                       twin.expected_purchases_new_customer([4, 52])),
                      (model.probability_of_n_purchases(26, [0, 1, 3], covariates={"promo": value}),
                       twin.probability_of_n_purchases(26, [0, 1, 3]))):
-            np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), rtol=1e-10, atol=1e-12)
+            rtol = 1e-7 if cls is ParetoNBD else 1e-10  # quadrature vs closed form (see above)
+            np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), rtol=rtol, atol=1e-12)
             assert a.index.equals(b.index)
     # customer lifetime value sums the per-customer expectations
     clv = customer_lifetime_value(model, 30.0, sample, horizon=(1, "Y"), time_unit="W", discount_rate=(0.1, "Y"))
