@@ -319,7 +319,7 @@ def test_per_customer_predictions_are_those_of_each_customers_parameters(two_gro
     twin_clv = pd.concat([customer_lifetime_value(_twin(model, {"promo": v}, data), 30.0, sample[sample.promo == v],
                                                   horizon=(1, "Y"), time_unit="W", discount_rate=(0.1, "Y"))
                           for v in (0, 1)]).reindex(sample.index)
-    np.testing.assert_allclose(clv.to_numpy(), twin_clv.to_numpy(), rtol=1e-10)
+    np.testing.assert_allclose(clv.to_numpy(), twin_clv.to_numpy(), rtol=1e-7 if cls is ParetoNBD else 1e-10)
 
 
 def test_two_otherwise_identical_customers_differ_by_their_covariates(two_groups):
