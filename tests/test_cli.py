@@ -188,7 +188,7 @@ def test_resolve_writes_crosswalk(tmp_path, small_world, capsys):
     assert 140 <= cw["customer_id"].nunique() <= 170  # 150 real people
     assert len(pd.read_csv(golden)) == cw["customer_id"].nunique()
     assert "records resolved to" in capsys.readouterr().err
-    assert main(["resolve", str(path), "--out", str(out)]) == 2
+    assert main(["resolve", str(path), "--out", str(out), "--overwrite"]) == 2
     err = one_line_error(capsys)
     assert "column 'record_id' (given by --record-id-col)" in err and "rid" in err
 
