@@ -412,23 +412,26 @@ def check_number(
     """
     lo = "" if low is None else ("(" if low_open else "[") + f"{low:g}"
     hi = "" if high is None else f"{high:g}" + (")" if high_open else "]")
+    kind = "a whole number " if integer else ""
     if low is not None and high is not None:
-        where = f" in {lo}, {hi}"
+        expect = f"{name} must be {kind or 'a number '}in {lo}, {hi}"
     elif low is not None:
-        where = f" {'>' if low_open else '>='} {low:g}"
+        expect = f"{name} must be {kind}{'>' if low_open else '>='} {low:g}"
     elif high is not None:
-        where = f" {'<' if high_open else '<='} {high:g}"
+        expect = f"{name} must be {kind}{'<' if high_open else '<='} {high:g}"
     else:
-        where = ""
-    kind = "a whole number" if integer else "a number"
-    expect = f"{name} must be {kind}{where}" + (f" ({unit})" if unit else "")
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{expect}, got {value!r}")
+        expect = f"{name} must be {kind or 'a finite number'}".rstrip()
+    expect += f" ({unit})" if unit else ""
+    if isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{expect}, got {value!r} (true/false, not a number)")
+    if isinstance(value, str):
+        raise ValueError(f"{expect}, got {value!r} (text, not a number)")
+    if not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{expect}, got {value!r} ({type(value).__name__}, not a number)")
     v = float(value)
-    if not math.isfinite(v) or (integer and v != math.floor(v)):
-        raise ValueError(f"{expect}, got {value!r}")
-    if low is not None and (v < low or (low_open and v == low)):
-        raise ValueError(f"{expect}, got {value!r}")
-    if high is not None and (v > high or (high_open and v == high)):
+    ok = math.isfinite(v) and not (integer and v != math.floor(v))
+    ok = ok and not (low is not None and (v < low or (low_open and v == low)))
+    ok = ok and not (high is not None and (v > high or (high_open and v == high)))
+    if not ok:
         raise ValueError(f"{expect}, got {value!r}")
     return int(v) if integer else v

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -390,6 +391,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warnings(caught) -> None:
+    """Each library warning (e.g. a small-data fallback) once, as one line on stderr."""
+    seen = set()
+    for w in caught:
+        if not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning)) and str(w.message) not in seen:
+            seen.add(str(w.message))
+            print(f"crm-models: warning: {_one_line(w.message)}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line.
 
@@ -416,7 +426,10 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command is None:
             raise CliError("choose a command: score, resolve or demo (see 'crm-models --help')")
-        written = {"score": _cmd_score, "resolve": _cmd_resolve, "demo": _cmd_demo}[args.command](args)
+        with warnings.catch_warnings(record=True) as caught:  # shown as one line each, like errors
+            warnings.simplefilter("default")
+            written = {"score": _cmd_score, "resolve": _cmd_resolve, "demo": _cmd_demo}[args.command](args)
+        _show_warnings(caught)
     except CliError as exc:
         print(f"crm-models: error: {exc}", file=sys.stderr)
         return 2

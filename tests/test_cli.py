@@ -139,7 +139,7 @@ def test_file_and_option_errors(tmp_path, csv, capsys):
     assert main(["score", csv(), *COLS, "--horizon", "12 months"]) == 2
     assert "unit must be one of" in one_line_error(capsys)
     assert main(["score", csv(), *COLS, "--margin", "50"]) == 2
-    assert "margin must be a share of spend in (0, 1]" in one_line_error(capsys)
+    assert "margin must be a number in (0, 1] (share of spend kept as profit)" in one_line_error(capsys)
     assert main(["score", csv(), *COLS, "--bogus"]) == 2
     assert "unrecognized arguments: --bogus" in one_line_error(capsys)
     assert main(["frobnicate"]) == 2

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crm_models._validation import fail_rows, parse_amounts, require_columns
+from crm_models._validation import check_number, fail_rows, parse_amounts, require_columns
 
 __all__ = ["ACTION_TABLE_COLUMNS", "default_action_table", "score_actions", "next_best_action", "value_at_risk"]
 
@@ -88,6 +88,15 @@ def default_action_table(
     >>> table.loc["retain", ["eligible", "value_at_stake"]].tolist()
     ['p_alive >= 0.3 and p_alive < 0.8', 'value_at_risk']
     """
+    for name, value, unit in (("cost_to_serve", cost_to_serve, "USD"), ("retain_cost", retain_cost, "USD"),
+                              ("cross_sell_cost", cross_sell_cost, "USD"), ("win_back_cost", win_back_cost, "USD")):
+        check_number(value, name, low=0, unit=unit)
+    for name, value, unit in (("retain_effect", retain_effect, "a probability"),
+                              ("cross_sell_effect", cross_sell_effect, "a probability"),
+                              ("win_back_effect", win_back_effect, "a probability"),
+                              ("cross_sell_share", cross_sell_share, "a share of CLV"),
+                              ("serve_saving", serve_saving, "a share of the cost to serve")):
+        check_number(value, name, low=0, high=1, unit=unit)
     rows = [
         ("do_nothing", "no contact: the baseline every action must beat", "True", 0.0, "0", 0.0),
         ("retain", "retention offer to a wavering customer: saves the value at risk",
@@ -341,8 +350,7 @@ def value_at_risk(scores: pd.DataFrame, *, clv_col: str = "clv", p_alive_col: st
     a            200.0           50.0
     b            400.0           36.0
     """
-    if not 0 < min_alive <= 1:
-        raise ValueError(f"value_at_risk: min_alive must lie in (0, 1], got {min_alive!r}")
+    check_number(min_alive, "min_alive", low=0, high=1, low_open=True, unit="a probability")
     require_columns(scores, [clv_col, p_alive_col], what="scores")
     clv = parse_amounts(scores, clv_col, what="scores", allow_negative=True)
     alive = parse_amounts(scores, p_alive_col, what="scores")

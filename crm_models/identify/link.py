@@ -69,6 +69,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crm_models._validation import check_number
 from crm_models.base import FieldReader, as_generator
 
 __all__ = [
@@ -217,8 +218,7 @@ def deterministic_prior(data: pd.DataFrame, *, recall: float = DETERMINISTIC_REC
     >>> round(deterministic_prior(records, recall=0.5), 4)  # 1 pair of 6, found at recall 1/2
     0.3333
     """
-    if not 0 < recall <= 1:
-        raise ValueError(f"recall must be in (0, 1], got {recall!r}")
+    check_number(recall, "recall", low=0, high=1, low_open=True, unit="a share of true matches")
     n = len(data)
     total = n * (n - 1) / 2
     lowest = 1.0 / max(total, 2.0)
