@@ -347,8 +347,11 @@ def _scan_duckdb(
 
 
 def _summary_duckdb(
-    rel, rows_sql: str, end: pd.Timestamp, unit: pd.Timedelta, grain: str, include_first: bool, monetary: bool
+    rel, rows_sql: str, end: pd.Timestamp, unit: pd.Timedelta, grain: str, include_first: bool, monetary: bool,
+    *, path=None, customer_id_col: str = "id",
 ):
+    """The summary as a DataFrame indexed by ``id``, or (with ``path``) written to that Parquet file
+    without passing through pandas (the id column then named ``customer_id_col``)."""
     end_lit = _time_literal(end, grain)
     # periods are whole days for the day and week grains, so differences are counted in days
     part, per_unit = ("day", unit / pd.Timedelta(days=1)) if grain in ("D", "W") else ("second", unit.total_seconds())
@@ -363,14 +366,17 @@ def _summary_duckdb(
         c AS (SELECT id, min(period) AS first_p, max(period) AS last_p, count(*) AS n,
                      sum(amount) AS total, arg_min(amount, period) AS first_amount
               FROM per GROUP BY id)
-        SELECT id, CAST(n - {minus} AS BIGINT) AS frequency,
+        SELECT id AS {_quote(customer_id_col)}, CAST(n - {minus} AS BIGINT) AS frequency,
                date_diff('{part}', first_p, last_p) / {per_unit!r} AS recency,
                date_diff('{part}', first_p, {end_lit}) / {per_unit!r} AS "T"
                {", " + mv + " AS monetary_value" if monetary else ""}
         FROM c ORDER BY id
     """
+    if path is not None:
+        rel.query("src", sql).write_parquet(str(path))
+        return None
     # through Arrow: markedly faster than .df() for a million customers, string ids above all
-    return rel.query("src", sql).to_arrow_table().to_pandas().set_index("id")
+    return rel.query("src", sql).to_arrow_table().to_pandas().set_index(customer_id_col)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -505,6 +511,90 @@ def rfm_summary(
     out = _summary_duckdb(rel, rows_sql, end, unit, grain, include_first_transaction, monetary)
     out.index.name = customer_id_col
     return out
+
+
+def write_rfm_summary(
+    transactions,
+    path,
+    customer_id_col: str = "customer_id",
+    datetime_col: str = "timestamp",
+    monetary_value_col: str | None = "amount",
+    observation_period_end=None,
+    time_unit: str = "W",
+    include_first_transaction: bool = False,
+    *,
+    grain: str | None = None,
+    datetime_format: str | None = None,
+    after_end: AfterEnd = "raise",
+    duckdb_config: Mapping[str, object] | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """:func:`rfm_summary` written to a Parquet file by DuckDB, never held in memory.
+
+    For logs of more customers than fit in memory: with ``duckdb_config={"memory_limit": "2GB"}``
+    DuckDB validates the log (the rules of :func:`rfm_summary`), aggregates it and writes the
+    summary, spilling to disk as needed. The file (sorted by customer id) is what
+    :func:`crm_models.scale.write_scores` scores in chunks. Written atomically.
+
+    Parameters
+    ----------
+    transactions : DataFrame, str, os.PathLike or duckdb.DuckDBPyRelation
+        One row per purchase (a Parquet or CSV path keeps the log out of memory too).
+    path : str or os.PathLike
+        The Parquet file to write (its folder must exist).
+    customer_id_col, datetime_col, monetary_value_col, observation_period_end, time_unit
+        As in :func:`rfm_summary`.
+    include_first_transaction, grain, datetime_format, after_end, duckdb_config
+        As in :func:`rfm_summary`.
+    overwrite : bool
+        Replace an existing file (never the input).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``: columns ``customer_id_col``, ``frequency``, ``recency``, ``T`` (and
+        ``monetary_value``), one row per customer.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> log = pd.DataFrame({"customer_id": [1, 1, 2], "timestamp": ["2024-01-01", "2024-01-15", "2024-01-08"],
+    ...                     "amount": [10.0, 20.0, 7.0]})
+    >>> out = write_rfm_summary(log, pathlib.Path(tempfile.mkdtemp()) / "summary.parquet")
+    >>> pd.read_parquet(out)
+       customer_id  frequency  recency    T  monetary_value
+    0            1          1      2.0  2.0            20.0
+    1            2          0      0.0  1.0             0.0
+    """
+    from crm_models._files import atomic_path, check_output
+
+    inputs = [transactions] if isinstance(transactions, (str, os.PathLike)) else []
+    path = check_output(path, overwrite=overwrite, inputs=inputs, what="summary")
+    grain = _check_units(time_unit, grain)
+    unit = _unit(time_unit)
+    end = None if observation_period_end is None else _floor(
+        parse_timestamp(observation_period_end, "observation_period_end", fmt=datetime_format), grain
+    )
+    if _engine_for(transactions, "duckdb") != "duckdb":  # pragma: no cover - _engine_for raises first
+        raise TypeError("write_rfm_summary reads DataFrames, files and DuckDB relations")
+    con = _duckdb_connect(duckdb_config)
+    rel = _duckdb_input(transactions, con, customer_id_col, datetime_col, monetary_value_col, datetime_format)
+    rows_sql, period, lo, hi, n_after, total = _scan_duckdb(
+        rel, customer_id_col, datetime_col, monetary_value_col, grain, datetime_format, end
+    )
+    _empty_check(0 if lo is None else 1)
+    end = hi if end is None else end
+    _check_end(
+        lo, n_after, end, after_end,
+        lambda: rel.query(
+            "src", f"SELECT * FROM src WHERE {period} > {_time_literal(end, grain)} LIMIT {N_SHOWN}"
+        ).df(),
+        datetime_col, total,
+    )
+    with atomic_path(path) as tmp:
+        _summary_duckdb(rel, rows_sql, end, unit, grain, include_first_transaction, monetary_value_col is not None,
+                        path=tmp, customer_id_col=customer_id_col)
+    return path
 
 
 def _is_spark(transactions) -> bool:
