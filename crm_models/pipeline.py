@@ -116,7 +116,7 @@ def fit_with_fallback(model, data: pd.DataFrame, label: str, **fit_params):
         warnings.warn(
             f"{label}: plain maximum likelihood does not identify the model on this log ({reason}); it was fitted "
             f"with an L2 penalty on the log-parameters, penalizer={penalizer} (estimates shrunk towards 1). Scores "
-            "from so little data are rough: treat them with care.",
+            "from a model the data barely identify are rough: treat them with care.",
             UserWarning,
             stacklevel=2,
         )
@@ -453,6 +453,7 @@ class CustomerScorer(CRMEstimator):
                 self.transaction_model_, spend, frame, horizon=self.horizon, time_unit="W",
                 discount_rate=self.discount_rate, margin=self.margin, step=(1, "M"),
             ).to_numpy()
+            _refuse_non_finite(out, self)
             _step(bar, "next best action")
             nba = next_best_action(out[["clv", "p_alive"]], default_action_table(cost_to_serve=float(self.cost_to_serve)))
             out["next_best_action"] = nba["action"].to_numpy()
@@ -519,7 +520,7 @@ class CustomerScorer(CRMEstimator):
                 notes.append(
                     f"Small data: plain maximum likelihood did not identify {labels[role]} on this log, so it was "
                     f"fitted with an L2 penalty on the log-parameters (penalizer={penalizer:g}; estimates shrunk "
-                    "towards 1). Scores from so little data are rough: treat them with care."
+                    "towards 1). Scores from a model the data barely identify are rough: treat them with care."
                 )
         return Summary("Customer scores: fitted models", table, stats, notes)
 
@@ -543,6 +544,20 @@ class CustomerScorer(CRMEstimator):
         self.transaction_model_ = fitted.estimator("transaction_model", BetaGeo)
         self.spend_model_ = fitted.estimator("spend_model", GammaGamma)
         self.rfm_scorer_ = fitted.estimator("rfm_scorer", RFMScorer)
+
+
+def _refuse_non_finite(out: pd.DataFrame, scorer: CustomerScorer) -> None:
+    """Never a silent NaN: a model whose formulas give no finite score for some customers is refused."""
+    for col in ("p_alive", "expected_purchases", "expected_spend", "clv"):
+        bad = ~np.isfinite(out[col].to_numpy(dtype=float))
+        if bad.any():
+            model = scorer.spend_model_ if col == "expected_spend" else scorer.transaction_model_
+            params = ", ".join(f"{k}={v:.4g}" for k, v in model.params_.items())
+            raise ConvergenceError(
+                f"{type(model).__name__} ({params}) gives no finite {col} for {int(bad.sum()):,} of {len(out):,} "
+                "customers: its parameters lie beyond what its formulas compute in floating point. Refit with a "
+                "small penalizer (e.g. 0.001) or check the log."
+            )
 
 
 def _end_of(summary: pd.DataFrame, transactions, scorer: CustomerScorer, observation_period_end) -> pd.Timestamp:
