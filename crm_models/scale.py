@@ -170,7 +170,7 @@ def write_scores(scorer, summary, path, *, chunk_size: int = 500_000, overwrite:
     return path
 
 
-def compress_parquet_summary(summary, *, weights_col: str = "n_customers", duckdb_config=None) -> pd.DataFrame:
+def compress_parquet_summary(summary, *, duckdb_config=None) -> pd.DataFrame:
     """The unique rows of a summary Parquet file with how many customers each stands for.
 
     Computed by DuckDB (with ``duckdb_config``, e.g. ``{"memory_limit": "2GB"}``); the result
@@ -181,15 +181,14 @@ def compress_parquet_summary(summary, *, weights_col: str = "n_customers", duckd
     ----------
     summary : str or os.PathLike
         A Parquet file with ``frequency``, ``recency``, ``T`` (and ``monetary_value``).
-    weights_col : str
-        Name of the count column.
     duckdb_config : dict, optional
         Settings of the DuckDB connection.
 
     Returns
     -------
     pandas.DataFrame
-        The unique rows and ``weights_col``, sorted.
+        The unique rows and ``n_customers``, the number of customers with that row (pass
+        ``weights_col="n_customers"`` to ``fit_summary``), sorted.
 
     Examples
     --------
@@ -211,6 +210,6 @@ def compress_parquet_summary(summary, *, weights_col: str = "n_customers", duckd
     rel = con.read_parquet(str(path))
     keys = [c for c in _SUMMARY if c in rel.columns]
     cols = ", ".join(f'"{c}"' for c in keys)
-    out = rel.query("s", f'SELECT {cols}, count(*) AS "{weights_col}" FROM s GROUP BY ALL ORDER BY {cols}').df()
-    out[weights_col] = out[weights_col].astype("int64")
+    out = rel.query("s", f'SELECT {cols}, count(*) AS n_customers FROM s GROUP BY ALL ORDER BY {cols}').df()
+    out["n_customers"] = out["n_customers"].astype("int64")
     return out

@@ -331,7 +331,7 @@ def _collect_summary(transactions, customer_id_col, datetime_col, monetary_value
     return out
 
 
-def compress_summary(summary, *, weights_col: str = "n_customers") -> pd.DataFrame:
+def compress_summary(summary) -> pd.DataFrame:
     """The unique rows of a Spark customer summary with how many customers each stands for.
 
     Everything a fit learns from a summary (BG/NBD, Gamma-Gamma, RFM edges) depends on the
@@ -342,13 +342,12 @@ def compress_summary(summary, *, weights_col: str = "n_customers") -> pd.DataFra
     ----------
     summary : pyspark.sql.DataFrame
         As from :func:`rfm_summary_spark` (the id column is left out).
-    weights_col : str
-        Name of the count column.
 
     Returns
     -------
     pandas.DataFrame
-        ``frequency``, ``recency``, ``T`` (and ``monetary_value``) and ``weights_col``, sorted.
+        ``frequency``, ``recency``, ``T`` (and ``monetary_value``) and ``n_customers``, the number
+        of customers with that row (pass ``weights_col="n_customers"`` to ``fit_summary``), sorted.
 
     Examples
     --------
@@ -365,10 +364,10 @@ def compress_summary(summary, *, weights_col: str = "n_customers") -> pd.DataFra
     keys = [c for c in ("frequency", "recency", "T", "monetary_value") if c in summary.columns]
     if len(keys) < 3:
         raise DataError(None, "must have the columns frequency, recency and T", what="summary")
-    out = summary.groupBy(*keys).count().withColumnRenamed("count", weights_col).toPandas()
+    out = summary.groupBy(*keys).count().withColumnRenamed("count", "n_customers").toPandas()
     out = out.sort_values(keys, kind="stable").reset_index(drop=True)
     out["frequency"] = out["frequency"].astype("int64")
-    out[weights_col] = out[weights_col].astype("int64")
+    out["n_customers"] = out["n_customers"].astype("int64")
     return out
 
 
@@ -412,7 +411,7 @@ def fit_scorer(transactions, scorer=None, *, observation_period_end=None, after_
         observation_period_end, "observation_period_end", fmt=scorer.datetime_format).normalize()
     summary, end = _summary_frame(transactions, scorer.customer_id_col, scorer.datetime_col, scorer.monetary_value_col,
                                   end, "W", False, "D", scorer.datetime_format, after_end)
-    counted = compress_summary(summary, weights_col="n_customers")
+    counted = compress_summary(summary)
     return scorer.fit_summary(counted, observation_period_end=end, weights_col="n_customers")
 
 
