@@ -166,6 +166,8 @@ def _timestamp_of(period: int, grain: str) -> pd.Timestamp:
 def _summary_frame(transactions, customer_id_col, datetime_col, monetary_value_col, end, time_unit,
                    include_first_transaction, grain, datetime_format, after_end):
     """The validated summary as a Spark DataFrame, and the end of observation used."""
+    from pyspark.sql import types as T
+
     from crm_models.transactions import _MISSING_HINT, _check_end, _check_units, _empty_check, _unit
 
     F = _functions()
@@ -186,8 +188,11 @@ def _summary_frame(transactions, customer_id_col, datetime_col, monetary_value_c
     if monetary_value_col:
         mv = F.col(f"`{monetary_value_col}`")
         amount = F.expr(f"try_cast(`{monetary_value_col}` AS DOUBLE)")
+        missing = mv.isNull()
+        if isinstance(transactions.schema[monetary_value_col].dataType, (T.DoubleType, T.FloatType)):
+            missing = missing | F.isnan(mv)  # NaN in a numeric column is a missing amount, as pandas reads it
         checks += [
-            (monetary_value_col, "must hold an amount for every row (missing values found)", mv.isNull() | F.isnan(amount)),
+            (monetary_value_col, "must hold an amount for every row (missing values found)", missing),
             (monetary_value_col, "must be numeric", mv.isNotNull() & amount.isNull()),
             (monetary_value_col, "must be finite", F.abs(amount) == float("inf")),
             (monetary_value_col, AMOUNT_TOO_LARGE, (F.abs(amount) > MAX_AMOUNT) & (F.abs(amount) != float("inf"))),

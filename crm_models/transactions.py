@@ -291,8 +291,10 @@ def _scan_duckdb(
     if monetary_value_col:
         mv = _quote(monetary_value_col)
         amount = f"TRY_CAST({mv} AS DOUBLE)"
+        # NaN in a numeric column is a missing amount, as pandas reads it
+        nan = f" OR isnan({mv})" if types[monetary_value_col].upper() in ("DOUBLE", "FLOAT") else ""
         checks += [
-            (monetary_value_col, "must hold an amount for every row (missing values found)", f"{mv} IS NULL"),
+            (monetary_value_col, "must hold an amount for every row (missing values found)", f"{mv} IS NULL{nan}"),
             (monetary_value_col, "must be numeric", f"{mv} IS NOT NULL AND {amount} IS NULL"),
             (monetary_value_col, "must be finite", f"NOT isfinite({amount})"),
             (monetary_value_col, AMOUNT_TOO_LARGE, f"abs({amount}) > {MAX_AMOUNT!r}"),
