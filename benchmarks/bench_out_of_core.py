@@ -64,6 +64,7 @@ def make_log(path: str, rows: int, customers_per_chunk: int = 250_000) -> str:
         mean = rng.gamma(4.0, 10.0, customers_per_chunk)[log["customer_id"].to_numpy()]
         log["amount"] = np.maximum(0.01, (mean * rng.gamma(6.0, 1 / 6.0, len(log))).round(2))
         log["customer_id"] = log["customer_id"].to_numpy() + offset
+        log["timestamp"] = log["timestamp"].astype("datetime64[us]")  # what Spark and DuckDB both read
         log = log.iloc[: rows - written]
         table = pa.Table.from_pandas(log, preserve_index=False)
         writer = writer or pq.ParquetWriter(path, table.schema)

@@ -340,7 +340,8 @@ def _add_scoring_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--observation-period-end", default=None,
                    help="end of the observation period, an ISO date (default: the last purchase)")
     p.add_argument("--datetime-format", default=None,
-                   help="strftime format of the dates, e.g. %%Y%%m%%d (default: ISO 8601)")
+                   help="strftime format of the whole date column, e.g. %%d/%%m/%%Y (default: ISO 8601 only; "
+                   "other spellings are refused, never guessed)")
     p.add_argument("--horizon", type=_duration, default=(12.0, "M"),
                    help="CLV and expected-purchase horizon: a length and a unit of h, D, W, M (365.25/12 days), "
                    "Q or Y, e.g. 12M (default) or 26W")
