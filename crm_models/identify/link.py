@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import itertools
 import logging
 import math
 import re
@@ -69,6 +70,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crm_models._validation import check_number
 from crm_models.base import FieldReader, as_generator
 
 __all__ = [
@@ -217,8 +219,7 @@ def deterministic_prior(data: pd.DataFrame, *, recall: float = DETERMINISTIC_REC
     >>> round(deterministic_prior(records, recall=0.5), 4)  # 1 pair of 6, found at recall 1/2
     0.3333
     """
-    if not 0 < recall <= 1:
-        raise ValueError(f"recall must be in (0, 1], got {recall!r}")
+    check_number(recall, "recall", low=0, high=1, low_open=True, unit="a share of true matches")
     n = len(data)
     total = n * (n - 1) / 2
     lowest = 1.0 / max(total, 2.0)
@@ -464,6 +465,15 @@ def make_db_api(backend: str = "duckdb", spark: Any = None, *, threads: int | No
     raise ValueError(f"backend must be 'duckdb' or 'spark', got {backend!r}")
 
 
+_TABLES = itertools.count(1)
+
+
+def _table_name() -> str:
+    """A name for the records table that no earlier call used: a Spark session keeps the tables of
+    every call (training, then prediction) in one catalog, where a second "records" is refused."""
+    return f"records_{next(_TABLES)}"
+
+
 def _link_table(data: pd.DataFrame, backend: str):
     """The records Splink reads: ``_rid`` and :data:`LINK_COLUMNS`, typed even when a column is empty."""
     frame = data[["_rid", *LINK_COLUMNS]]
@@ -589,7 +599,7 @@ def train_model(
     db_api = make_db_api(backend, spark, threads=1)
     canonical = settings.create_settings_dict(DIALECTS[backend])
     with quiet_splink():
-        records = db_api.register(_link_table(data, backend), dataset_display_name="records")
+        records = db_api.register(_link_table(data, backend), dataset_display_name=_table_name())
 
         def make_linker(model):
             return Linker(records, {k: v for k, v in model.items() if k != "linker_uid"}, log_level=None)
@@ -705,7 +715,7 @@ def predict_pairs(
 
     db_api = make_db_api(backend, spark)
     with quiet_splink():
-        records = db_api.register(_link_table(data, backend), dataset_display_name="records")
+        records = db_api.register(_link_table(data, backend), dataset_display_name=_table_name())
         linker = Linker(records, dict(model), log_level=None)
         scored = linker.inference.predict(threshold_match_probability=min_match_probability)
         return scored.as_pandas_dataframe()
