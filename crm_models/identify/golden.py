@@ -7,7 +7,9 @@ Rules (each value keeps the source and record id it came from):
 * ``last_name`` and ``date_of_birth``: the most frequent valid value, ties to the most recent;
 * ``email`` and ``phone``: the most recent valid value;
 * address (``street``, ``city``, ``postcode`` together, never mixed across records): the most
-  complete address, ties to the most recent record.
+  complete address, ties to the most recent record;
+* ``gender`` and every identifier column (``loyalty_id``, ``id_*``), when the records have them:
+  the most frequent value, ties to the most recent.
 
 "Recent" means the latest ``created_at`` (then the larger record id, so the result does not
 depend on row order).
@@ -34,6 +36,7 @@ SURVIVORSHIP_RULES = pd.DataFrame(
         ("phone", "most recent valid phone number"),
         ("date_of_birth", "most frequent valid date; ties: most recent record"),
         ("street, city, postcode", "most complete address, taken whole from one record; ties: most recent"),
+        ("gender, identifiers", "most frequent value; ties: most recent record (when the records have them)"),
     ],
     columns=["field", "rule"],
 ).set_index("field")
@@ -69,7 +72,9 @@ def golden_records(data: pd.DataFrame, crosswalk: pd.Series) -> pd.DataFrame:
     -------
     DataFrame
         One row per customer: ``n_records``, ``sources`` (sorted, "+"-joined), ``first_seen``,
-        ``last_seen`` and per field the value, ``<field>_source`` and ``<field>_record``.
+        ``last_seen`` and per field the value, ``<field>_source`` and ``<field>_record`` (the
+        address as one: ``address_source``, ``address_record``); gender and identifier columns
+        only when ``data`` holds values for them.
 
     Raises
     ------
@@ -122,6 +127,8 @@ def golden_records(data: pd.DataFrame, crosswalk: pd.Series) -> pd.DataFrame:
         _pick(df, "phone", frequent=False),
         _pick(df, "date_of_birth", frequent=True),
     ]
+    extra = [c for c in df.columns if c in ("gender", "loyalty_id") or str(c).startswith("id_")]
+    parts += [_pick(df, c, frequent=True) for c in extra if df[c].notna().any()]
     address_cols = ["street", "city", "postcode"]
     df["_completeness"] = df[address_cols].notna().sum(axis=1)
     addr = df.loc[df["_completeness"] > 0].sort_values(
