@@ -5,6 +5,7 @@
     crm-models score TRANSACTIONS.csv --customer-id-col cust --datetime-col day --monetary-value-col value \\
         --horizon 6M --discount-rate 0.1/Y --out scores.csv --report report.html
     crm-models resolve RECORDS.csv --out crosswalk.csv
+    crm-models resolve NEW_BATCH.csv --register customers.duckdb --column email=mail --column identifier=loyalty_no
 
 Every error is one line on stderr and exit code 2; progress bars go to stderr.
 """
@@ -227,14 +228,39 @@ def _resolver():
     return resolve_customers
 
 
+def _column_roles(pairs: list[str] | None) -> dict | None:
+    """``--column role=name`` options as the ``columns`` mapping (``identifier`` may repeat)."""
+    if not pairs:
+        return None
+    from crm_models.identify import ROLES
+
+    out: dict = {}
+    for text in pairs:
+        role, sep, name = text.partition("=")
+        role, name = role.strip(), name.strip()
+        if not sep or not name or role not in ROLES:
+            raise CliError(f"--column {text!r}: expected ROLE=COLUMN with ROLE one of {', '.join(ROLES)}")
+        if role == "identifier":
+            out.setdefault("identifier", []).append(name)
+        elif role in out:
+            raise CliError(f"--column gives role {role!r} twice ({out[role]!r} and {name!r})")
+        else:
+            out[role] = name
+    return out
+
+
 def _cmd_resolve(args) -> list[Path]:
     records = _read_csv(args.records, "records")
     wanted = {"--record-id-col": args.record_id_col}
     if args.source_col:
         wanted["--source-col"] = args.source_col
     _check_columns(records, args.records, wanted)
+    columns = _column_roles(args.column)
+    if args.register:
+        return _resolve_into_register(records, args, columns)
     resolve_customers = _resolver()
-    result = _resolve(resolve_customers, records, args.record_id_col, args.source_col or None, args.no_progress)
+    result = _resolve(resolve_customers, records, args.record_id_col, args.source_col or None, args.no_progress,
+                      columns)
     out = _writable(args.out)
     result.crosswalk.to_csv(out)
     written = [out]
@@ -246,14 +272,40 @@ def _cmd_resolve(args) -> list[Path]:
     return written
 
 
-def _resolve(resolve_customers, records, record_id_col, source_col, no_progress):
+def _resolve(resolve_customers, records, record_id_col, source_col, no_progress, columns=None):
     """resolve_customers behind a one-step progress bar (linkage has no inner progress to report)."""
     from tqdm.auto import tqdm
 
     with tqdm(total=1, desc=f"resolving {len(records):,} records", file=sys.stderr, disable=no_progress, leave=False) as bar:
-        result = resolve_customers(records, record_id_col=record_id_col, source_col=source_col)
+        result = resolve_customers(records, record_id_col=record_id_col, source_col=source_col, columns=columns)
         bar.update(1)
     return result
+
+
+def _resolve_into_register(records, args, columns) -> list[Path]:
+    """Add a batch to a register file (created if absent); write the batch's crosswalk (and golden records)."""
+    from tqdm.auto import tqdm
+
+    from crm_models.identify import CustomerRegister
+
+    out = _writable(args.out)
+    golden = _writable(args.golden) if args.golden else None
+    _writable(args.register)
+    with CustomerRegister(args.register) as register, tqdm(
+            total=1, desc=f"adding {len(records):,} records to {args.register}", file=sys.stderr,
+            disable=args.no_progress, leave=False) as bar:
+        update = register.add(records, record_id_col=args.record_id_col, source_col=args.source_col or None,
+                              columns=columns, retrain=args.retrain, label=Path(args.records).name)
+        bar.update(1)
+        update.crosswalk.to_csv(out)
+        written = [out]
+        if golden is not None:
+            register.golden().to_csv(golden)
+            written.append(golden)
+        print(f"{update.n_records:,} records: {update.n_already:,} already registered, {update.n_joined:,} joined "
+              f"existing customers, {update.n_new_customers:,} new customers; the register holds "
+              f"{register.n_records:,} records of {register.n_customers:,} customers", file=sys.stderr)
+    return written
 
 
 def _cmd_demo(args) -> list[Path]:
@@ -332,6 +384,15 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-progress", action="store_true", help="no progress bars")
     r.add_argument("--out", default="crosswalk.csv", help="record -> customer crosswalk CSV (crosswalk.csv)")
     r.add_argument("--golden", default=None, help="also write the golden records here")
+    r.add_argument("--column", action="append", metavar="ROLE=COLUMN",
+                   help="which column plays which role, e.g. email=mail, postcode=zip, identifier=loyalty_no "
+                   "(repeat it; identifier may repeat); roles: first_name, last_name, full_name, email, phone, "
+                   "date_of_birth, street, city, postcode, gender, loyalty_id, identifier, created_at")
+    r.add_argument("--register", default=None, metavar="FILE.duckdb",
+                   help="add the records to this customer register (created if absent) and link them to its "
+                   "customers with its saved model; --out gets the batch's crosswalk, --golden the register's "
+                   "golden records")
+    r.add_argument("--retrain", action="store_true", help="with --register: train a new model version first")
 
     d = sub.add_parser("demo", help="the bundled simulated company end to end (the default)")
     d.add_argument("--out-dir", default="crm_output", help="output folder (crm_output)")

@@ -88,6 +88,7 @@ __all__ = [
     "make_db_api",
     "train_model",
     "predict_pairs",
+    "predict_new_pairs",
     "model_parameters",
     "translate_model",
     "read_model",
@@ -128,10 +129,11 @@ DETERMINISTIC_RULES = (
     ("first_name", "last_name", "phone"),
 )
 
-#: At most this many pairs per blocking rule, or this many per record for larger batches: a rule
-#: that would compare more (blocking on a city, say) is dropped (:func:`blocking_keys`).
-MAX_PAIRS_PER_RULE = 2e6
-MAX_PAIRS_PER_RULE_PER_RECORD = 20.0
+#: The blocking rules compare at most this many pairs per record in all (or :data:`MIN_PAIR_BUDGET`
+#: pairs for smaller batches): rules are kept from the one comparing the fewest pairs until the
+#: budget is spent, so the cost of scoring grows like the number of records (:func:`blocking_keys`).
+MAX_PAIRS_PER_RECORD = 16.0
+MIN_PAIR_BUDGET = 1e6
 
 #: Prior used when the records hold neither e-mail addresses nor loyalty ids (Splink's default).
 DEFAULT_PRIOR = 1e-4
@@ -606,13 +608,14 @@ _BLOCKING_KEYS = (
 _FALLBACK_KEYS = ("date_of_birth", "last_name", "first_name", "street", "postcode", "city", "email", "phone")
 
 
-def _blocking_rules(has, identifiers=()) -> list:
-    """Blocking keys (tuples of columns) and SQL rules for the columns ``has`` accepts."""
+def _blocking_rules(has, identifiers=(), *, fallback: bool = True) -> list:
+    """Blocking keys (tuples of columns) and SQL rules for the columns ``has`` accepts; without
+    any, the first single column of :data:`_FALLBACK_KEYS` present (unless ``fallback`` is False)."""
     rules: list = [cols for cols in _BLOCKING_KEYS if all(has(c) for c in cols)]
     rules += [(c,) for c in identifiers if c != "loyalty_id"]
     if has("first_name") and has("last_name"):
         rules.append(_SWAPPED_NAMES_RULE)
-    if not rules:  # a single weak column: fall back to blocking on it
+    if not rules and fallback:  # a single weak column: fall back to blocking on it
         rules.append((next(c for c in _FALLBACK_KEYS if has(c)),))
     return rules
 
@@ -629,12 +632,14 @@ def _rule_pairs(data: pd.DataFrame, rule) -> int:
 
 def blocking_keys(data: pd.DataFrame, columns: Collection[str] | None = None, *,
                   max_pairs: float | None = None) -> list:
-    """The blocking rules to score pairs with: those the columns allow that compare few enough pairs.
+    """The blocking rules to score pairs with: those the columns allow, within a budget of pairs.
 
-    A rule that would compare more than ``max_pairs`` pairs in ``data`` (blocking on a common
-    last name alone, or on a city) is dropped; when every rule is dropped, the single column that
-    compares the fewest pairs is kept, so that every record set with one identifying column still
-    resolves.
+    Every rule the columns allow is counted (the pairs it would compare in ``data``); rules are
+    kept from the one comparing the fewest pairs while their total stays within ``max_pairs``, so
+    a rule that would compare records in bulk (a common name alone, a city) is dropped first and
+    the cost of scoring grows like the number of records. The cheapest rule is always kept, so
+    every record set with one identifying column still resolves; with no rule at all, the single
+    column comparing the fewest pairs is used.
 
     Parameters
     ----------
@@ -643,29 +648,40 @@ def blocking_keys(data: pd.DataFrame, columns: Collection[str] | None = None, *,
     columns : collection of str, optional
         The columns that hold values (default: :func:`usable_columns` of ``data``).
     max_pairs : float, optional
-        Most pairs per rule (default: the larger of :data:`MAX_PAIRS_PER_RULE` and
-        :data:`MAX_PAIRS_PER_RULE_PER_RECORD` per record).
+        The budget of pairs (default: :data:`MAX_PAIRS_PER_RECORD` per record, at least
+        :data:`MIN_PAIR_BUDGET`).
 
     Returns
     -------
     list
-        Tuples of columns (records sharing all of them are compared) and SQL rules.
+        Tuples of columns (records sharing all of them are compared) and SQL rules, in the order
+        of :func:`build_settings`.
 
     Examples
     --------
     >>> data = pd.DataFrame({"date_of_birth": ["1980-01-01", "1980-01-01", "1990-05-05"]})
     >>> blocking_keys(data)
     [('date_of_birth',)]
+    >>> people = pd.DataFrame({"email": ["a@x", "a@x", "b@x", "c@x"], "city": ["Leeds"] * 4})
+    >>> blocking_keys(people, ["email", "city"], max_pairs=2)  # the city alone would compare 6 pairs
+    [('email',)]
     """
     columns = usable_columns(data) if columns is None else tuple(columns)
     has = set(columns).__contains__
-    limit = max(MAX_PAIRS_PER_RULE, MAX_PAIRS_PER_RULE_PER_RECORD * len(data)) if max_pairs is None else max_pairs
+    budget = max(MIN_PAIR_BUDGET, MAX_PAIRS_PER_RECORD * len(data)) if max_pairs is None else max_pairs
     identifiers = identifier_columns(sorted(columns))
-    rules = [r for r in _blocking_rules(has, identifiers) if _rule_pairs(data, r) <= limit]
-    if not rules:
+    rules = _blocking_rules(has, identifiers, fallback=False)
+    if not rules:  # only weak single columns: block on the one that compares the fewest pairs
         singles = [(c,) for c in _FALLBACK_KEYS if has(c)] + [(c,) for c in identifiers]
-        rules = [min(singles, key=lambda r: _rule_pairs(data, r))]
-    return rules
+        return [min(singles, key=lambda r: _rule_pairs(data, r))]
+    counts = [_rule_pairs(data, r) for r in rules]
+    kept, spent = set(), 0.0
+    for k in sorted(range(len(rules)), key=lambda k: (counts[k], k)):
+        if kept and spent + counts[k] > budget:
+            break
+        kept.add(k)
+        spent += counts[k]
+    return [r for k, r in enumerate(rules) if k in kept]
 
 
 def make_db_api(backend: str = "duckdb", spark: Any = None, *, threads: int | None = None):
@@ -996,6 +1012,86 @@ def predict_pairs(
         if detail:
             return scored.as_pandas_dataframe()
         return _slim(scored, backend)
+
+
+def predict_new_pairs(
+    existing: pd.DataFrame,
+    new: pd.DataFrame,
+    model: Mapping[str, Any],
+    *,
+    min_match_probability: float = 0.001,
+    term_frequencies: Mapping[str, pd.DataFrame] | None = None,
+    blocking_rules: list[str] | None = None,
+) -> pd.DataFrame:
+    """Score new records against existing ones and against each other, never existing with existing.
+
+    Incremental linkage (Splink's ``predict_between`` and ``predict_within``): with a register
+    of a million records and a batch of ten thousand, only the pairs that involve a new record
+    are compared. DuckDB backend.
+
+    Parameters
+    ----------
+    existing, new : pandas.DataFrame
+        Standardised records with the integer key ``_rid`` (distinct between the two, every
+        ``existing`` key smaller than every ``new`` one) and the model's columns.
+    model : mapping
+        Trained Splink settings, with the prior of the whole register (see :func:`train_model`).
+    min_match_probability : float
+        Pairs below this match probability (0-1) are left out.
+    term_frequencies : mapping, optional
+        Column -> frequency table (see :func:`predict_pairs`), required when the model
+        adjusts for term frequencies (``email``): counted among all records, not the subset.
+    blocking_rules : list of str, optional
+        SQL blocking rules replacing the model's (``["1 = 1"]`` compares every new record with
+        every existing one: a lookup).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``_rid_l`` (the existing record, or the smaller new one), ``_rid_r``, ``match_weight``
+        (bits) and ``match_probability``.
+
+    Examples
+    --------
+    >>> from crm_models.identify.standardise import standardise_records
+    >>> raw = pd.DataFrame({"record_id": [1, 2, 3, 4, 5], "source": "web",
+    ...                     "email": ["a@x.com", "a@x.com", "b@x.com", "c@x.com", "a@x.com"],
+    ...                     "last_name": ["Lee", "Lee", "Kim", "Kim", "Lee"]})
+    >>> data = standardise_records(raw).data.assign(_rid=range(5))
+    >>> model = train_model(data.iloc[:4])
+    >>> tf = {"email": pd.DataFrame({"email": ["a@x.com", "b@x.com", "c@x.com"], "tf_email": [0.6, 0.2, 0.2]})}
+    >>> pairs = predict_new_pairs(data.iloc[:4], data.iloc[4:], model, term_frequencies=tf)
+    >>> pairs[["_rid_l", "_rid_r"]].to_numpy().tolist()  # record 5 with records 1 and 2 only
+    [[0, 4], [1, 4]]
+    """
+    from splink import Linker
+
+    db_api = make_db_api("duckdb")
+    settings = translate_model(model, "duckdb") | {"retain_intermediate_calculation_columns": False,
+                                                   "retain_matching_columns": False}
+    columns = model_columns(model)
+    with quiet_splink():
+        old = db_api.register(_link_table(existing, "duckdb", columns), dataset_display_name=_table_name())
+        fresh = db_api.register(_link_table(new, "duckdb", columns), dataset_display_name=_table_name())
+        linker = Linker(fresh, settings, log_level=None)
+        for column, table in (term_frequencies or {}).items():
+            linker.table_management.register_term_frequency_lookup(
+                db_api.register(table[[column, f"tf_{column}"]], dataset_display_name=f"tf_{_table_name()}"), column)
+        parts = []
+        if len(existing):
+            parts.append(linker.inference.predict_between(
+                old, fresh, threshold_match_probability=min_match_probability, warning_mode="never",
+                blocking_rules_to_generate_predictions=blocking_rules))
+        if len(new) > 1 and blocking_rules is None:
+            parts.append(linker.inference.predict_within(
+                fresh, threshold_match_probability=min_match_probability, warning_mode="never"))
+        frames = [_slim(p, "duckdb") for p in parts]
+    if not frames:
+        return pd.DataFrame({"_rid_l": pd.Series(dtype=np.int64), "_rid_r": pd.Series(dtype=np.int64),
+                             "match_weight": pd.Series(dtype=float), "match_probability": pd.Series(dtype=float)})
+    out = pd.concat(frames, ignore_index=True)
+    low, high = np.minimum(out["_rid_l"], out["_rid_r"]), np.maximum(out["_rid_l"], out["_rid_r"])
+    return out.assign(_rid_l=low, _rid_r=high).drop_duplicates(["_rid_l", "_rid_r"]).reset_index(drop=True)
 
 
 def _slim(scored, backend: str) -> pd.DataFrame:

@@ -51,6 +51,7 @@ from crm_models.identify.link import (
     _SWAPPED_NAMES_RULE,
     identifier_columns,
     model_columns,
+    predict_new_pairs,
     predict_pairs,
 )
 from crm_models.identify.resolve import (
@@ -266,13 +267,22 @@ class CustomerRegister:
         try:
             self._con = duckdb.connect(str(self.path), read_only=self.read_only)
         except duckdb.IOException as exc:
+            if "not a valid DuckDB database" in str(exc):
+                raise DataError(None, "is not a crm_models register (not a DuckDB database)", what=f"register {self.path}",
+                                message=f"{self.path} is not a crm_models register (not a DuckDB database)") from None
             raise OSError(f"cannot open register {self.path}: {str(exc).splitlines()[0]} (is it open for writing in "
                           "another process?)") from None
         except duckdb.Error as exc:
-            raise DataError(None, f"is not a DuckDB database: {str(exc).splitlines()[0]}", what=f"register {self.path}",
+            raise DataError(None, "is not a crm_models register (not a DuckDB database)", what=f"register {self.path}",
                             message=f"{self.path} is not a crm_models register (not a DuckDB database)") from None
         try:
             self._con.execute(f"set memory_limit = '{_memory(memory_limit)}'").fetchall()
+            tables = {r[0] for r in self._rows("select table_name from information_schema.tables")}
+            if tables and "meta" not in tables:
+                raise DataError(None, "is a DuckDB database but not a crm_models register (no meta table)",
+                                what=f"register {self.path}",
+                                message=f"{self.path} is a DuckDB database but not a crm_models register (its tables: "
+                                f"{sorted(tables)[:N_SHOWN]}); nothing was written to it")
             if not self.read_only:
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
@@ -286,12 +296,13 @@ class CustomerRegister:
     def _check_format(self) -> None:
         tables = {r[0] for r in self._rows("select table_name from information_schema.tables")}
         if "meta" not in tables:
-            raise DataError(None, "has no meta table", what=f"register {self.path}",
+            raise DataError(None, "is a DuckDB database but not a crm_models register (no meta table)",
+                            what=f"register {self.path}",
                             message=f"{self.path} is a DuckDB database but not a crm_models register (no meta table)")
         meta = dict(self._rows("select key, value from meta"))
         if not meta:
             if self.read_only:
-                raise DataError(None, "is empty", what=f"register {self.path}",
+                raise DataError(None, "was never written; open it for writing first", what=f"register {self.path}",
                                 message=f"register {self.path} was never written; open it for writing first")
             now = str(_now())
             for key, value in (("format", REGISTER_FORMAT), ("format_version", str(REGISTER_FORMAT_VERSION)),
@@ -299,10 +310,11 @@ class CustomerRegister:
                 self._run("insert into meta values (?, ?)", [key, value])
             return
         if meta.get("format") != REGISTER_FORMAT:
-            raise DataError(None, "is not a register", what=f"register {self.path}",
+            raise DataError(None, "is not a crm_models register", what=f"register {self.path}",
                             message=f"{self.path} is not a crm_models register (format {meta.get('format')!r})")
         if meta.get("format_version") != str(REGISTER_FORMAT_VERSION):
-            raise DataError(None, "has another version", what=f"register {self.path}",
+            raise DataError(None, f"has format version {meta.get('format_version')!r}; this crm_models reads "
+                            f"version {REGISTER_FORMAT_VERSION}", what=f"register {self.path}",
                             message=f"register {self.path} has format version {meta.get('format_version')!r}; this "
                             f"crm_models reads version {REGISTER_FORMAT_VERSION}")
 
@@ -677,7 +689,9 @@ class CustomerRegister:
         data, problems, order, changes = _prepare(records, record_id_col, source_col, columns, hyper.default_region,
                                                   hyper.dob_formats)
         data = data.assign(record_id=data["record_id"].astype(str))
-        known = self._known(data)
+        extra = [c for c in identifier_columns(data.columns) if c not in LINK_COLUMNS]
+        fingerprints = _fingerprints(data, [*LINK_COLUMNS, *extra])
+        known = self._known(data, fingerprints)
         new_mask = ~data["record_id"].isin(known.index).to_numpy()
         input_ids = records[record_id_col].to_numpy()
         status = np.where(new_mask, "", "already registered").astype(object)
@@ -710,16 +724,20 @@ class CustomerRegister:
             else:
                 model = current
             self._add_identifier_columns(new)
-            if not has_model and self.n_records == 0:
+            first_batch = not has_model and self.n_records == 0
+            if first_batch:
                 result = self._link_first(new, model, retrained, batch_id, now, records, record_id_col)
             else:
                 if retrained:
                     self._train_on_register(model, new, batch_id, now, records, record_id_col)
                 result = self._link_incremental(new, model)
             new_cust, evidence, possible, joined = result
-            self._write(new, new_cust, batch_id, now, records, order, new_mask, record_id_col)
+            self._write(new, new_cust, batch_id, now, records, order, new_mask, fingerprints[new_mask])
             self._write_audit(new, new_cust, evidence, possible, joined, batch_id, now)
-            self._update_golden(sorted(set(new_cust)))
+            if first_batch:  # every record of every customer is in the batch: no need to read them back
+                self._update_golden([], data=new.assign(customer_id=new_cust))
+            else:
+                self._update_golden(sorted(set(new_cust)))
             n_possible = int(possible["_new"].nunique()) if len(possible) else 0
             status[new_mask] = np.where(joined, "joined", "new customer")
             cust[new_mask] = new_cust
@@ -733,9 +751,11 @@ class CustomerRegister:
         return RegisterUpdate(batch_id, crosswalk_frame(), problems, changes, self.model_version, retrained,
                               n_possible, seconds=time.perf_counter() - start)
 
-    def _known(self, data: pd.DataFrame) -> pd.DataFrame:
+    def _known(self, data: pd.DataFrame, fingerprints: np.ndarray) -> pd.DataFrame:
         """Registered records among ``data``'s ids, checked to hold the same contact data."""
-        ids = pd.DataFrame({"record_id": data["record_id"].to_numpy(), "_fp": _fingerprints(data, self._link_cols())})
+        if self.n_records == 0:
+            return pd.DataFrame({"customer_id": pd.Series(dtype=object)}, index=pd.Index([], name="record_id"))
+        ids = pd.DataFrame({"record_id": data["record_id"].to_numpy(), "_fp": fingerprints})
         self._con.register("_batch_ids", ids)
         try:
             known = self._df("select b.record_id, r.customer_id, r.fingerprint, b._fp from _batch_ids b "
@@ -861,13 +881,9 @@ class CustomerRegister:
         total = self.n_records + len(new)
         batch_model = _model_for_batch(settings, model.n_records_, total)
         threshold = float(model.threshold)
-        tf = self._term_frequencies(new, candidates) if "email" in combined and combined["email"].notna().any() else None
-        if len(combined) >= 2:
-            scored = predict_pairs(combined, batch_model, min_match_probability=model._min_probability(), detail=False,
-                                   term_frequencies=tf)
-        else:
-            scored = pd.DataFrame({"_rid_l": pd.Series(dtype=np.int64), "_rid_r": pd.Series(dtype=np.int64),
-                                   "match_weight": pd.Series(dtype=float), "match_probability": pd.Series(dtype=float)})
+        tf = self._term_frequencies(new, candidates) if "email" in _compared(batch_model) else None
+        scored = predict_new_pairs(combined.iloc[:n_old], combined.iloc[n_old:], batch_model,
+                                   min_match_probability=model._min_probability(), term_frequencies=tf)
         involves_new = (scored["_rid_l"].to_numpy() >= n_old) | (scored["_rid_r"].to_numpy() >= n_old)
         scored = scored.loc[involves_new].reset_index(drop=True)
         decisive = _decisive_pairs(combined)
@@ -880,7 +896,7 @@ class CustomerRegister:
         cust = cust_all[n_old:]
         evidence = _evidence(edges, cust_all, combined["record_id"].to_numpy(), n_new=len(new), offset=n_old)
         possible = _possible_merges(edges, cust_all, n_old)
-        joined = np.isin(cust, candidates["customer_id"].to_numpy())
+        joined = pd.Series(cust).isin(set(candidates["customer_id"])).to_numpy(bool)
         if len(possible):
             possible = possible.assign(
                 _new=combined["record_id"].to_numpy()[possible["_new_pos"].to_numpy()],
@@ -902,26 +918,43 @@ class CustomerRegister:
             self._unregister("_wanted")
         return {r[0] for r in rows}
 
-    def _write(self, new, cust, batch_id, now, records, order, new_mask, record_id_col) -> None:
+    def _write(self, new, cust, batch_id, now, records, order, new_mask, fingerprints) -> None:
         """Insert the new records (standardised, as received, with their customer)."""
+        import pyarrow as pa
+
         start = int(self._scalar("select coalesce(max(rid), -1) + 1 from records"))
         cols = [c for c in self._link_cols() if c in new.columns]
-        frame = new[["record_id", "source", *cols, "created_at"]].copy()
-        frame["first_name_variants"] = frame["first_name_variants"].map(_as_list)
-        frame.insert(0, "rid", np.arange(start, start + len(new), dtype=np.int64))
-        frame["customer_id"] = cust
-        frame["batch_id"] = batch_id
-        frame["added_at"] = now
-        frame["fingerprint"] = _fingerprints(new, self._link_cols())
-        # the raw rows of the new records, in the standardised records' order
-        positions = np.asarray(order)[np.flatnonzero(new_mask)]
-        raw = records.iloc[positions].reset_index(drop=True)
-        frame["raw"] = _raw_json(raw)
-        self._con.register("_records", frame)
+        positions = np.asarray(order)[np.flatnonzero(new_mask)]  # the raw rows, in the new records' order
+        n = len(new)
+        columns = {
+            "_pos": pa.array(np.arange(n, dtype=np.int64)),
+            "rid": pa.array(np.arange(start, start + n, dtype=np.int64)),
+            "record_id": _text(new["record_id"]),
+            "source": _text(new["source"]),
+            "customer_id": _text(cust),
+            "batch_id": pa.array(np.full(n, batch_id, dtype=np.int32)),
+            "added_at": pa.array(np.full(n, np.datetime64(now.to_datetime64(), "us"))),
+            "fingerprint": _text(fingerprints),
+            "created_at": pa.array(pd.to_datetime(new["created_at"]).to_numpy("datetime64[us]"),
+                                   mask=new["created_at"].isna().to_numpy()),
+        }
+        for c in cols:
+            if c == "first_name_variants":
+                columns[c] = pa.array(new[c].map(_as_list).tolist(), type=pa.list_(pa.string()))
+            else:
+                columns[c] = _text(new[c])
+        raw = _raw_table(records.iloc[positions])
+        fields = ", ".join(f"{_sql_string(name)} := r.{_sql_name(name)}" for name in raw.column_names
+                           if name != "_pos")
+        self._con.register("_records", pa.table(columns))
+        self._con.register("_raw", raw)
         try:
-            self._run("insert into records by name select * from _records")
+            names = ", ".join(_quoted([*columns][1:]))
+            self._run(f"insert into records ({names}, raw) select {', '.join('s.' + c for c in _quoted([*columns][1:]))}, "
+                      f"to_json(struct_pack({fields})) from _records s join _raw r using (_pos)")
         finally:
             self._unregister("_records")
+            self._unregister("_raw")
 
     def _write_audit(self, new, cust, evidence, possible, joined, batch_id, now) -> None:
         first = self._next_event()
@@ -957,21 +990,24 @@ class CustomerRegister:
                 "detail": "the new record also matches another existing customer: confirm with merge()",
             })], ignore_index=True)
         rows.insert(0, "event_id", np.arange(first, first + len(rows), dtype=np.int64))
+        rows = _arrow_frame(rows)
         self._con.register("_audit", rows)
         try:
             self._run("insert into audit by name select * from _audit")
         finally:
             self._unregister("_audit")
 
-    def _update_golden(self, customer_ids: list) -> None:
-        """Rebuild the golden records of ``customer_ids`` from all their records."""
-        if not customer_ids:
+    def _update_golden(self, customer_ids: list, data: pd.DataFrame | None = None) -> None:
+        """Rebuild the golden records of ``customer_ids`` from all their records (or of every
+        customer in ``data``, which then holds all their records)."""
+        if not customer_ids and data is None:
             return
         ids = pd.DataFrame({"customer_id": pd.Series(customer_ids, dtype=object)})
         self._con.register("_affected", ids)
         try:
-            data = self._df("select * exclude (raw, fingerprint) from records where customer_id in "
-                             "(select customer_id from _affected) order by rid")
+            if data is None:
+                data = self._df("select * exclude (raw, fingerprint) from records where customer_id in "
+                                 "(select customer_id from _affected) order by rid")
             golden = _golden_for_storage(golden_records(data, data["customer_id"])) if len(data) else None
             if golden is not None:
                 kinds = {"customer_id": "varchar primary key", "n_records": "bigint", "first_seen": "timestamp",
@@ -987,7 +1023,7 @@ class CustomerRegister:
             if self._has_table("golden"):
                 self._run("delete from golden where customer_id in (select customer_id from _affected)")
             if golden is not None:
-                self._con.register("_golden", golden)
+                self._con.register("_golden", _arrow_frame(golden))
                 try:
                     self._run("insert into golden by name select * from _golden")
                 finally:
@@ -1210,12 +1246,11 @@ class CustomerRegister:
                              ignore_index=True)
         combined.insert(0, "_rid", np.arange(len(combined), dtype=np.int64))
         model = _model_for_batch(resolver.model_, resolver.n_records_, self.n_records + 1)
-        model = {**model, "blocking_rules_to_generate_predictions": [
-            {"blocking_rule": "l._rid = 0", "sql_dialect": "duckdb", "arrays_to_explode": None}]}
-        tf = self._term_frequencies(data, candidates) if data["email"].notna().any() else None
-        scored = predict_pairs(combined, model, min_match_probability=min_probability, detail=False,
-                               term_frequencies=tf)
-        scored = scored.loc[scored["_rid_l"] == 0]
+        tf = self._term_frequencies(data, candidates) if "email" in _compared(model) else None
+        query = combined.iloc[:1].assign(_rid=len(combined))  # the contact, after every candidate
+        scored = predict_new_pairs(combined.iloc[1:], query, model, min_match_probability=min_probability,
+                                   term_frequencies=tf, blocking_rules=["1 = 1"])
+        scored = scored.rename(columns={"_rid_l": "_rid_r", "_rid_r": "_rid_l"})
         if scored.empty:
             return empty
         scored = scored.assign(customer_id=combined["customer_id"].to_numpy()[scored["_rid_r"].to_numpy()],
@@ -1231,6 +1266,11 @@ class CustomerRegister:
 # ----------------------------------------------------------------------------------------------
 # helpers
 # ----------------------------------------------------------------------------------------------
+
+
+def _compared(model: Mapping) -> set:
+    """The comparisons of a model, by name."""
+    return {c["output_column_name"] for c in model["comparisons"]}
 
 
 def _memory(text: str) -> str:
@@ -1255,7 +1295,8 @@ def _quoted(cols) -> list[str]:
 
 
 def _as_list(value):
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    """A list value read back from DuckDB (an array, a list or missing) as a list or None."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
     return list(value)
 
@@ -1272,21 +1313,65 @@ def _rule_key(rule: Mapping) -> tuple[str, ...] | str:
 
 
 def _fingerprints(data: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    """One hash per record of its source and standardised contact values."""
+    """One hash per record of its source and standardised contact values (as text)."""
     cols = ["source", *[c for c in columns if c not in ("first_name_canon", "first_name_variants")]]
-    frame = data.reindex(columns=cols).astype(object).where(data.reindex(columns=cols).notna(), "")
-    text = frame.astype(str).agg("\x1f".join, axis=1) if len(frame) else pd.Series([], dtype=object)
-    return pd.util.hash_pandas_object(text, index=False).astype(str).to_numpy(object)
+    frame = data.reindex(columns=cols).astype(object)
+    frame = frame.where(frame.notna(), "")
+    hashed = pd.util.hash_pandas_object(frame, index=False, categorize=True)
+    return hashed.to_numpy(np.uint64).astype(str).astype(object)
 
 
-def _raw_json(raw: pd.DataFrame) -> np.ndarray:
-    """Each raw record as a JSON object of its values as text (missing values as null)."""
-    if raw.empty:
-        return np.array([], dtype=object)
-    text = raw.astype(object).where(raw.notna(), None)
-    text = text.map(lambda v: v if v is None else str(v))
-    lines = text.to_json(orient="records", lines=True, force_ascii=False).splitlines()
-    return np.array(lines, dtype=object)
+def _raw_table(raw: pd.DataFrame):
+    """The records as received, every column as text (missing as null), with their position ``_pos``."""
+    import pyarrow as pa
+
+    arrays, names = [pa.array(np.arange(len(raw), dtype=np.int64))], ["_pos"]
+    for k, name in enumerate(raw.columns):
+        values = raw.iloc[:, k]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            values = values.dt.strftime("%Y-%m-%dT%H:%M:%S")
+        try:
+            array = pa.array(values, from_pandas=True)
+            array = array if pa.types.is_string(array.type) or pa.types.is_large_string(array.type) else array.cast(
+                pa.string())
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            array = _text(values.map(lambda v: v if pd.isna(v) else str(v)))
+        arrays.append(array)
+        names.append(str(name))
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+def _sql_name(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def _sql_string(name: str) -> str:
+    return _sql_name(name)
+
+
+def _text(values):
+    """A column of text (missing as null) as an Arrow string array, for fast inserts."""
+    import pyarrow as pa
+
+    values = pd.Series(values)
+    if pd.api.types.is_string_dtype(values) and not pd.api.types.is_object_dtype(values):
+        return pa.array(values, from_pandas=True).cast(pa.string())
+    values = values.astype(object)
+    return pa.array(values.where(values.notna(), None).to_numpy(object), type=pa.string(), from_pandas=True)
+
+
+def _arrow_frame(frame: pd.DataFrame):
+    """A DataFrame as an Arrow table, object columns as text (DuckDB reads Arrow fastest)."""
+    import pyarrow as pa
+
+    arrays = []
+    for col in frame.columns:
+        values = frame[col]
+        if pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values):
+            arrays.append(_text(values))
+        else:
+            arrays.append(pa.array(values, from_pandas=True))
+    return pa.Table.from_arrays(arrays, names=[str(c) for c in frame.columns])
 
 
 def _golden_for_storage(golden: pd.DataFrame) -> pd.DataFrame:

@@ -267,19 +267,25 @@ def _duplicate_pairs(data: pd.DataFrame) -> pd.DataFrame:
     empty = pd.DataFrame({"_rid_l": pd.Series(dtype=np.int64), "_rid_r": pd.Series(dtype=np.int64)})
     if not cols:
         return empty
-    sub = data[["_rid", *cols]]
-    known = sub[cols].notna()
+    values = data[cols].astype(object)
+    known = values.notna()
     strong = known[[c for c in cols if c in ("email", "phone", *identifier_columns(cols))]].any(axis=1)
     enough = (strong | (known[[c for c in cols if c != "gender"]].sum(axis=1) >= 2)).to_numpy(bool)
-    sub = sub.loc[enough]
-    if sub.empty:
+    rows = np.flatnonzero(enough)
+    if len(rows) < 2:
         return empty
-    key = pd.MultiIndex.from_frame(sub[cols].astype(object).where(sub[cols].notna(), "\x00")).factorize()[0] \
-        if len(cols) > 1 else pd.factorize(sub[cols[0]].astype(object).where(sub[cols[0]].notna(), "\x00"))[0]
-    frame = pd.DataFrame({"_k": key, "_rid": sub["_rid"].to_numpy()}).sort_values(["_k", "_rid"], kind="mergesort")
-    same = frame["_k"].to_numpy()[1:] == frame["_k"].to_numpy()[:-1]
-    rid = frame["_rid"].to_numpy()
-    return pd.DataFrame({"_rid_l": rid[:-1][same], "_rid_r": rid[1:][same]})
+    filled = values.iloc[rows].where(known.iloc[rows], "\x00")
+    key = pd.util.hash_pandas_object(filled, index=False).to_numpy(np.uint64)
+    rid = data["_rid"].to_numpy()[rows]
+    order = np.lexsort((rid, key))
+    a, b = order[:-1], order[1:]
+    same = key[a] == key[b]
+    a, b = a[same], b[same]
+    for c in cols:  # a hash is not a proof: the values must be equal
+        col = filled[c].to_numpy(object)
+        equal = col[a] == col[b]
+        a, b = a[equal], b[equal]
+    return pd.DataFrame({"_rid_l": rid[a], "_rid_r": rid[b]})
 
 
 def _decisive_pairs(data: pd.DataFrame) -> pd.DataFrame:
@@ -292,11 +298,12 @@ def _decisive_pairs(data: pd.DataFrame) -> pd.DataFrame:
         m = sub.merge(sub, on=key, suffixes=("_l", "_r"))
         m = m.loc[m["_rid_l"] < m["_rid_r"]]
         if guard:  # a household e-mail shared by two people must not merge them
-            ok = [
-                _compatible_first_names(a, b) or (a is not None and a == d and b == c)
-                for a, b, c, d in zip(m["first_name_l"], m["first_name_r"], m["last_name_l"], m["last_name_r"])
-            ]
-            m = m.loc[np.asarray(ok, dtype=bool)]
+            a, b = m["first_name_l"].to_numpy(object), m["first_name_r"].to_numpy(object)
+            c, d = m["last_name_l"].to_numpy(object), m["last_name_r"].to_numpy(object)
+            ok = pd.isna(a) | pd.isna(b) | (a == b)  # the common cases, without a Python loop
+            for k in np.flatnonzero(~ok):
+                ok[k] = _compatible_first_names(a[k], b[k]) or (a[k] == d[k] and b[k] == c[k])
+            m = m.loc[ok]
         found.append(m[["_rid_l", "_rid_r"]])
     return pd.concat(found, ignore_index=True).drop_duplicates()
 
