@@ -1375,16 +1375,15 @@ def _arrow_frame(frame: pd.DataFrame):
 
 
 def _golden_for_storage(golden: pd.DataFrame) -> pd.DataFrame:
-    """Golden records as the register stores them: text columns as text (missing as None)."""
+    """Golden records as the register stores them: counts as integers, times as timestamps, the rest text."""
     out = golden.reset_index()
+    out["n_records"] = out["n_records"].astype(np.int64)
+    for col in ("first_seen", "last_seen"):
+        out[col] = pd.to_datetime(out[col])
     for col in out.columns:
-        if col in ("n_records",):
-            out[col] = out[col].astype(np.int64)
-        elif col in ("first_seen", "last_seen"):
-            out[col] = pd.to_datetime(out[col])
-        else:
+        if col.endswith("_record"):  # record ids are stored as text
             values = out[col].astype(object)
-            out[col] = values.where(values.notna(), None).map(lambda v: v if v is None else str(v)).astype(object)
+            out[col] = values.where(values.isna(), values.astype(str)).where(values.notna(), None)
     return out
 
 
