@@ -51,8 +51,14 @@ record counts beyond one machine::
     result = resolve_customers(records, backend="spark", spark=spark)
 
 Both settings are required: without the jar Splink cannot compare names, without a checkpoint
-folder training stops. Everything else (standardisation, clustering, golden records) happens in
-pandas on the scored pairs, which are far fewer than the records' cartesian product.
+folder training stops. With a ``local[...]`` master, intermediate tables are persisted in memory;
+on a cluster Splink writes them to the checkpoint folder. Everything else (standardisation,
+clustering, golden records) happens in pandas on the scored pairs, which are far fewer than the
+records' cartesian product.
+
+A model trained on DuckDB (on a sample, on one machine) scores on Spark unchanged:
+``CustomerResolver.load("model.json").set_params(backend="spark").resolve(records, spark=spark)``
+(:func:`translate_model` rewrites its SQL for Spark).
 """
 
 from __future__ import annotations
@@ -722,7 +728,10 @@ def make_db_api(backend: str = "duckdb", spark: Any = None, *, threads: int | No
             raise ValueError("backend='spark' needs a SparkSession: pass spark=SparkSession.builder...getOrCreate()")
         from splink.backends.spark import SparkAPI
 
-        return SparkAPI(spark_session=spark)
+        # on one machine, intermediate tables are kept in memory; on a cluster Splink writes them
+        # to the checkpoint folder as Parquet (its default) to cut Spark's lineage
+        local = str(spark.sparkContext.master).startswith("local")
+        return SparkAPI(spark_session=spark, break_lineage_method="persist" if local else None)
     raise ValueError(f"backend must be 'duckdb' or 'spark', got {backend!r}")
 
 

@@ -135,6 +135,8 @@ class RegisterUpdate:
         Whether a model was trained for this batch.
     n_possible_merges : int
         New records whose evidence also points to a second existing customer (see the audit).
+    seconds : float
+        Wall time the batch took, in seconds.
 
     Examples
     --------
