@@ -141,7 +141,7 @@ DETERMINISTIC_RULES = (
 MAX_PAIRS_PER_RECORD = 16.0
 MIN_PAIR_BUDGET = 1e6
 
-#: Prior used when the records hold neither e-mail addresses nor loyalty ids (Splink's default).
+#: Prior used when no deterministic rule applies to the records' columns (Splink's default).
 DEFAULT_PRIOR = 1e-4
 
 #: At most this many blocked pairs per EM session (Splink's deterministic hash sample).
@@ -812,11 +812,14 @@ def train_model(
 ) -> dict[str, Any]:
     """Train a Fellegi-Sunter model on standardised records; returns the trained Splink settings.
 
-    Steps: the prior from the pairs exact keys link (:func:`deterministic_prior`, passed in the
-    settings); ``u`` from ``max_pairs_u`` random pairs (seeded); ``m`` by EM sessions blocking on
-    date of birth (learns every other comparison), then e-mail (learns date of birth), phone and
-    last name until every comparison is learned. A session is skipped when no two records share
-    its column. Each session uses at most about ``max_pairs_em`` blocked pairs (Splink's
+    Steps: the prior from the pairs deterministic rules link (:func:`deterministic_prior`, passed
+    in the settings; :class:`~crm_models.identify.CustomerResolver` then refines it with
+    :func:`estimate_prior`); blocking rules within a budget of pairs (:func:`blocking_keys`);
+    ``u`` from ``max_pairs_u`` random pairs (seeded); ``m`` by EM sessions blocking on date of
+    birth (learns every other comparison), then e-mail (learns date of birth), phone, last name,
+    each identifier, postcode and first name until every comparison is learned. A session is
+    skipped when no two records share its column or it would learn nothing new (with a single
+    comparison, nothing can be learned: its levels keep ``m = u``). Each session uses at most about ``max_pairs_em`` blocked pairs (Splink's
     deterministic hash sample) and ignores term-frequency adjustments while iterating.
 
     The result holds an m and a u probability for every level that is not the "missing" one:

@@ -74,7 +74,7 @@ class Resolution:
     pairs : pandas.DataFrame
         Scored candidate pairs: ``record_id_l``, ``record_id_r``, ``match_weight`` (bits),
         ``match_probability`` (0-1), ``decisive`` (a shared e-mail with compatible first names,
-        or a shared loyalty id), ``vetoed`` (incompatible first names and no shared birth date:
+        a shared identifier, or exact duplicates), ``vetoed`` (incompatible first names and no shared birth date:
         what a household looks like; never linked), ``linked`` (used to form customers), and per
         field the two standardised values, the comparison level (``gamma_*``) and its weight
         (``mw_*``, bits).
@@ -175,7 +175,8 @@ class Resolution:
         table.index.name = "source"
         notes = [
             "threshold: the match probability at or above which two records are linked (shared e-mail "
-            "addresses with compatible first names and shared loyalty ids are linked whatever their score).",
+            "addresses with compatible first names, shared identifiers and exact duplicates are linked whatever "
+            "their score).",
             "unparseable values: present but unusable contact values, listed in .problems; values changed "
             "beyond case and punctuation (transliterated names, restored leading zeros) are listed in .changes.",
         ]
@@ -528,12 +529,15 @@ class CustomerResolver(CRMEstimator):
     """The identity model: a Fellegi-Sunter model learned by Splink, saved as JSON, reused on new records.
 
     ``fit`` standardises the records and trains the model (u from seeded random pairs, m by
-    expectation maximisation, the prior from the pairs that share an e-mail address or loyalty
-    id); ``resolve`` scores the candidate pairs of any batch of records with the fitted model,
+    expectation maximisation, the prior from deterministic rules (same e-mail; same names and
+    date of birth, postcode or phone; same identifier), then refined on the training records to
+    the value the model's own match probabilities support, :func:`~crm_models.identify.link.estimate_prior`);
+    ``resolve`` scores the candidate pairs of any batch of records with the fitted model,
     without retraining, links pairs whose match probability is at least ``threshold`` or that
-    share an e-mail address (with compatible first names) or a loyalty id, except pairs that look
-    like two members of one household (both first names known and incompatible, birth dates not
-    equal), takes connected groups of linked records as customers and builds their golden records.
+    are decisive (a shared e-mail address with compatible first names, a shared identifier, or
+    exact duplicates), except pairs that look like two members of one household (both first
+    names known and incompatible, birth dates not equal), takes connected groups of linked records
+    as customers and builds their golden records.
 
     Parameters
     ----------
@@ -648,15 +652,17 @@ class CustomerResolver(CRMEstimator):
         Parameters
         ----------
         records : pandas.DataFrame
-            At least two rows, one per source record, with a unique record id, a source and any
-            of first_name, last_name, email, phone, date_of_birth, street, city, postcode (plus
-            optional loyalty_id, created_at, full_name).
+            At least two rows, one per source record, with a unique record id, a source and at
+            least one identifying column (see :data:`~crm_models.identify.ROLES`: first_name,
+            last_name, full_name, email, phone, date_of_birth, street, city, postcode, identifiers;
+            gender and created_at help).
         record_id_col : str
             Record id column.
         source_col : str or None
             Source-system column (``None``: a single system).
         columns : mapping, optional
-            Standard name -> your column name, e.g. ``{"postcode": "zip", "email": "mail"}``.
+            Role -> your column name, e.g. ``{"postcode": "zip", "email": "mail", "identifier":
+            ["loyalty_no"]}`` (see :data:`~crm_models.identify.ROLES`).
         spark : pyspark.sql.SparkSession, optional
             Required with ``backend="spark"``.
 
@@ -740,7 +746,7 @@ class CustomerResolver(CRMEstimator):
         source_col : str or None
             Source-system column (``None``: a single system).
         columns : mapping, optional
-            Standard name -> your column name.
+            Role -> your column name (see :data:`~crm_models.identify.ROLES`).
         existing : Resolution, pandas.DataFrame or pandas.Series, optional
             A previous result (or its crosswalk: record id -> ``customer_id``). Its records must
             be in ``records`` too; they keep their customer ids, and new records join an existing
@@ -856,15 +862,17 @@ def resolve_customers(
     Parameters
     ----------
     records : pandas.DataFrame
-        One row per source record with a unique record id, a source and any of first_name,
-        last_name, email, phone, date_of_birth, street, city, postcode (plus optional
-        loyalty_id, created_at, full_name).
+        One row per source record with a unique record id, a source and at least one
+        identifying column (see :data:`~crm_models.identify.ROLES`: first_name, last_name,
+        full_name, email, phone, date_of_birth, street, city, postcode, identifiers; gender and
+        created_at help).
     record_id_col : str
         Record id column.
     source_col : str or None
         Source-system column (``None``: a single system).
     columns : mapping, optional
-        Standard name -> your column name, e.g. ``{"postcode": "zip", "email": "mail"}``.
+        Role -> your column name, e.g. ``{"postcode": "zip", "email": "mail", "identifier":
+        ["loyalty_no"]}`` (see :data:`~crm_models.identify.ROLES`).
     threshold : float
         Match probability (strictly between 0 and 1) at or above which two records are the same
         customer.
@@ -933,7 +941,7 @@ def resolve_exact(
     source_col : str or None
         Source-system column (``None``: a single system).
     columns : mapping, optional
-        Standard name -> your column name.
+        Role -> your column name (see :data:`~crm_models.identify.ROLES`).
     keys : tuple of str
         Standardised columns whose equal values link two records (any of them).
     default_region : str
