@@ -7,6 +7,7 @@ Usage::
     crm-models score TRANSACTIONS.csv --customer-id-col cust --datetime-col day --monetary-value-col value \\
         --horizon 6M --discount-rate 0.1/Y --out scores.csv --report report.html
     crm-models resolve RECORDS.csv --out crosswalk.csv
+    crm-models resolve NEW_BATCH.csv --register customers.duckdb --column email=mail --column identifier=loyalty_no
 
 Every error is one line on stderr and exit code 2; progress bars go to stderr.
 
@@ -281,9 +282,31 @@ def _cmd_score(args) -> list[Path]:
 def _resolver():
     try:
         from crm_models.identify import resolve_customers
-    except ImportError:
-        raise CliError("record resolution needs crm_models.identify, which this installation does not have") from None
+    except ImportError as exc:
+        raise CliError(f"record resolution needs crm_models.identify, which cannot be imported here ({exc}); "
+                       "reinstall with: pip install -e .") from None
     return resolve_customers
+
+
+def _column_roles(pairs: list[str] | None) -> dict | None:
+    """``--column role=name`` options as the ``columns`` mapping (``identifier`` may repeat)."""
+    if not pairs:
+        return None
+    from crm_models.identify import ROLES
+
+    out: dict = {}
+    for text in pairs:
+        role, sep, name = text.partition("=")
+        role, name = role.strip(), name.strip()
+        if not sep or not name or role not in ROLES:
+            raise CliError(f"--column {text!r}: expected ROLE=COLUMN with ROLE one of {', '.join(ROLES)}")
+        if role == "identifier":
+            out.setdefault("identifier", []).append(name)
+        elif role in out:
+            raise CliError(f"--column gives role {role!r} twice ({out[role]!r} and {name!r})")
+        else:
+            out[role] = name
+    return out
 
 
 def _cmd_resolve(args) -> list[Path]:
@@ -294,8 +317,12 @@ def _cmd_resolve(args) -> list[Path]:
     if args.source_col:
         wanted["--source-col"] = args.source_col
     _check_columns(records, args.records, wanted)
+    columns = _column_roles(args.column)
+    if args.register:
+        return _resolve_into_register(records, args, columns, outputs)
     resolve_customers = _resolver()
-    result = _resolve(resolve_customers, records, args.record_id_col, args.source_col or None, args.no_progress)
+    result = _resolve(resolve_customers, records, args.record_id_col, args.source_col or None, args.no_progress,
+                      columns)
     written = [_write_csv(outputs["crosswalk"], result.crosswalk)]
     if args.golden:
         written.append(_write_csv(outputs["golden records"], result.golden))
@@ -303,14 +330,42 @@ def _cmd_resolve(args) -> list[Path]:
     return written
 
 
-def _resolve(resolve_customers, records, record_id_col, source_col, no_progress):
+def _resolve(resolve_customers, records, record_id_col, source_col, no_progress, columns=None):
     """resolve_customers behind a one-step progress bar (linkage has no inner progress to report)."""
     from tqdm.auto import tqdm
 
     with tqdm(total=1, desc=f"resolving {len(records):,} records", file=sys.stderr, disable=no_progress, leave=False) as bar:
-        result = resolve_customers(records, record_id_col=record_id_col, source_col=source_col)
+        result = resolve_customers(records, record_id_col=record_id_col, source_col=source_col, columns=columns)
         bar.update(1)
     return result
+
+
+def _resolve_into_register(records, args, columns, outputs) -> list[Path]:
+    """Add a batch to a register file (created if absent); write the batch's crosswalk (and golden records).
+
+    The register is meant to be added to, so an existing one is opened, never replaced; it may
+    not be one of the input or output files."""
+    from tqdm.auto import tqdm
+
+    from crm_models.identify import CustomerRegister
+
+    # the register's folder must exist and be writable, and the file is no input or output
+    _check_outputs({"register": args.register, **{k: v for k, v in outputs.items() if v is not None}},
+                   overwrite=True, inputs=[args.records])
+    out, golden = outputs["crosswalk"], outputs.get("golden records")
+    with CustomerRegister(args.register) as register, tqdm(
+            total=1, desc=f"adding {len(records):,} records to {args.register}", file=sys.stderr,
+            disable=args.no_progress, leave=False) as bar:
+        update = register.add(records, record_id_col=args.record_id_col, source_col=args.source_col or None,
+                              columns=columns, retrain=args.retrain, label=Path(args.records).name)
+        bar.update(1)
+        written = [_write_csv(out, update.crosswalk)]
+        if golden is not None:
+            written.append(_write_csv(golden, register.golden()))
+        print(f"{update.n_records:,} records: {update.n_already:,} already registered, {update.n_joined:,} joined "
+              f"existing customers, {update.n_new_customers:,} new customers; the register holds "
+              f"{register.n_records:,} records of {register.n_customers:,} customers", file=sys.stderr)
+    return written
 
 
 def _cmd_demo(args) -> list[Path]:
@@ -407,6 +462,15 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default="crosswalk.csv", help="record -> customer crosswalk CSV (crosswalk.csv)")
     r.add_argument("--golden", default=None, help="also write the golden records here")
     _add_overwrite_option(r)
+    r.add_argument("--column", action="append", metavar="ROLE=COLUMN",
+                   help="which column plays which role, e.g. email=mail, postcode=zip, identifier=loyalty_no "
+                   "(repeat it; identifier may repeat); roles: first_name, last_name, full_name, email, phone, "
+                   "date_of_birth, street, city, postcode, gender, loyalty_id, identifier, created_at")
+    r.add_argument("--register", default=None, metavar="FILE.duckdb",
+                   help="add the records to this customer register (created if absent) and link them to its "
+                   "customers with its saved model; --out gets the batch's crosswalk, --golden the register's "
+                   "golden records")
+    r.add_argument("--retrain", action="store_true", help="with --register: train a new model version first")
 
     d = sub.add_parser("demo", help="the bundled simulated company end to end (the default)")
     d.add_argument("--out-dir", default="crm_output", help="output folder (crm_output)")
