@@ -253,7 +253,11 @@ def parse_datetimes(
                 fail_rows(df, aware if aware.sum() <= (~aware).sum() else ~aware, column, TZ_MIXED, what=what,
                           hint=TZ_MIXED_HINT)
             return _naive_utc(pd.to_datetime(raw, utc=bool(aware.any())))
-        fail_rows(df, (kinds != "text").to_numpy(), column,
+        other = (kinds == "other").to_numpy()
+        if not other.any():  # text and datetimes mixed: the fewer kind is the odd one out
+            is_text = (kinds == "text").to_numpy()
+            other = is_text if is_text.sum() <= (~is_text).sum() else ~is_text
+        fail_rows(df, other, column,
                   "must hold dates written as text or as datetimes, not a mix of them or other values", what=what)
         text = raw.astype(str)
         iso = text.str.fullmatch(ISO_DATETIME_PATTERN).to_numpy(dtype=bool)
