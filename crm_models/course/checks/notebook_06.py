@@ -141,6 +141,8 @@ register(Exercise(
                 lambda model, data, truth, t_future, level: _coverage(model, data, truth, t_future, level, stated=True)),
         Mistake("That is the coverage at the other level of the table above; check alpha = 1 - level.",
                 lambda model, data, truth, t_future, level: _coverage(model, data, truth, t_future, 0.95)),
+        Mistake("alpha is the share of probability the interval leaves out, not its level: alpha = 1 - level.",
+                lambda model, data, truth, t_future, level: _coverage(model, data, truth, t_future, 1.0 - level)),
         Mistake("That is the nominal level itself: count the customers whose truth is inside.",
                 lambda model, data, truth, t_future, level: float(level)),
     ),
