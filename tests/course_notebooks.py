@@ -9,7 +9,10 @@ here or not.
 """
 
 COURSE_READY = [
+    "02_lifetime_value.ipynb",
+    "02b_contractual_retention.ipynb",
     "02c_bgnbd_from_scratch.ipynb",
+    "06_is_the_model_right.ipynb",
     "09_learning_relationship.ipynb",
     "10_one_face_and_lookalikes.ipynb",
     "11_team_scorecard.ipynb",
