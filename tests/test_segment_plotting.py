@@ -65,3 +65,16 @@ def test_plots_refuse_bad_input():
     with pytest.raises(DataError, match="'value' has no value for 1 customer") as err:
         plotting.plot_segment_sizes(labels, pd.Series([1.0], index=["x"]))
     assert err.value.rows.index.tolist() == ["y"]
+
+
+def test_plot_migration_drops_empty_segments_and_shows_n():
+    before = pd.Series(["A", "A", "C"], index=["x", "y", "z"])
+    after = pd.Series(["A", "C", "C"], index=["x", "y", "w"])
+    mig = migration_matrix(before, after, order=["A", "B", "C"])  # B holds nobody at either date
+    full = plotting.plot_migration(mig)
+    assert [t.get_text() for t in full.get_yticklabels()] == ["A", "B", "C", "(new)"]
+    ax = plotting.plot_migration(mig, drop_empty=True)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["A (n=2)", "C (n=1)", "(new) (n=1)"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["A", "C", "(gone)"]
+    assert len(ax.texts) == 9  # 3 x 3 cells, none of them for the empty segment
+    plt.close("all")

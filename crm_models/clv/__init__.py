@@ -69,6 +69,7 @@ from crm_models.clv.value import customer_lifetime_value, customer_lifetime_valu
 from crm_models.clv.backtest import BacktestResult, ModelChoice, backtest, select_model  # noqa: E402
 from crm_models.clv.explain import CustomerExplanation, explain_customer  # noqa: E402
 from crm_models.clv.uncertainty import (  # noqa: E402
+    clv_draws,
     clv_interval,
     interval_coverage,
     pit_coverage,
@@ -97,6 +98,7 @@ __all__ = [
     "BacktestResult",
     "ModelChoice",
     "clv_interval",
+    "clv_draws",
     "spend_predictive_interval",
     "interval_coverage",
     "pit_coverage",

@@ -6,7 +6,9 @@ Two kinds of uncertainty, kept apart because they answer different questions:
   parameters are estimates; redrawing them from their asymptotic distribution and recomputing a
   prediction gives an interval for the *expected* value. Every model has
   ``model.interval(quantity, ...)`` for its own predictions (P(alive), expected purchases,
-  expected spend...); :func:`clv_interval` does it for CLV, which needs two models.
+  expected spend...); :func:`clv_interval` does it for CLV, which needs two models, and
+  :func:`clv_draws` keeps every draw's P(alive) and CLV, so that a decision built on them (a
+  tier, a next best action) can be made again at each draw.
 * **Predictive uncertainty** ("what will this customer actually do?"): even with known
   parameters a customer's future purchases are random. The continuous-time models give each
   customer's exact distribution of purchases and its interval
@@ -33,7 +35,7 @@ from crm_models.clv.gamma_gamma import GammaGamma
 from crm_models.clv.value import customer_lifetime_value
 from crm_models.units import TIME_UNITS, as_duration, check_time_unit
 
-__all__ = ["spend_predictive_interval", "clv_interval", "interval_coverage", "pit_coverage"]
+__all__ = ["spend_predictive_interval", "clv_interval", "clv_draws", "interval_coverage", "pit_coverage"]
 
 #: Most simulated futures held in memory at once (customers x draws), about 40 MB per array.
 _MAX_CELLS = 5_000_000
@@ -357,6 +359,87 @@ def clv_interval(
         values[i] = customer_lifetime_value(t_twin, s_twin, data, **kwargs).to_numpy()
     lower, upper = np.quantile(values, [alpha / 2, 1 - alpha / 2], axis=0)
     return pd.DataFrame({"estimate": estimate.to_numpy(), "lower": lower, "upper": upper}, index=data.index)
+
+
+def clv_draws(
+    transaction_model: ContinuousTimeModel,
+    spend_model: GammaGamma,
+    data: pd.DataFrame,
+    *,
+    horizon,
+    time_unit: str,
+    discount_rate,
+    margin: float = 1.0,
+    step=None,
+    n_draws: int = 100,
+    random_state=0,
+) -> pd.DataFrame:
+    """Each customer's P(alive) and CLV at joint draws of both models' parameters.
+
+    The draws are those of :func:`clv_interval` (the same ``random_state`` and ``n_draws`` give
+    the same draws, so the quantiles of ``clv`` over draws are its ``lower`` and ``upper``), kept
+    one by one: any decision computed from P(alive) and CLV (a value tier, a next best action)
+    can be made again at every draw to see how much of it the estimation error leaves
+    undecided (:func:`crm_models.customize.decision_stability`). Only the parameters vary; the
+    customers' histories are held fixed.
+
+    Parameters
+    ----------
+    transaction_model : BetaGeo, ModifiedBetaGeo or ParetoNBD
+        A fitted continuous-time model.
+    spend_model : GammaGamma
+        A fitted spend model.
+    data : pandas.DataFrame
+        The customers' summary with the columns of both models, indexed by customer id.
+    horizon, time_unit, discount_rate, margin, step
+        As in :func:`~crm_models.clv.customer_lifetime_value`.
+    n_draws : int
+        Parameter draws.
+    random_state : None, int or numpy.random.Generator
+        Seed or generator of the draws.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by (``draw``, customer id), draws numbered from 0: ``p_alive`` (0-1) and ``clv``
+        (currency units, present value).
+
+    Examples
+    --------
+    >>> from crm_models import rfm_summary
+    >>> from crm_models.clv import GammaGamma, ModifiedBetaGeo
+    >>> from crm_models.datasets import load_cdnow
+    >>> rfm = rfm_summary(load_cdnow(), observation_period_end="1997-09-30", after_end="drop")
+    >>> mbg, gg = ModifiedBetaGeo().fit(rfm), GammaGamma().fit(rfm)
+    >>> draws = clv_draws(mbg, gg, rfm.head(3), horizon=(12, "M"), time_unit="W", discount_rate=(0.1, "Y"),
+    ...                   n_draws=50)
+    >>> draws.shape, list(draws.index.names)
+    ((150, 2), ['draw', 'customer_id'])
+    >>> ci = clv_interval(mbg, gg, rfm.head(3), horizon=(12, "M"), time_unit="W", discount_rate=(0.1, "Y"),
+    ...                   n_draws=50)
+    >>> bool(np.allclose(draws["clv"].groupby(level="customer_id").quantile(0.05), ci["lower"]))
+    True
+    """
+    model = _continuous(transaction_model)
+    spend = _spend_model(spend_model)
+    n_draws = _check_draws(n_draws)
+    kwargs = {"horizon": horizon, "time_unit": time_unit, "discount_rate": discount_rate, "margin": margin,
+              "step": step}
+    customer_lifetime_value(model, spend, data, **kwargs)  # validates the data and the units before the loop
+    rng = as_generator(random_state)
+    t_draws = model.sample_params(n_draws, rng)
+    s_draws = spend.sample_params(n_draws, rng)
+    t_twin, s_twin = _twin(model), _twin(spend)
+    clv = np.empty((n_draws, len(data)))
+    alive = np.empty((n_draws, len(data)))
+    for i in range(n_draws):  # a loop over parameter draws; each evaluates every customer at once
+        t_twin.params_ = pd.Series(t_draws.iloc[i].to_numpy(), index=model.params_.index, name="estimate")
+        s_twin.params_ = pd.Series(s_draws.iloc[i].to_numpy(), index=spend.params_.index, name="estimate")
+        clv[i] = customer_lifetime_value(t_twin, s_twin, data, **kwargs).to_numpy()
+        alive[i] = t_twin.probability_alive(data).to_numpy()
+    index = pd.MultiIndex.from_product([range(n_draws), data.index],
+                                       names=["draw", data.index.name or "customer_id"])
+    return pd.DataFrame({"p_alive": alive.ravel(), "clv": clv.ravel()}, index=index)
 
 
 def _twin(model):

@@ -11,6 +11,9 @@ Treatment should adapt to each customer's value and needs. Two tools:
   highest expected incremental value per dollar (:func:`target_retention`), where the
   incremental value of a retention contact is uplift x the value at risk, CLV x (1 - P(alive))
   (:func:`value_at_risk`).
+- :mod:`~crm_models.customize.stability`: how sure each customer's decision is: the same tier or
+  action made again at every draw of the models' parameters (:func:`decision_stability`, with
+  :func:`crm_models.clv.clv_draws`).
 
 Measuring what a campaign did is :func:`crm_models.measure.evaluate_campaign`. All functions take
 plain DataFrames indexed by customer id (scores from :mod:`crm_models.clv`,
@@ -25,6 +28,7 @@ from crm_models.customize.actions import (
     value_at_risk,
     warn_surely_alive_one_time_buyers,
 )
+from crm_models.customize.stability import decision_stability
 from crm_models.customize.targeting import RetentionPlan, target_retention
 
 __all__ = [
@@ -36,4 +40,5 @@ __all__ = [
     "warn_surely_alive_one_time_buyers",
     "RetentionPlan",
     "target_retention",
+    "decision_stability",
 ]

@@ -12,7 +12,8 @@ efficiency. Every KPI here states its definition in its docstring, so two analys
   :func:`customer_equity_by_segment`;
 - :mod:`~crm_models.measure.satisfaction`: :func:`net_promoter_score` and
   :func:`satisfaction_by_segment`;
-- :mod:`~crm_models.measure.campaigns`: :func:`evaluate_campaign`, the uplift of a randomised test;
+- :mod:`~crm_models.measure.campaigns`: :func:`evaluate_campaign`, the uplift of a randomised test, and
+  :func:`shrink_uplift`, per-segment uplifts shrunk toward their common mean (empirical Bayes);
 - :mod:`~crm_models.measure.scorecard`: :func:`team_scorecard`, efficiency measures (talk time,
   hand-offs) beside relationship measures (customers kept, lost, grown; satisfaction) per team.
 
@@ -22,7 +23,7 @@ one transaction in it; outputs are indexed by customer id (or by segment / cohor
 and out. Everything here works on real data; nothing reads the simulated company's truth.
 """
 
-from crm_models.measure.campaigns import evaluate_campaign
+from crm_models.measure.campaigns import evaluate_campaign, shrink_uplift
 from crm_models.measure.cohorts import cohort_retention, plot_cohort_heatmap
 from crm_models.measure.equity import customer_equity, customer_equity_by_segment
 from crm_models.measure.movement import STATUSES, CustomerMovement, churn_rate, customer_movement, retention_rate
@@ -42,6 +43,7 @@ __all__ = [
     "net_promoter_score",
     "satisfaction_by_segment",
     "evaluate_campaign",
+    "shrink_uplift",
     "SCORECARD_MEASURES",
     "team_scorecard",
     "rank_teams",

@@ -306,7 +306,7 @@ def plot_profiles(segmenter, *, ax=None, clip: float = 2.0):
     return ax
 
 
-def plot_migration(migration, *, ax=None):
+def plot_migration(migration, *, ax=None, drop_empty: bool = False):
     """Row shares of a :class:`~crm_models.segment.Migration` as a heatmap (rows sum to 1).
 
     Parameters
@@ -315,6 +315,10 @@ def plot_migration(migration, *, ax=None):
         The output of :func:`~crm_models.segment.migration_matrix`.
     ax : matplotlib.axes.Axes, optional
         Where to draw (default a new figure).
+    drop_empty : bool
+        Leave out the segments nobody was in at the first date (rows) and nobody moved to
+        (columns), and write each row's number of customers in its label, so the figure shows
+        the moves that happened rather than a grid of zeros.
 
     Returns
     -------
@@ -327,9 +331,18 @@ def plot_migration(migration, *, ax=None):
     >>> mig = migration_matrix(pd.Series(["A", "B"], index=["x", "y"]), pd.Series(["A", "A"], index=["x", "y"]))
     >>> plot_migration(mig).get_xlabel()
     'segment at the second date'
+    >>> [t.get_text() for t in plot_migration(mig, drop_empty=True).get_yticklabels()]
+    ['A (n=1)', 'B (n=1)']
     >>> plt.close("all")
     """
-    ax = plot_heatmap(migration.shares, ax=ax, fmt="{:.2f}", cmap="Purples",
+    shares = migration.shares
+    if drop_empty:
+        counts = migration.counts
+        rows, cols = counts.sum(axis=1) > 0, counts.sum(axis=0) > 0
+        shares = shares.loc[rows, cols]
+        shares.index = pd.Index([f"{i} (n={int(n):,})" for i, n in counts.loc[rows].sum(axis=1).items()],
+                                name=shares.index.name)
+    ax = plot_heatmap(shares, ax=ax, fmt="{:.2f}", cmap="Purples",
                       colorbar_label="share of the row's customers")
     ax.set_xlabel("segment at the second date")
     ax.set_ylabel("segment at the first date")
