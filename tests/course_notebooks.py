@@ -10,6 +10,7 @@ here or not.
 
 COURSE_READY = [
     "02c_bgnbd_from_scratch.ipynb",
+    "05_customer_strategy_end_to_end.ipynb",
     "08_regular_buyers_and_contracts.ipynb",
     "09_learning_relationship.ipynb",
     "10_one_face_and_lookalikes.ipynb",
