@@ -267,7 +267,7 @@ class CustomerRegister:
         if not self.path.parent.exists():
             raise FileNotFoundError(f"cannot create register {self.path}: folder {self.path.parent} does not exist")
         try:
-            self._con = duckdb.connect(str(self.path), read_only=self.read_only)
+            self._db = duckdb.connect(str(self.path), read_only=self.read_only)
         except duckdb.IOException as exc:
             if "not a valid DuckDB database" in str(exc):
                 raise DataError(None, "is not a crm_models register (not a DuckDB database)", what=f"register {self.path}",
@@ -278,7 +278,7 @@ class CustomerRegister:
             raise DataError(None, "is not a crm_models register (not a DuckDB database)", what=f"register {self.path}",
                             message=f"{self.path} is not a crm_models register (not a DuckDB database)") from None
         try:
-            self._con.execute(f"set memory_limit = '{_memory(memory_limit)}'").fetchall()
+            self._db.execute(f"set memory_limit = '{_memory(memory_limit)}'").fetchall()
             tables = {r[0] for r in self._rows("select table_name from information_schema.tables")}
             if tables and "meta" not in tables:
                 raise DataError(None, "is a DuckDB database but not a crm_models register (no meta table)",
@@ -288,10 +288,10 @@ class CustomerRegister:
             if not self.read_only:
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
-                        self._con.execute(statement).fetchall()
+                        self._db.execute(statement).fetchall()
             self._check_format()
         except Exception:
-            self._con.close()
+            self._db.close()
             raise
 
     # -- file --------------------------------------------------------------------------------
@@ -322,9 +322,9 @@ class CustomerRegister:
 
     def close(self) -> None:
         """Close the file (the register stays on disk; open it again with ``CustomerRegister(path)``)."""
-        if self._con is not None:
-            self._con.close()
-            self._con = None
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
     def __enter__(self) -> CustomerRegister:
         return self
@@ -333,21 +333,21 @@ class CustomerRegister:
         self.close()
 
     def __repr__(self) -> str:
-        if self._con is None:
+        if self._db is None:
             return f"CustomerRegister({str(self.path)!r}, closed)"
         return f"CustomerRegister({str(self.path)!r}: {self.n_records:,} records, {self.n_customers:,} customers)"
 
     def _execute(self, sql: str, params=None):
-        if self._con is None:
+        if self._db is None:
             raise ValueError(f"register {self.path} is closed; open it again with CustomerRegister(path)")
-        return self._con.execute(sql, params or [])
+        return self._db.execute(sql, params or [])
 
     def _unregister(self, name: str) -> None:
         """Drop a registered DataFrame view (quietly: an aborted transaction must not hide its error)."""
         import duckdb
 
         try:
-            self._con.unregister(name)
+            self._db.unregister(name)
         except duckdb.Error:
             pass
 
@@ -758,7 +758,7 @@ class CustomerRegister:
         if self.n_records == 0:
             return pd.DataFrame({"customer_id": pd.Series(dtype=object)}, index=pd.Index([], name="record_id"))
         ids = pd.DataFrame({"record_id": data["record_id"].to_numpy(), "_fp": fingerprints})
-        self._con.register("_batch_ids", ids)
+        self._db.register("_batch_ids", ids)
         try:
             known = self._df("select b.record_id, r.customer_id, r.fingerprint, b._fp from _batch_ids b "
                               "join records r using (record_id)")
@@ -791,7 +791,7 @@ class CustomerRegister:
                   [version, now, batch_id, int(model.n_records_), json.dumps(model.to_dict(), allow_nan=False)])
         if guidance is not None:
             frame = guidance.reset_index().assign(model_version=version)
-            self._con.register("_guidance", frame)
+            self._db.register("_guidance", frame)
             try:
                 self._run("insert into guidance by name select * from _guidance")
             finally:
@@ -836,7 +836,7 @@ class CustomerRegister:
         """Registered records sharing a blocking key with a new record (the only ones it can link to)."""
         cols = self._link_cols()
         batch = new[[c for c in cols if c in new.columns and c != "first_name_variants"]]
-        self._con.register("_new", batch)
+        self._db.register("_new", batch)
         try:
             conditions = []
             for rule in rules:
@@ -862,7 +862,7 @@ class CustomerRegister:
         """The e-mail addresses' relative frequencies among all registered records plus the batch."""
         emails = pd.concat([new["email"], candidates["email"]]).dropna().unique()
         counts = new["email"].dropna().value_counts()
-        self._con.register("_emails", pd.DataFrame({"email": emails}))
+        self._db.register("_emails", pd.DataFrame({"email": emails}))
         try:
             stored = self._df("select r.email, count(*) as n from records r join _emails e using (email) "
                                "group by r.email").set_index("email")["n"]
@@ -911,7 +911,7 @@ class CustomerRegister:
     def _taken_ids(self, record_ids: pd.Series) -> set:
         """Customer ids in use (or retired) that a new customer's id could collide with."""
         wanted = pd.DataFrame({"cid": "C-" + record_ids.astype(str)})
-        self._con.register("_wanted", wanted)
+        self._db.register("_wanted", wanted)
         try:
             rows = self._rows("select distinct customer_id from records where split_part(customer_id, '+', 1) in "
                              "(select cid from _wanted) union select customer_id from retired where "
@@ -948,8 +948,8 @@ class CustomerRegister:
         raw = _raw_table(records.iloc[positions])
         fields = ", ".join(f"{_sql_string(name)} := r.{_sql_name(name)}" for name in raw.column_names
                            if name != "_pos")
-        self._con.register("_records", pa.table(columns))
-        self._con.register("_raw", raw)
+        self._db.register("_records", pa.table(columns))
+        self._db.register("_raw", raw)
         try:
             names = ", ".join(_quoted([*columns][1:]))
             self._run(f"insert into records ({names}, raw) select {', '.join('s.' + c for c in _quoted([*columns][1:]))}, "
@@ -993,7 +993,7 @@ class CustomerRegister:
             })], ignore_index=True)
         rows.insert(0, "event_id", np.arange(first, first + len(rows), dtype=np.int64))
         rows = _arrow_frame(rows)
-        self._con.register("_audit", rows)
+        self._db.register("_audit", rows)
         try:
             self._run("insert into audit by name select * from _audit")
         finally:
@@ -1005,7 +1005,7 @@ class CustomerRegister:
         if not customer_ids and data is None:
             return
         ids = pd.DataFrame({"customer_id": pd.Series(customer_ids, dtype=object)})
-        self._con.register("_affected", ids)
+        self._db.register("_affected", ids)
         try:
             if data is None:
                 data = self._df("select * exclude (raw, fingerprint) from records where customer_id in "
@@ -1025,7 +1025,7 @@ class CustomerRegister:
             if self._has_table("golden"):
                 self._run("delete from golden where customer_id in (select customer_id from _affected)")
             if golden is not None:
-                self._con.register("_golden", _arrow_frame(golden))
+                self._db.register("_golden", _arrow_frame(golden))
                 try:
                     self._run("insert into golden by name select * from _golden")
                 finally:
@@ -1115,7 +1115,7 @@ class CustomerRegister:
         if not ids:
             raise ValueError("split needs at least one record id")
         frame = pd.DataFrame({"record_id": ids})
-        self._con.register("_split", frame)
+        self._db.register("_split", frame)
         try:
             found = self._df("select record_id, customer_id from records where record_id in "
                               "(select record_id from _split)")
@@ -1153,7 +1153,7 @@ class CustomerRegister:
 
     def _existing(self, customer_ids: list[str]) -> set:
         frame = pd.DataFrame({"customer_id": customer_ids})
-        self._con.register("_ids", frame)
+        self._db.register("_ids", frame)
         try:
             rows = self._rows("select distinct customer_id from records where customer_id in "
                              "(select customer_id from _ids)")

@@ -262,7 +262,9 @@ def _prepare(records, record_id_col, source_col, columns, default_region, dob_fo
 
 def _duplicate_pairs(data: pd.DataFrame) -> pd.DataFrame:
     """Exact duplicates: records equal in every identifying column (and gender), holding a strong
-    value (e-mail, phone or identifier) or at least two identifying values. Each group is chained
+    value (e-mail, phone or identifier), a full name, a date of birth and one more value, or a
+    first name and two more (a first name and a town, a surname and an address are shared by
+    namesakes, neighbours and households). Each group is chained
     (first-second, second-third, ...), which links it whole."""
     cols = [c for c in [*_identifying(data), "gender"] if c in data.columns and data[c].notna().any()]
     empty = pd.DataFrame({"_rid_l": pd.Series(dtype=np.int64), "_rid_r": pd.Series(dtype=np.int64)})
@@ -271,7 +273,15 @@ def _duplicate_pairs(data: pd.DataFrame) -> pd.DataFrame:
     values = data[cols].astype(object)
     known = values.notna()
     strong = known[[c for c in cols if c in ("email", "phone", *identifier_columns(cols))]].any(axis=1)
-    enough = (strong | (known[[c for c in cols if c != "gender"]].sum(axis=1) >= 2)).to_numpy(bool)
+    # without a strong value: a full name, a birth date and one more value, or a first name and two
+    # more; a first name and a town, or a surname and an address, are what namesakes, neighbours
+    # and households share
+    def has(c):
+        return known[c] if c in cols else pd.Series(False, index=known.index)
+
+    count = known[[c for c in cols if c != "gender"]].sum(axis=1)
+    full = has("full_name") | (has("first_name") & has("last_name"))
+    enough = (strong | full | (has("date_of_birth") & (count >= 2)) | (has("first_name") & (count >= 3))).to_numpy(bool)
     rows = np.flatnonzero(enough)
     if len(rows) < 2:
         return empty
