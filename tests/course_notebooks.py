@@ -10,6 +10,7 @@ here or not.
 
 COURSE_READY = [
     "02c_bgnbd_from_scratch.ipynb",
+    "04_interact_and_customize.ipynb",
     "07_covariates.ipynb",
     "09_learning_relationship.ipynb",
     "10_one_face_and_lookalikes.ipynb",
