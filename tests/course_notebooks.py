@@ -13,6 +13,7 @@ COURSE_READY = [
     "02b_contractual_retention.ipynb",
     "02c_bgnbd_from_scratch.ipynb",
     "03_differentiate_customers.ipynb",
+    "04_interact_and_customize.ipynb",
     "05_customer_strategy_end_to_end.ipynb",
     "06_is_the_model_right.ipynb",
     "07_covariates.ipynb",
