@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from crm_models.course.exercises import AnswerKind, Choice, Exercise, Mistake, Number, register
 
@@ -89,8 +90,6 @@ def _field_weights(pairs, rows):
         if f"mw_tf_adj_{field}" in pairs:
             weight = weight + pairs.loc[rows, f"mw_tf_adj_{field}"].fillna(0.0)
         out[field] = weight.where(pairs.loc[rows, f"gamma_{field}"] != -1, 0.0)
-    import pandas as pd
-
     return pd.DataFrame(out)
 
 
