@@ -9,6 +9,7 @@ here or not.
 """
 
 COURSE_READY = [
+    "01_identify_customers.ipynb",
     "02_lifetime_value.ipynb",
     "02b_contractual_retention.ipynb",
     "02c_bgnbd_from_scratch.ipynb",
