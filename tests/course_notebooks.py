@@ -10,6 +10,7 @@ here or not.
 
 COURSE_READY = [
     "00_start_here.ipynb",
+    "00b_simulated_company.ipynb",
     "02c_bgnbd_from_scratch.ipynb",
     "09_learning_relationship.ipynb",
     "10_one_face_and_lookalikes.ipynb",
