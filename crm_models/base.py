@@ -867,21 +867,19 @@ class CRMEstimator(BaseEstimator):
         path : str or pathlib.Path
             The file to write.
         overwrite : bool
-            Replace an existing file; by default an existing file is never overwritten.
+            Replace an existing file; by default an existing file is never overwritten. The
+            file is written atomically (a temporary file renamed into place).
 
         Returns
         -------
         pathlib.Path
             The path written.
         """
-        path = Path(path)
-        if path.exists() and not overwrite:
-            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-        if not path.parent.exists():
-            raise FileNotFoundError(f"cannot write {path}: folder {path.parent} does not exist")
+        from crm_models._files import check_output, write_text_atomic
+
+        path = check_output(path, overwrite=overwrite, what="model file")
         text = json.dumps(self.to_dict(), indent=1, allow_nan=False)
-        path.write_text(text, encoding="utf-8")
-        return path
+        return write_text_atomic(path, text)
 
     @classmethod
     def from_dict(cls, doc: Mapping[str, Any], *, source: str = "document"):

@@ -7,8 +7,15 @@ Usage::
     crm-models score TRANSACTIONS.csv --customer-id-col cust --datetime-col day --monetary-value-col value \\
         --horizon 6M --discount-rate 0.1/Y --out scores.csv --report report.html
     crm-models resolve RECORDS.csv --out crosswalk.csv
+    crm-models resolve NEW_BATCH.csv --register customers.duckdb --column email=mail --column identifier=loyalty_no
 
 Every error is one line on stderr and exit code 2; progress bars go to stderr.
+
+Files are safe: every output location is checked before any work starts (its folder exists and
+is writable, it is not the input); an existing output is replaced only with ``--overwrite`` (the
+input never is); outputs are written atomically (a temporary file renamed into place), so an
+interrupted run leaves no half file. Id columns are read as text, exactly as written ("00021"
+stays "00021", and is another customer than "21"), and written back the same way.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -34,6 +42,7 @@ NBA_RULES = (
 
 #: Library argument names as the command line spells them, for error messages.
 _OPTION_NAMES = {
+    "datetime_format=": "--datetime-format ",
     "Pass datetime_format": "Pass --datetime-format",
     "pass datetime_format": "pass --datetime-format",
     "Pass after_end='drop' to leave them out explicitly, or move the end of observation.":
@@ -42,6 +51,8 @@ _OPTION_NAMES = {
     "discount_rate": "--discount-rate",
     "observation_period_end": "--observation-period-end",
     "cost_to_serve": "--cost-to-serve",
+    "datetime_format": "--datetime-format",
+    "overwrite=True (--overwrite on the command line)": "--overwrite",
 }
 
 _DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([A-Za-z]+)\s*$")
@@ -113,12 +124,22 @@ def _one_line(message) -> str:
     return lines[0].rstrip() if lines else "unknown error"
 
 
-def _read_csv(path: str, what: str) -> pd.DataFrame:
+#: What pandas reads as missing by default; id columns read only an empty cell as missing.
+_CSV_MISSING = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+                "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
+
+
+def _read_csv(path: str, what: str, text_columns=()) -> pd.DataFrame:
+    """Read a CSV; ``text_columns`` (ids) are read as text exactly as written: "00021" stays "00021"
+    and is never merged with "21", and only an empty cell is a missing id ("NA" is an id)."""
     p = Path(path)
     if not p.is_file():
         raise CliError(f"{what} file not found: {path}")
     try:
-        df = pd.read_csv(p)
+        header = list(pd.read_csv(p, nrows=0).columns)
+        text = [c for c in text_columns if c in header]
+        df = pd.read_csv(p, dtype={c: str for c in text}, keep_default_na=False,
+                         na_values={c: ([""] if c in text else _CSV_MISSING) for c in header})
     except pd.errors.EmptyDataError:
         raise CliError(f"{what} file {path} is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
@@ -138,11 +159,31 @@ def _check_columns(df: pd.DataFrame, path: str, wanted: dict[str, str]) -> None:
             )
 
 
-def _writable(path: str | Path) -> Path:
-    p = Path(path)
-    if p.parent and not p.parent.exists():
-        raise CliError(f"cannot write {p}: folder {p.parent} does not exist")
-    return p
+def _check_outputs(outputs: dict, *, overwrite: bool, inputs=()) -> dict:
+    """Check every output before any work: ``{what: path}`` -> ``{what: Path}`` (None skipped).
+
+    Each folder must exist and be writable; no output may be an input or be named twice; an
+    existing file is replaced only with ``--overwrite``.
+    """
+    from crm_models._files import check_outputs
+
+    try:
+        return check_outputs(outputs, overwrite=overwrite, inputs=inputs)
+    except OSError as exc:
+        raise CliError(_one_line(exc)) from None
+
+
+def _write_csv(path, frame: pd.DataFrame, **to_csv) -> Path:
+    """Write ``frame`` to ``path`` atomically (a temporary file renamed into place): an interrupted
+    run leaves the old file or the new one, never half a file."""
+    from crm_models._files import write_atomic
+
+    return write_atomic(path, lambda tmp: frame.to_csv(tmp, **to_csv))
+
+
+def _score_outputs(args) -> dict:
+    """The files ``score`` (and ``demo``) write, checked together before any work."""
+    return {"scores": args.out, "report": args.report}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -157,9 +198,8 @@ def _score_frame(tx: pd.DataFrame, args, *, customer_id_col: str, datetime_col: 
     from crm_models.pipeline import CustomerScorer
     from crm_models.report import example_customers, write_report
 
-    _writable(args.out)  # fail before the long work, not after it
-    if args.report:
-        _writable(args.report)
+    inputs = [getattr(args, "transactions", None)]
+    _check_outputs(_score_outputs(args), overwrite=args.overwrite, inputs=inputs)  # before the long work
     tx = tx.copy()  # dates parsed once, with the stated format, for every step below
     tx[datetime_col] = parse_datetimes(tx, datetime_col, fmt=args.datetime_format, what="transactions")
     scorer = CustomerScorer(
@@ -176,8 +216,7 @@ def _score_frame(tx: pd.DataFrame, args, *, customer_id_col: str, datetime_col: 
                                   progress=not args.no_progress)
     _print_model_choice(scorer)
     written = []
-    out = Path(args.out)
-    scores.to_csv(out, float_format="%.6g")
+    out = _write_csv(args.out, scores, float_format="%.6g")
     written.append(out)
     if args.report:
         report = Path(args.report)
@@ -187,6 +226,7 @@ def _score_frame(tx: pd.DataFrame, args, *, customer_id_col: str, datetime_col: 
         write_report(
             report,
             scores,
+            overwrite=args.overwrite,
             title="Customer scores",
             source=f"{source}; {len(tx):,} transactions; observation end {obs_end}",
             models=summary,
@@ -220,7 +260,8 @@ def _print_model_choice(scorer) -> None:
 
 
 def _cmd_score(args) -> list[Path]:
-    tx = _read_csv(args.transactions, "transactions")
+    _check_outputs(_score_outputs(args), overwrite=args.overwrite, inputs=[args.transactions])
+    tx = _read_csv(args.transactions, "transactions", text_columns=[args.customer_id_col])
     _check_columns(
         tx,
         args.transactions,
@@ -241,38 +282,90 @@ def _cmd_score(args) -> list[Path]:
 def _resolver():
     try:
         from crm_models.identify import resolve_customers
-    except ImportError:
-        raise CliError("record resolution needs crm_models.identify, which this installation does not have") from None
+    except ImportError as exc:
+        raise CliError(f"record resolution needs crm_models.identify, which cannot be imported here ({exc}); "
+                       "reinstall with: pip install -e .") from None
     return resolve_customers
 
 
+def _column_roles(pairs: list[str] | None) -> dict | None:
+    """``--column role=name`` options as the ``columns`` mapping (``identifier`` may repeat)."""
+    if not pairs:
+        return None
+    from crm_models.identify import ROLES
+
+    out: dict = {}
+    for text in pairs:
+        role, sep, name = text.partition("=")
+        role, name = role.strip(), name.strip()
+        if not sep or not name or role not in ROLES:
+            raise CliError(f"--column {text!r}: expected ROLE=COLUMN with ROLE one of {', '.join(ROLES)}")
+        if role == "identifier":
+            out.setdefault("identifier", []).append(name)
+        elif role in out:
+            raise CliError(f"--column gives role {role!r} twice ({out[role]!r} and {name!r})")
+        else:
+            out[role] = name
+    return out
+
+
 def _cmd_resolve(args) -> list[Path]:
-    records = _read_csv(args.records, "records")
+    outputs = _check_outputs({"crosswalk": args.out, "golden records": args.golden}, overwrite=args.overwrite,
+                             inputs=[args.records])
+    records = _read_csv(args.records, "records", text_columns=[args.record_id_col])
     wanted = {"--record-id-col": args.record_id_col}
     if args.source_col:
         wanted["--source-col"] = args.source_col
     _check_columns(records, args.records, wanted)
+    columns = _column_roles(args.column)
+    if args.register:
+        return _resolve_into_register(records, args, columns, outputs)
     resolve_customers = _resolver()
-    result = _resolve(resolve_customers, records, args.record_id_col, args.source_col or None, args.no_progress)
-    out = _writable(args.out)
-    result.crosswalk.to_csv(out)
-    written = [out]
+    result = _resolve(resolve_customers, records, args.record_id_col, args.source_col or None, args.no_progress,
+                      columns)
+    written = [_write_csv(outputs["crosswalk"], result.crosswalk)]
     if args.golden:
-        golden = _writable(args.golden)
-        result.golden.to_csv(golden)
-        written.append(golden)
+        written.append(_write_csv(outputs["golden records"], result.golden))
     print(f"{result.n_records:,} records resolved to {result.n_customers:,} customers", file=sys.stderr)
     return written
 
 
-def _resolve(resolve_customers, records, record_id_col, source_col, no_progress):
+def _resolve(resolve_customers, records, record_id_col, source_col, no_progress, columns=None):
     """resolve_customers behind a one-step progress bar (linkage has no inner progress to report)."""
     from tqdm.auto import tqdm
 
     with tqdm(total=1, desc=f"resolving {len(records):,} records", file=sys.stderr, disable=no_progress, leave=False) as bar:
-        result = resolve_customers(records, record_id_col=record_id_col, source_col=source_col)
+        result = resolve_customers(records, record_id_col=record_id_col, source_col=source_col, columns=columns)
         bar.update(1)
     return result
+
+
+def _resolve_into_register(records, args, columns, outputs) -> list[Path]:
+    """Add a batch to a register file (created if absent); write the batch's crosswalk (and golden records).
+
+    The register is meant to be added to, so an existing one is opened, never replaced; it may
+    not be one of the input or output files."""
+    from tqdm.auto import tqdm
+
+    from crm_models.identify import CustomerRegister
+
+    # the register's folder must exist and be writable, and the file is no input or output
+    _check_outputs({"register": args.register, **{k: v for k, v in outputs.items() if v is not None}},
+                   overwrite=True, inputs=[args.records])
+    out, golden = outputs["crosswalk"], outputs.get("golden records")
+    with CustomerRegister(args.register) as register, tqdm(
+            total=1, desc=f"adding {len(records):,} records to {args.register}", file=sys.stderr,
+            disable=args.no_progress, leave=False) as bar:
+        update = register.add(records, record_id_col=args.record_id_col, source_col=args.source_col or None,
+                              columns=columns, retrain=args.retrain, label=Path(args.records).name)
+        bar.update(1)
+        written = [_write_csv(out, update.crosswalk)]
+        if golden is not None:
+            written.append(_write_csv(golden, register.golden()))
+        print(f"{update.n_records:,} records: {update.n_already:,} already registered, {update.n_joined:,} joined "
+              f"existing customers, {update.n_new_customers:,} new customers; the register holds "
+              f"{register.n_records:,} records of {register.n_customers:,} customers", file=sys.stderr)
+    return written
 
 
 def _cmd_demo(args) -> list[Path]:
@@ -282,17 +375,24 @@ def _cmd_demo(args) -> list[Path]:
         raise CliError("the bundled simulated company needs crm_models.datasets.load_crm_world, which is missing") from None
     resolve_customers = _resolver()
     folder = Path(args.out_dir)
-    folder.mkdir(parents=True, exist_ok=True)
+    if folder.exists() and not folder.is_dir():
+        raise CliError(f"--out-dir {folder} is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CliError(f"cannot make the output folder {folder}: {_one_line(exc)}") from None
+    args.out = folder / "scores.csv"
+    args.report = folder / "report.html"
+    _check_outputs({"crosswalk": folder / "crosswalk.csv", "golden records": folder / "golden_records.csv",
+                    **_score_outputs(args)}, overwrite=args.overwrite)
     world = load_crm_world()
     result = _resolve(resolve_customers, world.records, "record_id", "source", args.no_progress)
     cw = result.crosswalk.reset_index()
     tx = world.transactions.merge(cw[["record_id", "customer_id"]], on="record_id", how="left", validate="many_to_one")
     if tx["customer_id"].isna().any():
         raise CliError(f"{int(tx['customer_id'].isna().sum())} transactions have a record id missing from the crosswalk")
-    cw.to_csv(folder / "crosswalk.csv", index=False)
-    result.golden.to_csv(folder / "golden_records.csv")
-    args.out = folder / "scores.csv"
-    args.report = folder / "report.html"
+    _write_csv(folder / "crosswalk.csv", cw, index=False)
+    _write_csv(folder / "golden_records.csv", result.golden)
     _, written = _score_frame(
         tx,
         args,
@@ -314,7 +414,8 @@ def _add_scoring_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--observation-period-end", default=None,
                    help="end of the observation period, an ISO date (default: the last purchase)")
     p.add_argument("--datetime-format", default=None,
-                   help="strftime format of the dates, e.g. %%Y%%m%%d (default: ISO 8601)")
+                   help="strftime format of the whole date column, e.g. %%d/%%m/%%Y (default: ISO 8601 only; "
+                   "other spellings are refused, never guessed)")
     p.add_argument("--horizon", type=_duration, default=(12.0, "M"),
                    help="CLV and expected-purchase horizon: a length and a unit of h, D, W, M (365.25/12 days), "
                    "Q or Y, e.g. 12M (default) or 26W")
@@ -328,6 +429,12 @@ def _add_scoring_options(p: argparse.ArgumentParser) -> None:
                    help="model of purchasing and dropping out; auto (default) backtests the three on the log and "
                    "takes the best (the report shows the backtest)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    _add_overwrite_option(p)
+
+
+def _add_overwrite_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace output files that exist (never the input); by default they are kept and the run stops")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -354,11 +461,30 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-progress", action="store_true", help="no progress bars")
     r.add_argument("--out", default="crosswalk.csv", help="record -> customer crosswalk CSV (crosswalk.csv)")
     r.add_argument("--golden", default=None, help="also write the golden records here")
+    _add_overwrite_option(r)
+    r.add_argument("--column", action="append", metavar="ROLE=COLUMN",
+                   help="which column plays which role, e.g. email=mail, postcode=zip, identifier=loyalty_no "
+                   "(repeat it; identifier may repeat); roles: first_name, last_name, full_name, email, phone, "
+                   "date_of_birth, street, city, postcode, gender, loyalty_id, identifier, created_at")
+    r.add_argument("--register", default=None, metavar="FILE.duckdb",
+                   help="add the records to this customer register (created if absent) and link them to its "
+                   "customers with its saved model; --out gets the batch's crosswalk, --golden the register's "
+                   "golden records")
+    r.add_argument("--retrain", action="store_true", help="with --register: train a new model version first")
 
     d = sub.add_parser("demo", help="the bundled simulated company end to end (the default)")
     d.add_argument("--out-dir", default="crm_output", help="output folder (crm_output)")
     _add_scoring_options(d)
     return parser
+
+
+def _show_warnings(caught) -> None:
+    """Each library warning (e.g. a small-data fallback) once, as one line on stderr."""
+    seen = set()
+    for w in caught:
+        if not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning)) and str(w.message) not in seen:
+            seen.add(str(w.message))
+            print(f"crm-models: warning: {_one_line(w.message)}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -387,7 +513,10 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command is None:
             raise CliError("choose a command: score, resolve or demo (see 'crm-models --help')")
-        written = {"score": _cmd_score, "resolve": _cmd_resolve, "demo": _cmd_demo}[args.command](args)
+        with warnings.catch_warnings(record=True) as caught:  # shown as one line each, like errors
+            warnings.simplefilter("default")
+            written = {"score": _cmd_score, "resolve": _cmd_resolve, "demo": _cmd_demo}[args.command](args)
+        _show_warnings(caught)
     except CliError as exc:
         print(f"crm-models: error: {exc}", file=sys.stderr)
         return 2

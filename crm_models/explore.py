@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from crm_models._validation import parse_datetimes, require_columns
+from crm_models._validation import check_number, parse_datetimes, require_columns
 
 
 def repeat_purchase_counts(summary: pd.DataFrame, max_count: int = 7, frequency_col: str = "frequency") -> pd.Series:
@@ -35,6 +35,7 @@ def repeat_purchase_counts(summary: pd.DataFrame, max_count: int = 7, frequency_
     {'0': 2, '1': 1, '2': 0, '3+': 2}
     """
     require_columns(summary, [frequency_col], what="summary")
+    max_count = check_number(max_count, "max_count", low=1, integer=True)
     f = summary[frequency_col].clip(upper=max_count)
     counts = f.value_counts().reindex(range(max_count + 1), fill_value=0)
     counts.index = [str(i) for i in range(max_count)] + [f"{max_count}+"]

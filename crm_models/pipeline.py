@@ -22,12 +22,13 @@ Examples
 from __future__ import annotations
 
 import sys
+import warnings
 from contextlib import nullcontext
 
 import numpy as np
 import pandas as pd
 
-from crm_models._validation import parse_datetimes, parse_timestamp, require_columns
+from crm_models._validation import check_number, parse_datetimes, parse_timestamp, require_columns
 from crm_models.base import CRMEstimator, FieldReader, Summary
 from crm_models.clv import BetaGeo, GammaGamma, ModifiedBetaGeo, ParetoNBD, customer_lifetime_value
 from crm_models.clv.backtest import BacktestResult, backtest, select_model
@@ -39,7 +40,7 @@ from crm_models.segment import RFMScorer
 from crm_models.transactions import rfm_summary
 from crm_models.units import as_discount_rate, as_duration
 
-__all__ = ["CustomerScorer", "score_customers", "SCORE_COLUMNS"]
+__all__ = ["CustomerScorer", "score_customers", "fit_with_fallback", "SCORE_COLUMNS", "FALLBACK_PENALIZERS"]
 
 #: Columns of a scores table, in order.
 SCORE_COLUMNS = [
@@ -63,6 +64,72 @@ SCORE_COLUMNS = [
 MIN_CUSTOMERS, MIN_REPEAT_BUYERS = 20, 10
 
 _SUMMARY_COLUMNS = ["frequency", "recency", "T"]
+
+#: L2 penalties on the log-parameters tried in turn when plain maximum likelihood does not identify
+#: a model on a small log (the smallest that converges is kept; the fit is refused if none does).
+FALLBACK_PENALIZERS = (0.001, 0.01)
+
+
+def fit_with_fallback(model, data: pd.DataFrame, label: str, **fit_params):
+    """Fit ``model``; if the data do not identify it, fit it again with a small stated penalty.
+
+    The rule: plain maximum likelihood first (``penalizer=0``, or the model's own penalizer);
+    if it raises :class:`~crm_models.errors.ConvergenceError` (a parameter runs off to 0 or
+    infinity, or the likelihood is flat at the optimum, as on a real log of a few dozen
+    customers), each penalty of :data:`FALLBACK_PENALIZERS` is tried in turn and the first fit
+    that converges is kept, with a ``UserWarning`` that says so; the fitted model's
+    ``penalizer`` records it. If no penalty gives a converged fit with standard errors, the
+    data cannot support the model and :class:`~crm_models.errors.ConvergenceError` is raised.
+
+    Parameters
+    ----------
+    model : crm_models.clv.BaseModel
+        An unfitted model (cloned, never modified).
+    data : pandas.DataFrame
+        What ``model.fit`` takes.
+    label : str
+        The model's name in messages (``"BG/NBD"``).
+    **fit_params
+        Passed to ``fit`` (e.g. ``weights_col``).
+
+    Returns
+    -------
+    crm_models.clv.BaseModel
+        The fitted clone; its ``penalizer`` is 0 unless the fallback was needed.
+
+    Examples
+    --------
+    >>> from crm_models.clv import BetaGeo, simulate_beta_geo
+    >>> data = simulate_beta_geo(500, {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}, T=39.0)
+    >>> fit_with_fallback(BetaGeo(), data, "BG/NBD").penalizer
+    0.0
+    """
+    from sklearn.base import clone
+
+    try:
+        return clone(model).fit(data, **fit_params)
+    except ConvergenceError as exc:
+        reason = str(exc).split(". ")[0]
+    for penalizer in FALLBACK_PENALIZERS:
+        if penalizer <= float(model.penalizer):
+            continue
+        try:
+            fitted = clone(model).set_params(penalizer=penalizer).fit(data, **fit_params)
+        except ConvergenceError:
+            continue
+        warnings.warn(
+            f"{label}: plain maximum likelihood does not identify the model on this log ({reason}); it was fitted "
+            f"with an L2 penalty on the log-parameters, penalizer={penalizer} (estimates shrunk towards 1). Scores "
+            "from a model the data barely identify are rough: treat them with care.",
+            UserWarning,
+            stacklevel=2,
+        )
+        return fitted
+    raise ConvergenceError(
+        f"{label} cannot be fitted to this log, even with an L2 penalty on the log-parameters (penalizer "
+        f"{' or '.join(map(str, FALLBACK_PENALIZERS))}): {reason}. The log is too small or too irregular for the "
+        "model; add customers or a longer period."
+    )
 
 
 def _progress(total: int, enabled: bool, desc: str):
@@ -131,6 +198,11 @@ class CustomerScorer(CRMEstimator):
         The date every score is computed at.
     n_customers_ : int
         Customers in the log ``fit`` learned from.
+    penalizers_ : dict of str to float
+        The L2 penalty each model was fitted with (``transaction_model``, ``spend_model``): 0,
+        or a value of :data:`FALLBACK_PENALIZERS` when the log was too small to identify the
+        model without one (see :func:`fit_with_fallback`; a warning says so, and so do
+        ``summary()`` and the report).
 
     Examples
     --------
@@ -177,13 +249,8 @@ class CustomerScorer(CRMEstimator):
         if self.purchase_horizon is not None:
             as_duration(self.purchase_horizon, "purchase_horizon", max_days=1000 * 365.25)
         as_discount_rate(self.discount_rate)
-        if isinstance(self.margin, bool) or not isinstance(self.margin, (int, float, np.integer, np.floating)) or not (
-            0 < self.margin <= 1
-        ):
-            raise ValueError(f"margin must be a share of spend in (0, 1], got {self.margin!r}")
-        c = self.cost_to_serve
-        if isinstance(c, bool) or not isinstance(c, (int, float, np.integer, np.floating)) or not np.isfinite(c) or c < 0:
-            raise ValueError(f"cost_to_serve must be a finite amount of money >= 0, got {c!r}")
+        check_number(self.margin, "margin", low=0, high=1, low_open=True, unit="share of spend kept as profit")
+        check_number(self.cost_to_serve, "cost_to_serve", low=0, unit="money per customer over the horizon")
         if self.transaction_model not in ("auto", *_MODEL_NAMES):
             raise ValueError(f"transaction_model must be 'auto' or one of {list(_MODEL_NAMES)}, "
                              f"got {self.transaction_model!r}")
@@ -228,32 +295,99 @@ class CustomerScorer(CRMEstimator):
         self._check_params()
         with _progress(3, progress, "learning from the log") as bar:
             summary = self._summary(transactions, observation_period_end, after_end)
-            if len(summary) < MIN_CUSTOMERS:
-                raise DataError(
-                    self.customer_id_col,
-                    f"holds {len(summary)} customers; scoring needs at least {MIN_CUSTOMERS}",
-                    what="transactions",
-                )
-            _step(bar, "BG/NBD and Gamma-Gamma")
-            repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
-            if len(repeat) < MIN_REPEAT_BUYERS:
-                raise DataError(
-                    self.customer_id_col,
-                    f"has {len(repeat)} customers who bought more than once with a positive amount; the spend "
-                    f"model (Gamma-Gamma) needs at least {MIN_REPEAT_BUYERS}",
-                    what="transactions",
-                )
-            # customers first seen on the last day (T = 0) add nothing to the likelihood; they are
-            # scored as just-acquired customers
-            self.transaction_model_, self.backtest_, self.model_choice_ = _choose_transaction_model(
-                self, transactions, summary, observation_period_end)
-            self.spend_model_ = GammaGamma().fit(repeat[["frequency", "monetary_value"]])
-            _step(bar, "RFM edges")
-            self.rfm_scorer_ = RFMScorer().fit(summary)
-            self.observation_period_end_ = _end_of(summary, transactions, self, observation_period_end)
-            self.n_customers_ = int(len(summary))
-            _step(bar, "done")
+            end = _end_of(summary, transactions, self, observation_period_end)
+            self._learn(summary, end, None, bar, transactions=transactions,
+                        observation_period_end=observation_period_end)
         return self
+
+    def fit_summary(self, summary: pd.DataFrame, *, observation_period_end, weights_col: str | None = None
+                    ) -> CustomerScorer:
+        """Learn from a customer summary instead of a log, e.g. a log's summary made elsewhere.
+
+        The summary may be compressed: its unique rows with the number of customers each stands
+        for (``weights_col``) teach exactly what the full summary teaches, so a summary of
+        millions of customers computed in DuckDB or Spark is learned from on one machine
+        (:func:`crm_models.spark.fit_scorer`).
+
+        Parameters
+        ----------
+        summary : pandas.DataFrame
+            ``frequency``, ``recency``, ``T`` (weeks, purchases de-duplicated per day, as from
+            ``rfm_summary(..., time_unit="W")``) and ``monetary_value`` per customer (or per
+            group of customers).
+        observation_period_end : date-like
+            The date the summary was computed at (scores are computed at it).
+        weights_col : str, optional
+            Column with the number of customers each row stands for.
+
+        Returns
+        -------
+        CustomerScorer
+            ``self``, fitted.
+
+        Examples
+        --------
+        >>> from crm_models import rfm_summary
+        >>> from crm_models.datasets import load_cdnow
+        >>> summary = rfm_summary(load_cdnow())
+        >>> counted = summary.value_counts().rename("n_customers").reset_index()
+        >>> len(counted) < len(summary)
+        True
+        >>> a = CustomerScorer().fit_summary(counted, observation_period_end="1998-06-30", weights_col="n_customers")
+        >>> b = CustomerScorer().fit(load_cdnow())
+        >>> a.n_customers_ == b.n_customers_, bool(np.allclose(a.transaction_model_.params_, b.transaction_model_.params_))
+        (True, True)
+        """
+        self._check_params()
+        require_columns(summary, ["frequency", "recency", "T", "monetary_value"]
+                        + ([weights_col] if weights_col is not None else []), what="summary")
+        end = parse_timestamp(observation_period_end, "observation_period_end").normalize()
+        return self._learn(summary, end, weights_col, None)
+
+    def _learn(self, summary: pd.DataFrame, end: pd.Timestamp, weights_col: str | None, bar, *,
+               transactions=None, observation_period_end=None) -> CustomerScorer:
+        """Fit the models and the RFM edges on a summary (rows weighted by ``weights_col``); the
+        transaction model is chosen by a backtest on ``transactions`` when the log is given."""
+        weights = np.ones(len(summary)) if weights_col is None else summary[weights_col].to_numpy(dtype=float)
+        n_customers = int(round(weights.sum()))
+        if n_customers < MIN_CUSTOMERS:
+            raise DataError(
+                self.customer_id_col,
+                f"holds {n_customers} customers; scoring needs at least {MIN_CUSTOMERS}",
+                what="transactions",
+            )
+        _step(bar, "BG/NBD and Gamma-Gamma")
+        is_repeat = (summary["frequency"] > 0) & (summary["monetary_value"] > 0)
+        repeat = summary[is_repeat]
+        n_repeat = int(round(weights[is_repeat.to_numpy()].sum()))
+        if n_repeat < MIN_REPEAT_BUYERS:
+            raise DataError(
+                self.customer_id_col,
+                f"has {n_repeat} customers who bought more than once with a positive amount; the spend "
+                f"model (Gamma-Gamma) needs at least {MIN_REPEAT_BUYERS}",
+                what="transactions",
+            )
+        w = [] if weights_col is None else [weights_col]
+        # customers first seen on the last day (T = 0) add nothing to the likelihood; they are
+        # scored as just-acquired customers
+        self.transaction_model_, self.backtest_, self.model_choice_ = _choose_transaction_model(
+            self, transactions, summary[_SUMMARY_COLUMNS + w], observation_period_end, weights_col)
+        self.spend_model_ = fit_with_fallback(GammaGamma(), repeat[["frequency", "monetary_value"] + w], "Gamma-Gamma",
+                                              weights_col=weights_col)
+        _step(bar, "RFM edges")
+        self.rfm_scorer_ = RFMScorer().fit(summary, weights_col=weights_col)
+        self.observation_period_end_ = end
+        self.n_customers_ = n_customers
+        _step(bar, "done")
+        return self
+
+    @property
+    def penalizers_(self) -> dict[str, float]:
+        """The L2 penalty each model was fitted with: 0 for plain maximum likelihood, a value of
+        :data:`FALLBACK_PENALIZERS` when the log was too small to identify the model without one."""
+        self._check_fitted()
+        return {"transaction_model": float(self.transaction_model_.penalizer),
+                "spend_model": float(self.spend_model_.penalizer)}
 
     # ------------------------------------------------------------------------- scoring
     def transform(self, transactions: pd.DataFrame, *, after_end: str = "raise", progress: bool = False) -> pd.DataFrame:
@@ -283,10 +417,45 @@ class CustomerScorer(CRMEstimator):
             - ``next_best_action`` and ``action_expected_value`` (money).
         """
         self._check_fitted()
+        summary = self._summary(transactions, self.observation_period_end_, after_end)
+        return self.score_summary(summary, progress=progress)
+
+    def score_summary(self, summary: pd.DataFrame, *, progress: bool = False) -> pd.DataFrame:
+        """Score customers from their summary as of ``observation_period_end_``, row by row.
+
+        Each customer's scores depend only on their own row and the fitted models, so a summary
+        too large for memory is scored in chunks with the same result
+        (:func:`crm_models.scale.score_in_chunks`, :func:`crm_models.spark.score_spark`).
+
+        Parameters
+        ----------
+        summary : pandas.DataFrame
+            Indexed by customer id: ``frequency``, ``recency``, ``T`` (weeks) and
+            ``monetary_value``, as ``rfm_summary(log, observation_period_end=scorer.observation_period_end_)``
+            gives them.
+        progress : bool
+            Show a progress bar on stderr.
+
+        Returns
+        -------
+        pandas.DataFrame
+            As :meth:`transform`.
+
+        Examples
+        --------
+        >>> from crm_models import rfm_summary
+        >>> from crm_models.datasets import load_cdnow
+        >>> scorer = CustomerScorer().fit(load_cdnow())
+        >>> summary = rfm_summary(load_cdnow(), observation_period_end=scorer.observation_period_end_)
+        >>> whole = scorer.score_summary(summary)
+        >>> parts = pd.concat([scorer.score_summary(summary.iloc[:1000]), scorer.score_summary(summary.iloc[1000:])])
+        >>> whole.equals(parts)
+        True
+        """
+        self._check_fitted()
         horizon = as_duration(self.horizon, "horizon")
         purchase = as_duration(self.purchase_horizon, "purchase_horizon") if self.purchase_horizon else horizon
         with _progress(4, progress, "scoring customers") as bar:
-            summary = self._summary(transactions, self.observation_period_end_, after_end)
             rfm = self.rfm_scorer_.transform(summary)
             out = summary[["frequency", "recency", "T", "monetary_value"]].copy()
             out["r_score"] = rfm["r"].astype("int64")
@@ -307,6 +476,7 @@ class CustomerScorer(CRMEstimator):
                 self.transaction_model_, spend, frame, horizon=self.horizon, time_unit="W",
                 discount_rate=self.discount_rate, margin=self.margin, step=(1, "M"),
             ).to_numpy()
+            _refuse_non_finite(out, self)
             _step(bar, "next best action")
             nba = next_best_action(out[["clv", "p_alive", "frequency", "T"]],
                                    default_action_table(cost_to_serve=float(self.cost_to_serve)))
@@ -398,6 +568,15 @@ class CustomerScorer(CRMEstimator):
             f"Transaction model: {self.model_choice_}",
             "CLV: expected margin over the horizon, each month's purchases discounted at the month's end.",
         ]
+        labels = {"transaction_model": "BG/NBD", "spend_model": "Gamma-Gamma"}
+        for role, penalizer in self.penalizers_.items():
+            stats[f"Penalizer ({labels[role]})"] = penalizer
+            if penalizer > 0:
+                notes.append(
+                    f"Small data: plain maximum likelihood did not identify {labels[role]} on this log, so it was "
+                    f"fitted with an L2 penalty on the log-parameters (penalizer={penalizer:g}; estimates shrunk "
+                    "towards 1). Scores from a model the data barely identify are rough: treat them with care."
+                )
         return Summary("Customer scores: fitted models", table, stats, notes)
 
     # ------------------------------------------------------------------------- saving
@@ -434,22 +613,47 @@ def _model_name(model) -> str:
     return {"BetaGeo": "BG/NBD", "ModifiedBetaGeo": "MBG/NBD", "ParetoNBD": "Pareto/NBD"}[type(model).__name__]
 
 
-def _choose_transaction_model(scorer: CustomerScorer, transactions, summary: pd.DataFrame, observation_period_end):
-    """The fitted transaction model, the backtest behind the choice (or None) and the choice in words."""
+def _choose_transaction_model(scorer: CustomerScorer, transactions, data: pd.DataFrame, observation_period_end,
+                              weights_col: str | None = None):
+    """The fitted transaction model, the backtest behind the choice (or None) and the choice in words.
+
+    Each model is fitted by :func:`fit_with_fallback` (a stated small penalty when a small log
+    does not identify it)."""
     classes = {"BG/NBD": BetaGeo, "MBG/NBD": ModifiedBetaGeo, "Pareto/NBD": ParetoNBD}
-    data = summary[_SUMMARY_COLUMNS]
+
+    def fitted(name):
+        return fit_with_fallback(classes[name](), data, name, weights_col=weights_col)
+
     if scorer.transaction_model != "auto":
         name = scorer.transaction_model
-        return classes[name]().fit(data), None, f"{name}, as set by transaction_model={name!r} (no backtest)."
+        return fitted(name), None, f"{name}, as set by transaction_model={name!r} (no backtest)."
+    if transactions is None:
+        return fitted("MBG/NBD"), None, (
+            "MBG/NBD, the default when there is no log to backtest (learned from a summary); unlike BG/NBD it "
+            "does not count one-time buyers as surely alive.")
     try:
         result = backtest(transactions, scorer.customer_id_col, scorer.datetime_col, scorer.monetary_value_col,
                           observation_period_end=observation_period_end, datetime_format=scorer.datetime_format)
         choice = select_model(result)
     except (ValueError, DataError, ConvergenceError) as exc:
-        return ModifiedBetaGeo().fit(data), None, (
+        return fitted("MBG/NBD"), None, (
             f"MBG/NBD, the default when the log cannot be backtested ({exc}); unlike BG/NBD it does not count "
             "one-time buyers as surely alive.")
-    return classes[choice.model]().fit(data), result, choice.reason
+    return fitted(choice.model), result, choice.reason
+
+
+def _refuse_non_finite(out: pd.DataFrame, scorer: CustomerScorer) -> None:
+    """Never a silent NaN: a model whose formulas give no finite score for some customers is refused."""
+    for col in ("p_alive", "expected_purchases", "expected_spend", "clv"):
+        bad = ~np.isfinite(out[col].to_numpy(dtype=float))
+        if bad.any():
+            model = scorer.spend_model_ if col == "expected_spend" else scorer.transaction_model_
+            params = ", ".join(f"{k}={v:.4g}" for k, v in model.params_.items())
+            raise ConvergenceError(
+                f"{type(model).__name__} ({params}) gives no finite {col} for {int(bad.sum()):,} of {len(out):,} "
+                "customers: its parameters lie beyond what its formulas compute in floating point. Refit with a "
+                "small penalizer (e.g. 0.001) or check the log."
+            )
 
 
 def _end_of(summary: pd.DataFrame, transactions, scorer: CustomerScorer, observation_period_end) -> pd.Timestamp:

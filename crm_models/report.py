@@ -362,15 +362,20 @@ def render_report(
     return "\n".join(parts)
 
 
-def write_report(path, scores: pd.DataFrame, **kwargs) -> Path:
+def write_report(path, scores: pd.DataFrame, *, overwrite: bool = False, **kwargs) -> Path:
     """Write :func:`render_report` to ``path`` (UTF-8) and return the path.
+
+    The report is rendered first and written atomically (a temporary file renamed into place),
+    so an interrupted run never leaves half a report.
 
     Parameters
     ----------
     path : str or pathlib.Path
-        The HTML file to write.
+        The HTML file to write (its folder must exist).
     scores : pandas.DataFrame
         A scores table.
+    overwrite : bool
+        Replace an existing file; by default an existing file is never overwritten.
     **kwargs
         Passed to :func:`render_report`.
 
@@ -388,6 +393,7 @@ def write_report(path, scores: pd.DataFrame, **kwargs) -> Path:
     >>> path.stat().st_size > 10_000
     True
     """
-    path = Path(path)
-    path.write_text(render_report(scores, **kwargs), encoding="utf-8")
-    return path
+    from crm_models._files import check_output, write_text_atomic
+
+    path = check_output(path, overwrite=overwrite, what="report")
+    return write_text_atomic(path, render_report(scores, **kwargs))

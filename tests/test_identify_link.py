@@ -21,9 +21,11 @@ from crm_models.identify.link import (
     _is_probability_underflow,
     _model_for_batch,
     deterministic_prior,
+    deterministic_rules,
     model_parameters,
     predict_pairs,
     train_model,
+    usable_columns,
 )
 from crm_models.identify.resolve import _prepare
 
@@ -33,7 +35,7 @@ IDENTIFY = Path(identify.__file__).parent
 @pytest.fixture(scope="module")
 def prepared():
     records, _ = make_fixture(n_people=60, random_state=4)
-    data, _, _ = _prepare(records, "record_id", "source", None, "GB", None)
+    data, _, _, _ = _prepare(records, "record_id", "source", None, "GB", None)
     return data
 
 
@@ -161,12 +163,19 @@ def test_level_numbering_matches_splink_predictions(prepared, model):
 
 # -------------------------------------------------------------------------- the prior
 def test_deterministic_prior_equals_splinks_own_estimate(prepared):
-    linker = Linker(DuckDBAPI(connection=duckdb.connect()).register(prepared[["_rid", "email", "loyalty_id"]]),
+    """The same rules (e-mail; names + birth date; names + postcode; names + phone) give Splink's number."""
+    rules = deterministic_rules(usable_columns(prepared))
+    assert rules == [("email",), ("first_name", "last_name", "date_of_birth"), ("first_name", "last_name", "postcode"),
+                     ("first_name", "last_name", "phone")]
+    columns = ["_rid", "email", "first_name", "last_name", "date_of_birth", "postcode", "phone"]
+    linker = Linker(DuckDBAPI(connection=duckdb.connect()).register(prepared[columns]),
                     SettingsCreator(link_type="dedupe_only", unique_id_column_name="_rid",
                                     comparisons=[cl.ExactMatch("email")]), log_level=logging.ERROR)
-    linker.training.estimate_probability_two_random_records_match([block_on("email")], recall=0.6)
+    linker.training.estimate_probability_two_random_records_match([block_on(*r) for r in rules], recall=0.6)
     splink_prior = linker.misc.save_model_to_json()["probability_two_random_records_match"]
     assert deterministic_prior(prepared, recall=0.6) == pytest.approx(splink_prior, rel=1e-12)
+    email_only = deterministic_prior(prepared[["email"]], recall=0.6)
+    assert deterministic_prior(prepared, recall=0.6) > email_only  # the names rules find more pairs
 
 
 def test_deterministic_prior_counts_each_pair_once_and_stays_in_range():

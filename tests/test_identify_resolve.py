@@ -1,7 +1,5 @@
 """resolve_customers: every record once, stable ids, incremental linking, accuracy, bad input."""
 
-import importlib.util
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -165,22 +163,6 @@ def test_single_record_is_its_own_customer():
     res = resolve_customers(one)
     assert res.crosswalk["customer_id"].tolist() == ["C-x1"]
     assert res.resolver is None and res.pairs.empty and res.parameters.empty
-
-
-@pytest.mark.skipif(importlib.util.find_spec("pyspark") is None,
-                    reason="pyspark is not installed: the Spark backend is optional (pip install pyspark)")
-def test_spark_backend_matches_duckdb(world, result, tmp_path):  # pragma: no cover - needs pyspark
-    from pyspark.sql import SparkSession
-    from splink.backends.spark import similarity_jar_location
-
-    # Splink on Spark needs its similarity-function jar and a checkpoint folder
-    spark = (SparkSession.builder.master("local[2]").config("spark.jars", similarity_jar_location())
-             .config("spark.sql.shuffle.partitions", "4").getOrCreate())
-    spark.sparkContext.setCheckpointDir(str(tmp_path / "checkpoints"))
-    records, truth = world
-    res = resolve_customers(records, default_region="GB", random_state=1, backend="spark", spark=spark)
-    assert len(res.crosswalk) == len(records)
-    assert evaluate(res, truth)["value"]["bcubed_f1"] >= 0.85
 
 
 @pytest.fixture(scope="module")

@@ -257,7 +257,7 @@ def test_bad_options():
     with pytest.raises(ValueError, match="grain"):
         run(small_log(), "pandas", grain="Q")
     with pytest.raises(ValueError, match="engine"):
-        run(small_log(), "spark")
+        run(small_log(), "polars")
     with pytest.raises(ValueError, match="not a date"):
         run(small_log(), "pandas", observation_period_end="someday")
     with pytest.raises(FileNotFoundError):

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from crm_models._validation import fail_rows, parse_datetimes, parse_timestamp, require_columns
+from crm_models._validation import check_ids, fail_rows, parse_datetimes, parse_timestamp, require_columns
 from crm_models.clv.base import BaseModel, DiscreteTimeModel, RepeatPurchaseModel
 from crm_models.clv.shifted_beta_geo import ShiftedBetaGeo
 from crm_models.units import TIME_UNITS, as_duration, check_time_unit
@@ -253,8 +253,7 @@ def tracking_data(
     if calibration_period_end is None:
         raise ValueError("calibration_period_end is required (the last date of the calibration period)")
     require_columns(transactions, [customer_id_col, datetime_col], what="transactions")
-    fail_rows(transactions, transactions[customer_id_col].isna(), customer_id_col, "must not be missing",
-              what="transactions")
+    check_ids(transactions, customer_id_col, what="transactions")
     days = parse_datetimes(transactions, datetime_col, fmt=datetime_format, what="transactions").dt.floor("D")
     cal_end = parse_timestamp(calibration_period_end, "calibration_period_end", fmt=datetime_format).floor("D")
     if observation_period_end is None:

@@ -117,7 +117,13 @@ class GammaGamma(CovariateMixin, BaseModel):
         )
         return x, m
 
-    def fit(self, data: pd.DataFrame, *, initial_params: Mapping[str, float] | None = None) -> GammaGamma:
+    def fit(
+        self,
+        data: pd.DataFrame,
+        *,
+        weights_col: str | None = None,
+        initial_params: Mapping[str, float] | None = None,
+    ) -> GammaGamma:
         """Fit by maximum likelihood to the customers with ``frequency`` > 0.
 
         Parameters
@@ -127,6 +133,9 @@ class GammaGamma(CovariateMixin, BaseModel):
             ``monetary_value_col`` (mean value of the repeat purchases, currency units), as
             from :func:`crm_models.rfm_summary`. Rows with frequency 0 carry no spend
             information and are not used.
+        weights_col : str, optional
+            Column with the number of customers each row stands for (aggregated data, e.g.
+            the unique rows of a summary with their counts).
         initial_params : mapping, optional
             Starting values keyed by ``p``, ``q``, ``gamma``.
 
@@ -141,18 +150,26 @@ class GammaGamma(CovariateMixin, BaseModel):
         >>> data = x.to_frame().assign(monetary_value=simulate_gamma_gamma(x, {"p": 6, "q": 4, "gamma": 15}))
         >>> GammaGamma().fit(data).n_obs_ == int((x > 0).sum())
         True
+        >>> counted = data.value_counts().rename("n").reset_index()    # unique rows with their counts
+        >>> bool(np.allclose(GammaGamma().fit(counted, weights_col="n").params_, GammaGamma().fit(data).params_))
+        True
         """
         if self._start_covariate_fit() is not None:  # covariate columns read from data too
             return self._covariate_family.fit(self, data, initial_params)
         x, m = self._validate(data)
-        rep = x > 0
+        weights = None
+        if weights_col is not None:
+            require_columns(data, [weights_col])
+            weights = _as_float_array(data, weights_col, "data")
+            fail_rows(data, weights < 0, weights_col, "must not be negative (customer counts)")
+        rep = (x > 0) if weights is None else (x > 0) & (weights > 0)
         if not rep.any():
             raise DataError(
                 self.frequency_col,
                 "has no customer with a value > 0: the spend model needs repeat purchases",
                 message=f"data has no customer with '{self.frequency_col}' > 0: the spend model needs repeat purchases",
             )
-        unique, counts, _ = compress({"x": x[rep], "m": m[rep]})
+        unique, counts, _ = compress({"x": x[rep], "m": m[rep]}, None if weights is None else weights[rep])
         arrays = {"x": unique["x"], "m": unique["m"]}
         return self._fit_prepared(arrays, counts, float(counts.sum()), initial_params)
 

@@ -20,6 +20,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from crm_models._validation import check_number
 from crm_models.clv.base import ContinuousTimeModel, DiscreteTimeModel
 from crm_models.clv.gamma_gamma import GammaGamma
 from crm_models.units import TIME_UNITS, Duration, as_discount_rate, as_duration, check_time_unit
@@ -52,11 +53,7 @@ def _discrete_refusal(model) -> TypeError:
 
 
 def _margin(margin) -> float:
-    if isinstance(margin, bool) or not isinstance(margin, (int, float, np.integer, np.floating)) or not (
-        math.isfinite(margin) and 0 < margin <= 1
-    ):
-        raise ValueError(f"margin must be the share of spend that is profit, a number in (0, 1], got {margin!r}")
-    return float(margin)
+    return check_number(margin, "margin", low=0, high=1, low_open=True, unit="share of spend kept as profit")
 
 
 def customer_lifetime_value(

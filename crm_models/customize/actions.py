@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from crm_models._validation import fail_rows, parse_amounts, require_columns
+from crm_models._validation import check_number, fail_rows, parse_amounts, require_columns
 
 __all__ = [
     "ACTION_TABLE_COLUMNS",
@@ -117,6 +117,15 @@ def default_action_table(
     >>> default_action_table(low_value_quantile=0.2).loc["serve_at_lower_cost", "eligible"]
     'clv_quantile < 0.2'
     """
+    for name, value, unit in (("cost_to_serve", cost_to_serve, "USD"), ("retain_cost", retain_cost, "USD"),
+                              ("cross_sell_cost", cross_sell_cost, "USD"), ("win_back_cost", win_back_cost, "USD")):
+        check_number(value, name, low=0, unit=unit)
+    for name, value, unit in (("retain_effect", retain_effect, "a probability"),
+                              ("cross_sell_effect", cross_sell_effect, "a probability"),
+                              ("win_back_effect", win_back_effect, "a probability"),
+                              ("cross_sell_share", cross_sell_share, "a share of CLV"),
+                              ("serve_saving", serve_saving, "a share of the cost to serve")):
+        check_number(value, name, low=0, high=1, unit=unit)
     if low_value_quantile is None:
         low_value_rule = f"clv < {cost_to_serve:g}"
     elif (isinstance(low_value_quantile, bool) or not isinstance(low_value_quantile, (int, float, np.integer, np.floating))
@@ -432,8 +441,7 @@ def value_at_risk(scores: pd.DataFrame, *, clv_col: str = "clv", p_alive_col: st
     a            200.0           50.0
     b            400.0           36.0
     """
-    if not 0 < min_alive <= 1:
-        raise ValueError(f"value_at_risk: min_alive must lie in (0, 1], got {min_alive!r}")
+    check_number(min_alive, "min_alive", low=0, high=1, low_open=True, unit="a probability")
     require_columns(scores, [clv_col, p_alive_col], what="scores")
     clv = parse_amounts(scores, clv_col, what="scores", allow_negative=True)
     alive = parse_amounts(scores, p_alive_col, what="scores")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from crm_models._validation import fail_rows, parse_amounts, require_columns
+from crm_models._validation import check_number, fail_rows, parse_amounts, require_columns
 from crm_models.base import Summary
 from crm_models.customize.actions import value_at_risk, warn_surely_alive_one_time_buyers
 
@@ -108,6 +108,14 @@ class RetentionPlan:
                 + self.targeted.head(5).to_html(float_format=lambda x: f"{x:,.2f}"))
 
 
+def _is_number_text(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def target_retention(
     scores: pd.DataFrame,
     budget: float,
@@ -176,29 +184,21 @@ def target_retention(
     fail_rows(scores, scores.index.duplicated(keep=False), "index", "must hold each customer id once",
               what="scores")
     warn_surely_alive_one_time_buyers(scores, p_alive_col=p_alive_col)
-    if isinstance(budget, bool):
-        raise ValueError(f"target_retention: budget must be a number of USD, got {budget!r}")
-    try:
-        budget = float(budget)
-    except (TypeError, ValueError):
-        raise ValueError(f"target_retention: budget must be a number of USD, got {budget!r}") from None
-    if not np.isfinite(budget) or budget < 0:
-        raise ValueError(f"target_retention: budget must be a finite number >= 0 (USD), got {budget!r}")
+    budget = check_number(budget, "target_retention: budget", low=0, unit="USD")
 
-    def column_or_number(v, name):
-        if isinstance(v, str):
-            require_columns(scores, [v], what="scores")
+    def column_or_number(v, name, unit, **limits):
+        if isinstance(v, str) and v in scores.columns:
             return parse_amounts(scores, v, what="scores").to_numpy()
-        if (isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating))
-                or not np.isfinite(v) or v < 0):
-            raise ValueError(f"target_retention: {name} must be a finite number >= 0 or a column name, got {v!r}")
-        return np.full(len(scores), float(v))
+        if isinstance(v, str) and not _is_number_text(v):
+            require_columns(scores, [v], what="scores")
+        return np.full(len(scores), check_number(v, f"target_retention: {name}", unit=f"{unit}, or a column name",
+                                                 **limits))
 
-    up = column_or_number(uplift, "uplift")
+    up = column_or_number(uplift, "uplift", "a probability", low=0, high=1)
     if (up > 1).any():
         fail_rows(scores.assign(uplift=up), up > 1, uplift if isinstance(uplift, str) else "uplift",
                   "must be a probability in [0, 1]", what="scores")
-    c = column_or_number(cost, "cost")
+    c = column_or_number(cost, "cost", "USD per contact", low=0, low_open=True)
     if (c <= 0).any():
         if not isinstance(cost, str):
             raise ValueError(f"target_retention: cost must be > 0 (USD per contact), got {cost!r}")

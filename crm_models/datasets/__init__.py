@@ -2,7 +2,9 @@
 
 Real data: :func:`load_cdnow` (CDNOW purchase log), :func:`load_donations` (BG/BB repeat
 patterns), :func:`load_retention_cohorts` (contract cohorts). Reference data of CLVTools:
-:func:`load_apparel` (a simulated apparel retailer with static and time-varying covariates). The files live in the repository's
+:func:`load_apparel` (a simulated apparel retailer with static and time-varying covariates). Person records from
+elsewhere, for identity resolution: :func:`load_febrl` (the FEBRL synthetic Australian person
+data sets, with their true duplicates). The files live in the repository's
 ``datasets/`` folder and are installed with the package as ``crm_models._data``; each folder
 there has a README with source, citation, columns and units.
 
@@ -25,6 +27,7 @@ __all__ = [
     "load_donations",
     "load_retention_cohorts",
     "load_apparel",
+    "load_febrl",
     "CRMWorld",
     "make_crm_world",
     "load_crm_world",
@@ -190,6 +193,49 @@ def load_apparel(table: str = "transactions") -> pd.DataFrame:
             df[col] = pd.to_datetime(df[col], format="%Y-%m-%d")
     ints = [c for c in df.columns if c in ("customer_id", "gender", "channel", "high_season")]
     return df.astype({c: "int64" for c in ints})[list(columns.values())]
+
+
+#: The FEBRL data sets and their files.
+_FEBRL_FILES = {1: ("dataset1.csv",), 2: ("dataset2.csv",), 3: ("dataset3.csv",), 4: ("dataset4a.csv", "dataset4b.csv")}
+
+
+def load_febrl(number: int = 1) -> pd.DataFrame:
+    """One of the four FEBRL person data sets (Christen 2008), with the true duplicates.
+
+    Synthetic Australian person records made by the FEBRL data generator: originals and
+    duplicates with typing errors, swapped and missing values; no e-mail or phone. Data set 4
+    is two files (originals, then one duplicate each) stacked into one table. Every column is
+    read as text (``date_of_birth`` "19151111", ``postcode`` "0800" keep their digits).
+
+    Parameters
+    ----------
+    number : {1, 2, 3, 4}
+        1: 1,000 records (500 originals, one duplicate each); 2: 5,000 (4,000 originals, up to 5
+        duplicates); 3: 5,000 (2,000 originals, up to 5 duplicates); 4: 10,000 (5,000 pairs).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``record_id`` (e.g. "rec-223-org", "rec-223-dup-0"), ``given_name``, ``surname``,
+        ``street_number``, ``address_1``, ``address_2``, ``suburb``, ``postcode``, ``state``,
+        ``date_of_birth`` (YYYYMMDD), ``soc_sec_id`` (all text, missing as NA) and ``entity_id``
+        (the truth: records with the same ``entity_id`` are one person).
+
+    Examples
+    --------
+    >>> febrl = load_febrl(1)
+    >>> len(febrl), febrl["entity_id"].nunique()
+    (1000, 500)
+    >>> febrl.loc[0, ["record_id", "surname", "date_of_birth", "postcode"]].tolist()
+    ['rec-223-org', 'waller', '19081209', '4011']
+    """
+    if number not in _FEBRL_FILES:
+        raise ValueError(f"number must be one of {sorted(_FEBRL_FILES)}, got {number!r}")
+    frames = [pd.read_csv(data_path("febrl", name), skipinitialspace=True, dtype=str, keep_default_na=False,
+                          na_values=[""]) for name in _FEBRL_FILES[number]]
+    df = pd.concat(frames, ignore_index=True).rename(columns={"rec_id": "record_id"})
+    df["entity_id"] = df["record_id"].str.extract(r"^rec-(\d+)-", expand=False)
+    return df
 
 
 from crm_models.datasets.world import (  # noqa: E402

@@ -9,7 +9,12 @@ result against truth.
 :class:`CustomerResolver` is the identity model: ``fit`` learns it, ``save`` writes it as
 crm_models JSON (a Splink settings dictionary with its m and u probabilities, validated field by
 field at load), ``resolve`` links any batch of records with it without retraining.
-:func:`resolve_customers` fits and resolves in one call.
+:func:`resolve_customers` fits and resolves in one call. :class:`CustomerRegister` keeps
+records, crosswalk, golden records, model and an audit log in one DuckDB file that lives on:
+``add`` links each new batch to the customers already known, ``lookup`` finds a caller.
+
+Any schema: map your columns to roles (``columns={"email": "mail", "identifier":
+["loyalty_no"]}``, see :data:`ROLES`); one identifying column is enough to resolve.
 
 >>> from crm_models.datasets import load_crm_world
 >>> from crm_models.identify import CustomerResolver, evaluate
@@ -18,6 +23,9 @@ field at load), ``resolve`` links any batch of records with it without retrainin
 >>> result = resolver.resolve(world.records)                              # doctest: +SKIP
 >>> evaluate(result, world.record_truth.set_index("record_id")["person_id"])  # doctest: +SKIP
 >>> resolver.save("resolver.json")                                        # doctest: +SKIP
+>>> with CustomerRegister("customers.duckdb") as register:                # doctest: +SKIP
+...     register.add(world.records)
+...     register.lookup(first_name="Ann", last_name="Lee", phone="+1 212 555 0123")
 """
 
 from crm_models.identify.evaluate import (
@@ -28,6 +36,8 @@ from crm_models.identify.evaluate import (
     pairwise_metrics,
     plot_threshold_sweep,
     plot_waterfall,
+    suggested_threshold,
+    threshold_guidance,
     threshold_sweep,
 )
 from crm_models.identify.golden import SURVIVORSHIP_RULES, golden_records
@@ -38,13 +48,18 @@ from crm_models.identify.resolve import (
     resolve_customers,
     resolve_exact,
 )
-from crm_models.identify.standardise import StandardisedRecords, standardise_records
+from crm_models.identify.register import CustomerRegister, RegisterUpdate
+from crm_models.identify.standardise import ROLES, StandardisedRecords, column_roles, standardise_records
 
 __all__ = [
     "CustomerResolver",
     "resolve_customers",
     "resolve_exact",
     "Resolution",
+    "CustomerRegister",
+    "RegisterUpdate",
+    "ROLES",
+    "column_roles",
     "DEFAULT_THRESHOLD",
     "standardise_records",
     "StandardisedRecords",
@@ -55,6 +70,8 @@ __all__ = [
     "bcubed_metrics",
     "cluster_metrics",
     "threshold_sweep",
+    "threshold_guidance",
+    "suggested_threshold",
     "plot_threshold_sweep",
     "explain_pair",
     "plot_waterfall",

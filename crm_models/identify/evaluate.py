@@ -19,6 +19,8 @@ __all__ = [
     "cluster_metrics",
     "evaluate",
     "threshold_sweep",
+    "threshold_guidance",
+    "suggested_threshold",
     "plot_threshold_sweep",
     "explain_pair",
     "plot_waterfall",
@@ -265,6 +267,95 @@ def threshold_sweep(result, truth: pd.Series, thresholds=None) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows).set_index("threshold")
+
+
+#: Thresholds :func:`threshold_guidance` evaluates by default (match probabilities).
+GUIDANCE_THRESHOLDS = (0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999)
+
+
+def threshold_guidance(result, thresholds=None) -> pd.DataFrame:
+    """Precision and recall at each threshold as the model itself estimates them, without any truth.
+
+    A scored pair's match probability ``p`` is the model's estimate that it is a true match, so
+    linking every pair with ``p >= t`` is expected to link ``sum p`` true pairs among them:
+    estimated precision ``mean(p | p >= t)``; estimated recall ``sum(p | p >= t) / sum(p)`` over
+    all scored pairs (true pairs no blocking rule brought together are not counted). With a prior
+    that agrees with the data (see :func:`crm_models.identify.link.estimate_prior`) these track the
+    measured curve; where the truth is known, :func:`threshold_sweep` measures it instead.
+
+    Parameters
+    ----------
+    result : Resolution or pandas.DataFrame
+        A resolution (its ``pairs``) or scored pairs with a ``match_probability`` column.
+    thresholds : sequence of float, optional
+        Match probabilities (0-1); by default :data:`GUIDANCE_THRESHOLDS`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``threshold``: ``linked_pairs``, ``expected_true_pairs``,
+        ``estimated_precision``, ``estimated_recall`` and ``estimated_f1`` (0-1); see
+        :func:`suggested_threshold` for the model's suggestion.
+
+    Examples
+    --------
+    >>> pairs = pd.DataFrame({"match_probability": [0.999, 0.99, 0.6, 0.2, 0.01]})
+    >>> guide = threshold_guidance(pairs, thresholds=[0.5, 0.9])
+    >>> guide["estimated_precision"].round(3).tolist(), guide["estimated_recall"].round(3).tolist()
+    ([0.863, 0.994], [0.925, 0.711])
+    """
+    pairs = result.pairs if hasattr(result, "pairs") else result
+    if not isinstance(pairs, pd.DataFrame) or "match_probability" not in pairs.columns:
+        raise TypeError("result must be a Resolution or a DataFrame of scored pairs with a 'match_probability' column")
+    if thresholds is None:
+        thresholds = GUIDANCE_THRESHOLDS
+    bad = [t for t in thresholds if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 <= t <= 1]
+    if bad:
+        raise ValueError(f"thresholds are match probabilities and must lie in [0, 1], got {bad}")
+    p = pairs["match_probability"].to_numpy(dtype=float, na_value=0.0)
+    total = float(p.sum())
+    rows = []
+    for th in thresholds:
+        kept = p[p >= th]
+        expected = float(kept.sum())
+        precision = expected / len(kept) if len(kept) else 1.0
+        recall = expected / total if total > 0 else 1.0
+        rows.append({"threshold": float(th), "linked_pairs": len(kept), "expected_true_pairs": expected,
+                     "estimated_precision": precision, "estimated_recall": recall,
+                     "estimated_f1": _f1(precision, recall)})
+    return pd.DataFrame(rows).set_index("threshold")
+
+
+def suggested_threshold(guidance: pd.DataFrame, min_precision: float = 0.99) -> float:
+    """The lowest threshold at which the model expects at least ``min_precision`` of links to be right.
+
+    Precision comes first in a customer register: a wrong merge mixes two people's histories
+    and is costly to undo, a missed link only leaves a duplicate. Among the thresholds of a
+    :func:`threshold_guidance` table whose estimated precision reaches ``min_precision``, the
+    lowest (the highest estimated recall) is suggested; if none does, the highest threshold.
+
+    Parameters
+    ----------
+    guidance : pandas.DataFrame
+        A :func:`threshold_guidance` table.
+    min_precision : float
+        Estimated precision (0-1) the suggestion must reach.
+
+    Returns
+    -------
+    float
+        A threshold of the table's index.
+
+    Examples
+    --------
+    >>> pairs = pd.DataFrame({"match_probability": [0.999, 0.99, 0.97, 0.6, 0.2, 0.01]})
+    >>> suggested_threshold(threshold_guidance(pairs, thresholds=[0.5, 0.9, 0.95]), min_precision=0.95)
+    0.9
+    """
+    if not 0 < min_precision <= 1:
+        raise ValueError(f"min_precision must lie in (0, 1], got {min_precision!r}")
+    ok = guidance.index[guidance["estimated_precision"].to_numpy() >= min_precision]
+    return float(ok.min()) if len(ok) else float(guidance.index.max())
 
 
 def plot_threshold_sweep(sweep: pd.DataFrame, ax=None, *, chosen: float | None = None):

@@ -51,8 +51,14 @@ record counts beyond one machine::
     result = resolve_customers(records, backend="spark", spark=spark)
 
 Both settings are required: without the jar Splink cannot compare names, without a checkpoint
-folder training stops. Everything else (standardisation, clustering, golden records) happens in
-pandas on the scored pairs, which are far fewer than the records' cartesian product.
+folder training stops. With a ``local[...]`` master, intermediate tables are persisted in memory;
+on a cluster Splink writes them to the checkpoint folder. Everything else (standardisation,
+clustering, golden records) happens in pandas on the scored pairs, which are far fewer than the
+records' cartesian product.
+
+A model trained on DuckDB (on a sample, on one machine) scores on Spark unchanged:
+``CustomerResolver.load("model.json").set_params(backend="spark").resolve(records, spark=spark)``
+(:func:`translate_model` rewrites its SQL for Spark).
 """
 
 from __future__ import annotations
@@ -69,20 +75,29 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crm_models._validation import check_number
 from crm_models.base import FieldReader, as_generator
 
 __all__ = [
     "LINK_COLUMNS",
     "EM_PROBABILITY_FLOOR",
     "DETERMINISTIC_RECALL",
+    "DETERMINISTIC_RULES",
     "quiet_splink",
+    "identifier_columns",
+    "link_columns",
     "usable_columns",
+    "deterministic_rules",
     "deterministic_prior",
+    "estimate_prior",
+    "blocking_keys",
     "build_settings",
     "make_db_api",
     "train_model",
     "predict_pairs",
+    "predict_new_pairs",
     "model_parameters",
+    "translate_model",
     "read_model",
 ]
 
@@ -98,6 +113,7 @@ LINK_COLUMNS = (
     "street",
     "city",
     "postcode",
+    "gender",
     "loyalty_id",
 )
 
@@ -107,24 +123,42 @@ LINK_COLUMNS = (
 #: raised to 1e-6, a weight of about -20 bits.
 EM_PROBABILITY_FLOOR = 1e-6
 
-#: Share of true matches that a shared e-mail address or loyalty id is assumed to find; the
-#: prior is the share of pairs these rules link, divided by this recall.
+#: Share of true matches that the deterministic rules are assumed to find; the starting prior is
+#: the share of pairs these rules link, divided by this recall (:func:`deterministic_prior`).
 DETERMINISTIC_RECALL = 0.6
 
-#: Prior used when the records hold neither e-mail addresses nor loyalty ids (Splink's default).
+#: Deterministic rules: two records sharing every column of one of these (and each identifier on
+#: its own) are taken to be one person when the prior is counted.
+DETERMINISTIC_RULES = (
+    ("email",),
+    ("first_name", "last_name", "date_of_birth"),
+    ("first_name", "last_name", "postcode"),
+    ("first_name", "last_name", "phone"),
+)
+
+#: The blocking rules compare at most this many pairs per record in all (or :data:`MIN_PAIR_BUDGET`
+#: pairs for smaller batches): rules are kept from the one comparing the fewest pairs until the
+#: budget is spent, so the cost of scoring grows like the number of records (:func:`blocking_keys`).
+MAX_PAIRS_PER_RECORD = 16.0
+MIN_PAIR_BUDGET = 1e6
+
+#: Prior used when no deterministic rule applies to the records' columns (Splink's default).
 DEFAULT_PRIOR = 1e-4
 
 #: At most this many blocked pairs per EM session (Splink's deterministic hash sample).
 MAX_PAIRS_EM = 3e5
 
-#: EM sessions in order: each blocks on one column and so learns every other comparison.
+#: EM sessions in order: each blocks on one column and so learns every other comparison
+#: (identifier columns follow, then postcode and first name, until every comparison is learned).
 EM_SESSIONS = ("date_of_birth", "email", "phone", "last_name")
 #: The comparison an EM session cannot learn (the one its blocking column belongs to).
-_SESSION_COMPARISON = {"date_of_birth": "date_of_birth", "email": "email", "phone": "phone", "last_name": "name"}
+_SESSION_COMPARISON = {"date_of_birth": "date_of_birth", "email": "email", "phone": "phone", "last_name": "name",
+                       "postcode": "address", "first_name": "name", "loyalty_id": "loyalty_id"}
 
 #: The Splink dialect of each backend.
 DIALECTS = {"duckdb": "duckdb", "spark": "spark"}
 
+_IDENTIFIER = re.compile(r"^id_[a-z0-9_]{1,60}$")
 _UNDERFLOW = re.compile(r"\b[mu]_probability value .* is below the minimum allowed value")
 
 
@@ -160,8 +194,30 @@ def _has(data: pd.DataFrame, col: str) -> bool:
     return col in data.columns and bool(data[col].notna().any())
 
 
-def usable_columns(data: pd.DataFrame) -> tuple[str, ...]:
-    """The columns of :data:`LINK_COLUMNS` that hold at least one value in ``data``.
+def identifier_columns(columns) -> tuple[str, ...]:
+    """The identifier columns among ``columns``: ``loyalty_id`` and every ``id_*`` column, in order.
+
+    Parameters
+    ----------
+    columns : iterable of str
+        Standardised column names (a DataFrame gives its columns).
+
+    Returns
+    -------
+    tuple of str
+
+    Examples
+    --------
+    >>> identifier_columns(["email", "id_soc_sec_id", "loyalty_id"])
+    ('loyalty_id', 'id_soc_sec_id')
+    """
+    names = list(columns)
+    return tuple(["loyalty_id"] if "loyalty_id" in names else []) + tuple(
+        c for c in names if isinstance(c, str) and c.startswith("id_"))
+
+
+def link_columns(data: pd.DataFrame) -> tuple[str, ...]:
+    """The standardised columns handed to Splink: :data:`LINK_COLUMNS` and the ``id_*`` columns.
 
     Parameters
     ----------
@@ -171,18 +227,40 @@ def usable_columns(data: pd.DataFrame) -> tuple[str, ...]:
     Returns
     -------
     tuple of str
-        In the order of :data:`LINK_COLUMNS`.
+
+    Examples
+    --------
+    >>> link_columns(pd.DataFrame(columns=["email", "id_ssn"]))[-2:]
+    ('loyalty_id', 'id_ssn')
+    """
+    return LINK_COLUMNS + tuple(c for c in identifier_columns(data.columns) if c != "loyalty_id")
+
+
+def usable_columns(data: pd.DataFrame) -> tuple[str, ...]:
+    """The columns of :func:`link_columns` that hold at least one value in ``data``.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Standardised records.
+
+    Returns
+    -------
+    tuple of str
+        In the order of :func:`link_columns`.
 
     Examples
     --------
     >>> usable_columns(pd.DataFrame({"email": ["a@b.com", None], "phone": [None, None]}))
     ('email',)
     """
-    return tuple(c for c in LINK_COLUMNS if _has(data, c))
+    return tuple(c for c in link_columns(data) if _has(data, c))
 
 
 def _pairs_sharing(data: pd.DataFrame, cols: tuple[str, ...]) -> int:
     """Pairs of rows with the same non-missing value in every column of ``cols``."""
+    if not all(c in data.columns for c in cols):
+        return 0
     sub = data[list(cols)].dropna()
     if sub.empty:
         return 0
@@ -190,21 +268,48 @@ def _pairs_sharing(data: pd.DataFrame, cols: tuple[str, ...]) -> int:
     return int((sizes * (sizes - 1) // 2).sum())
 
 
-def deterministic_prior(data: pd.DataFrame, *, recall: float = DETERMINISTIC_RECALL) -> float:
-    """The prior probability that two random records match, from the pairs exact keys link.
+def deterministic_rules(columns) -> list[tuple[str, ...]]:
+    """The rules of :data:`DETERMINISTIC_RULES` (and one per identifier) that ``columns`` allow.
 
-    Counts the distinct pairs that share an e-mail address or a loyalty id (a pair sharing both
-    counts once), divides by all ``n (n - 1) / 2`` pairs and by ``recall``, the share of true
-    matches these keys are assumed to find, and keeps the result between one match among all
-    pairs and 1/2 (a sample without a shared key would otherwise give 0, which makes every match
-    weight minus infinity). Records without either column get :data:`DEFAULT_PRIOR`.
+    Parameters
+    ----------
+    columns : collection of str
+        The standardised columns that hold values (see :func:`usable_columns`).
+
+    Returns
+    -------
+    list of tuple of str
+        Each rule as the columns two records must share.
+
+    Examples
+    --------
+    >>> deterministic_rules(["first_name", "last_name", "date_of_birth", "id_ssn"])
+    [('first_name', 'last_name', 'date_of_birth'), ('id_ssn',)]
+    """
+    has = set(columns).__contains__
+    rules = [rule for rule in DETERMINISTIC_RULES if all(has(c) for c in rule)]
+    return rules + [(c,) for c in identifier_columns(list(columns))]
+
+
+def deterministic_prior(data: pd.DataFrame, *, recall: float = DETERMINISTIC_RECALL) -> float:
+    """The prior probability that two random records match, from the pairs deterministic rules link.
+
+    Counts the distinct pairs that satisfy any rule of :func:`deterministic_rules` for the
+    columns present (same e-mail; same first name, last name and date of birth; same names and
+    postcode; same names and phone; same identifier; a pair found by several rules counts once),
+    divides by all ``n (n - 1) / 2`` pairs and by ``recall``, the share of true matches the rules
+    are assumed to find, and keeps the result between one match among all pairs and 1/2 (a sample
+    without a shared key would otherwise give 0, which makes every match weight minus infinity).
+    Records without the columns of any rule get :data:`DEFAULT_PRIOR`. This is Splink's
+    ``estimate_probability_two_random_records_match`` on the same rules, without its refusal of
+    priors above 1 (which identical records produce); :func:`estimate_prior` refines it.
 
     Parameters
     ----------
     data : pandas.DataFrame
-        Standardised records (``email`` and ``loyalty_id`` columns, missing values as None).
+        Standardised records (missing values as None).
     recall : float
-        Assumed share (0-1] of true matching pairs that share an e-mail or loyalty id.
+        Assumed share (0-1] of true matching pairs that the rules find.
 
     Returns
     -------
@@ -217,19 +322,86 @@ def deterministic_prior(data: pd.DataFrame, *, recall: float = DETERMINISTIC_REC
     >>> round(deterministic_prior(records, recall=0.5), 4)  # 1 pair of 6, found at recall 1/2
     0.3333
     """
-    if not 0 < recall <= 1:
-        raise ValueError(f"recall must be in (0, 1], got {recall!r}")
+    check_number(recall, "recall", low=0, high=1, low_open=True, unit="a share of true matches")
     n = len(data)
     total = n * (n - 1) / 2
     lowest = 1.0 / max(total, 2.0)
-    keys = [c for c in ("email", "loyalty_id") if _has(data, c)]
-    if not keys:
+    rules = deterministic_rules([c for c in data.columns if _has(data, c)])
+    if not rules:
         return min(max(DEFAULT_PRIOR, lowest), 0.5)
-    found = sum(_pairs_sharing(data, (c,)) for c in keys)
-    if len(keys) == 2:  # inclusion-exclusion: pairs sharing both keys were counted twice
-        found -= _pairs_sharing(data, ("email", "loyalty_id"))
+    found = _distinct_pairs(data, rules)
     prior = found / recall / max(total, 1.0)
     return min(max(prior, lowest), 0.5)
+
+
+def _distinct_pairs(data: pd.DataFrame, rules: list[tuple[str, ...]]) -> int:
+    """Distinct pairs of rows that share every column of at least one rule (DuckDB, any size)."""
+    counts = [_pairs_sharing(data, rule) for rule in rules]
+    if sum(1 for c in counts if c) <= 1:
+        return int(sum(counts))
+    import duckdb
+
+    cols = sorted({c for rule in rules for c in rule})
+    frame = data[cols].assign(_row=np.arange(len(data), dtype=np.int64))
+    con = duckdb.connect(":memory:")
+    try:
+        con.register("records", frame)
+        selects = [
+            "select l._row as a, r._row as b from records l join records r on "
+            + " and ".join(f"l.{c} = r.{c}" for c in rule) + " and l._row < r._row"
+            for rule, count in zip(rules, counts) if count
+        ]
+        return int(con.execute(f"select count(*) from ({' union '.join(selects)})").fetchone()[0])
+    finally:
+        con.close()
+
+
+def estimate_prior(match_weights, n_records: int, prior: float, *, max_iterations: int = 200) -> float:
+    """The prior that agrees with the model's own match probabilities of the scored pairs.
+
+    The prior ``lambda`` is the share of all ``n (n - 1) / 2`` pairs that match. Given each scored
+    pair's match weight ``w`` (bits, computed with ``prior``), its Bayes factor is
+    ``2**(w - logit2(prior))``; iterating ``lambda <- sum P(match | pair, lambda) / (n (n - 1) / 2)``
+    (the EM update of the prior with m and u fixed, pairs never scored counted as non-matches)
+    converges to the prior the data support, whatever recall the deterministic rules had.
+
+    Parameters
+    ----------
+    match_weights : array-like of float
+        Match weights (bits) of the scored pairs, computed with ``prior``.
+    n_records : int
+        Records the pairs were drawn from.
+    prior : float
+        The prior the weights were computed with, in (0, 1).
+    max_iterations : int
+        Most fixed-point iterations (it stops once the prior changes by less than 1e-6 of itself).
+
+    Returns
+    -------
+    float
+        The prior, in ``[1 / (n (n - 1) / 2), 0.5]``.
+
+    Examples
+    --------
+    >>> # 3 of the 6 pairs of 4 records are scored; two have overwhelming evidence
+    >>> round(estimate_prior([30.0, 25.0, -40.0], 4, 0.1), 4)
+    0.3333
+    """
+    if not 0 < prior < 1:
+        raise ValueError(f"prior must lie strictly between 0 and 1, got {prior!r}")
+    total = n_records * (n_records - 1) / 2
+    lowest = 1.0 / max(total, 2.0)
+    w = np.asarray(match_weights, dtype=float)
+    w = w[np.isfinite(w)] - math.log2(prior / (1 - prior))  # Bayes factors, in bits
+    lam = min(max(prior, lowest), 0.5)
+    for _ in range(max_iterations):
+        logit = math.log2(lam / (1 - lam))
+        new = float((1.0 / (1.0 + np.exp2(-(w + logit)))).sum()) / max(total, 1.0)
+        new = min(max(new, lowest), 0.5)
+        if abs(new - lam) <= 1e-6 * lam:
+            return new
+        lam = new
+    return lam
 
 
 def build_settings(
@@ -238,6 +410,7 @@ def build_settings(
     probability_two_random_records_match: float = DEFAULT_PRIOR,
     unique_id: str = "_rid",
     max_iterations: int = 25,
+    blocking: list | None = None,
 ):
     """Splink ``SettingsCreator`` with the comparisons and blocking rules ``columns`` allow.
 
@@ -255,11 +428,14 @@ def build_settings(
     * address (street, postcode and city as one comparison, since they move together): same
       street and postcode; similar street in the same area; same postcode or city with the
       street unknown; same street only; same postcode or city with another street; different.
+    * gender: same; different.
+    * each identifier (``loyalty_id``, ``id_*``): exact; one character different; different.
 
     Blocking rules (pairs are scored if any holds): same email, same phone, same canonical first
     name and last name, same last name and birth date, same birth date and postcode, same
     canonical first name and birth date, same last name and postcode, same first name and
-    postcode, same street, same loyalty id, swapped names.
+    postcode, same street, same birth date and city, same identifier, swapped names; with none of
+    these, the first single column present (see :func:`blocking_keys`).
 
     Parameters
     ----------
@@ -271,6 +447,9 @@ def build_settings(
         Name of the integer record key column.
     max_iterations : int
         Most EM iterations per training session.
+    blocking : list, optional
+        The blocking keys (tuples of columns, or the swapped-names rule) to use, from
+        :func:`blocking_keys`; by default every rule ``columns`` allow.
 
     Returns
     -------
@@ -376,17 +555,39 @@ def build_settings(
                 ],
             )
         )
+    if has("gender") and comparisons:
+        comparisons.append(
+            cl.CustomComparison(
+                output_column_name="gender",
+                comparison_description="Gender",
+                comparison_levels=[cll.NullLevel("gender"), cll.ExactMatchLevel("gender"), cll.ElseLevel()],
+            )
+        )
+    for ident in identifier_columns(sorted(columns)):
+        comparisons.append(
+            cl.CustomComparison(
+                output_column_name=ident,
+                comparison_description=f"Identifier {ident}",
+                comparison_levels=[
+                    cll.NullLevel(ident),
+                    cll.ExactMatchLevel(ident),
+                    cll.LevenshteinLevel(ident, 1).configure(label_for_charts="One character different"),
+                    cll.ElseLevel(),
+                ],
+            )
+        )
     if not comparisons:
         raise ValueError(
             "records have no usable identifying column: every one of first_name, last_name, email, phone, "
-            "date_of_birth, street, city, postcode is missing or empty after standardisation"
+            "date_of_birth, street, city, postcode and the identifiers is missing or empty after standardisation"
         )
+    keys = _blocking_rules(has, identifier_columns(sorted(columns))) if blocking is None else blocking
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name=unique_id,
         comparisons=comparisons,
         blocking_rules_to_generate_predictions=[block_on(*cols) if isinstance(cols, tuple) else cols
-                                                for cols in _blocking_rules(has)],
+                                                for cols in keys],
         probability_two_random_records_match=probability_two_random_records_match,
         retain_intermediate_calculation_columns=True,
         retain_matching_columns=True,
@@ -406,20 +607,87 @@ _BLOCKING_KEYS = (
     ("last_name", "postcode"),
     ("first_name", "postcode"),
     ("street",),
+    ("date_of_birth", "city"),
     ("loyalty_id",),
 )
-#: Single weak columns to block on when none of the rules above applies.
-_FALLBACK_KEYS = ("last_name", "first_name", "street", "city", "postcode")
+#: Single columns to block on when none of the rules above applies (or all compare too many pairs).
+_FALLBACK_KEYS = ("date_of_birth", "last_name", "first_name", "street", "postcode", "city", "email", "phone")
 
 
-def _blocking_rules(has) -> list:
-    """Blocking keys (tuples of columns) and SQL rules for the columns ``has`` accepts."""
+def _blocking_rules(has, identifiers=(), *, fallback: bool = True) -> list:
+    """Blocking keys (tuples of columns) and SQL rules for the columns ``has`` accepts; without
+    any, the first single column of :data:`_FALLBACK_KEYS` present (unless ``fallback`` is False)."""
     rules: list = [cols for cols in _BLOCKING_KEYS if all(has(c) for c in cols)]
+    rules += [(c,) for c in identifiers if c != "loyalty_id"]
     if has("first_name") and has("last_name"):
         rules.append(_SWAPPED_NAMES_RULE)
-    if not rules:  # a single weak column: fall back to blocking on it
+    if not rules and fallback:  # a single weak column: fall back to blocking on it
         rules.append((next(c for c in _FALLBACK_KEYS if has(c)),))
     return rules
+
+
+def _rule_pairs(data: pd.DataFrame, rule) -> int:
+    """Pairs a blocking rule compares in ``data``."""
+    if isinstance(rule, tuple):
+        return _pairs_sharing(data, rule)
+    sub = data[["first_name", "last_name"]].dropna()  # the swapped-names rule
+    both = sub.merge(sub.rename(columns={"first_name": "last_name", "last_name": "first_name"}),
+                     on=["first_name", "last_name"]).shape[0]
+    return int(both // 2)
+
+
+def blocking_keys(data: pd.DataFrame, columns: Collection[str] | None = None, *,
+                  max_pairs: float | None = None) -> list:
+    """The blocking rules to score pairs with: those the columns allow, within a budget of pairs.
+
+    Every rule the columns allow is counted (the pairs it would compare in ``data``); rules are
+    kept from the one comparing the fewest pairs while their total stays within ``max_pairs``, so
+    a rule that would compare records in bulk (a common name alone, a city) is dropped first and
+    the cost of scoring grows like the number of records. The cheapest rule is always kept, so
+    every record set with one identifying column still resolves; with no rule at all, the single
+    column comparing the fewest pairs is used.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Standardised records.
+    columns : collection of str, optional
+        The columns that hold values (default: :func:`usable_columns` of ``data``).
+    max_pairs : float, optional
+        The budget of pairs (default: :data:`MAX_PAIRS_PER_RECORD` per record, at least
+        :data:`MIN_PAIR_BUDGET`).
+
+    Returns
+    -------
+    list
+        Tuples of columns (records sharing all of them are compared) and SQL rules, in the order
+        of :func:`build_settings`.
+
+    Examples
+    --------
+    >>> data = pd.DataFrame({"date_of_birth": ["1980-01-01", "1980-01-01", "1990-05-05"]})
+    >>> blocking_keys(data)
+    [('date_of_birth',)]
+    >>> people = pd.DataFrame({"email": ["a@x", "a@x", "b@x", "c@x"], "city": ["Leeds"] * 4})
+    >>> blocking_keys(people, ["email", "city"], max_pairs=2)  # the city alone would compare 6 pairs
+    [('email',)]
+    """
+    columns = usable_columns(data) if columns is None else tuple(columns)
+    has = set(columns).__contains__
+    budget = max(MIN_PAIR_BUDGET, MAX_PAIRS_PER_RECORD * len(data)) if max_pairs is None else max_pairs
+    identifiers = identifier_columns(sorted(columns))
+    rules = _blocking_rules(has, identifiers, fallback=False)
+    if not rules:  # only weak single columns: block on the one that compares the fewest pairs
+        singles = [(c,) for c in _FALLBACK_KEYS if has(c)] + [(c,) for c in identifiers]
+        return [min(singles, key=lambda r: _rule_pairs(data, r))]
+    counts = [_rule_pairs(data, r) for r in rules]
+    kept, spent = set(), 0.0
+    for k in sorted(range(len(rules)), key=lambda k: (counts[k], k)):
+        if kept and spent + counts[k] > budget:
+            break
+        kept.add(k)
+        spent += counts[k]
+    return [r for k, r in enumerate(rules) if k in kept]
 
 
 def make_db_api(backend: str = "duckdb", spark: Any = None, *, threads: int | None = None):
@@ -460,23 +728,40 @@ def make_db_api(backend: str = "duckdb", spark: Any = None, *, threads: int | No
             raise ValueError("backend='spark' needs a SparkSession: pass spark=SparkSession.builder...getOrCreate()")
         from splink.backends.spark import SparkAPI
 
-        return SparkAPI(spark_session=spark)
+        # on one machine, intermediate tables are kept in memory; on a cluster Splink writes them
+        # to the checkpoint folder as Parquet (its default) to cut Spark's lineage
+        local = str(spark.sparkContext.master).startswith("local")
+        return SparkAPI(spark_session=spark, break_lineage_method="persist" if local else None)
     raise ValueError(f"backend must be 'duckdb' or 'spark', got {backend!r}")
 
 
-def _link_table(data: pd.DataFrame, backend: str):
-    """The records Splink reads: ``_rid`` and :data:`LINK_COLUMNS`, typed even when a column is empty."""
-    frame = data[["_rid", *LINK_COLUMNS]]
+def model_columns(model: Mapping[str, Any]) -> tuple[str, ...]:
+    """The standardised columns a trained model reads: :data:`LINK_COLUMNS` and its identifiers."""
+    names = [c["output_column_name"] for c in model.get("comparisons", [])]
+    return LINK_COLUMNS + tuple(c for c in identifier_columns(names) if c != "loyalty_id")
+
+
+def _table_name() -> str:
+    """A fresh name for the records table (a Spark session keeps every name registered in it)."""
+    import uuid
+
+    return f"records_{uuid.uuid4().hex[:12]}"
+
+
+def _link_table(data: pd.DataFrame, backend: str, columns: tuple[str, ...] | None = None):
+    """The records Splink reads: ``_rid`` and the link columns, typed even when a column is empty."""
+    columns = link_columns(data) if columns is None else columns
+    frame = data.reindex(columns=["_rid", *columns])
     if backend != "duckdb":
         return frame
     import pyarrow as pa
 
-    types = {c: pa.string() for c in LINK_COLUMNS} | {"first_name_variants": pa.list_(pa.string())}
+    types = {c: pa.string() for c in columns} | {"first_name_variants": pa.list_(pa.string())}
     arrays = [pa.array(frame["_rid"].to_numpy(np.int64))]
-    for c in LINK_COLUMNS:
+    for c in columns:
         values = frame[c].astype(object).where(frame[c].notna(), None).tolist()
         arrays.append(pa.array(values, type=types[c]))
-    return pa.Table.from_arrays(arrays, names=["_rid", *LINK_COLUMNS])
+    return pa.Table.from_arrays(arrays, names=["_rid", *columns])
 
 
 def _is_probability_underflow(exc: BaseException) -> bool:
@@ -527,11 +812,14 @@ def train_model(
 ) -> dict[str, Any]:
     """Train a Fellegi-Sunter model on standardised records; returns the trained Splink settings.
 
-    Steps: the prior from the pairs exact keys link (:func:`deterministic_prior`, passed in the
-    settings); ``u`` from ``max_pairs_u`` random pairs (seeded); ``m`` by EM sessions blocking on
-    date of birth (learns every other comparison), then e-mail (learns date of birth), phone and
-    last name until every comparison is learned. A session is skipped when no two records share
-    its column. Each session uses at most about ``max_pairs_em`` blocked pairs (Splink's
+    Steps: the prior from the pairs deterministic rules link (:func:`deterministic_prior`, passed
+    in the settings; :class:`~crm_models.identify.CustomerResolver` then refines it with
+    :func:`estimate_prior`); blocking rules within a budget of pairs (:func:`blocking_keys`);
+    ``u`` from ``max_pairs_u`` random pairs (seeded); ``m`` by EM sessions blocking on date of
+    birth (learns every other comparison), then e-mail (learns date of birth), phone, last name,
+    each identifier, postcode and first name until every comparison is learned. A session is
+    skipped when no two records share its column or it would learn nothing new (with a single
+    comparison, nothing can be learned: its levels keep ``m = u``). Each session uses at most about ``max_pairs_em`` blocked pairs (Splink's
     deterministic hash sample) and ignores term-frequency adjustments while iterating.
 
     The result holds an m and a u probability for every level that is not the "missing" one:
@@ -585,11 +873,12 @@ def train_model(
         raise ValueError(f"a model is learned from pairs of records: need at least 2 records, got {n}")
     columns = usable_columns(data)
     prior = deterministic_prior(data, recall=recall)
-    settings = build_settings(columns, probability_two_random_records_match=prior)
+    settings = build_settings(columns, probability_two_random_records_match=prior,
+                              blocking=blocking_keys(data, columns))
     db_api = make_db_api(backend, spark, threads=1)
     canonical = settings.create_settings_dict(DIALECTS[backend])
     with quiet_splink():
-        records = db_api.register(_link_table(data, backend), dataset_display_name="records")
+        records = db_api.register(_link_table(data, backend), dataset_display_name=_table_name())
 
         def make_linker(model):
             return Linker(records, {k: v for k, v in model.items() if k != "linker_uid"}, log_level=None)
@@ -601,14 +890,16 @@ def train_model(
         )
         names = {c["output_column_name"] for c in canonical["comparisons"]}
         trained: set[str] = set()
-        for column in EM_SESSIONS:
+        sessions = (*EM_SESSIONS, *identifier_columns(columns), "postcode", "first_name")
+        for column in sessions:
             if trained >= names:
                 break
-            if column not in columns or not _pairs_sharing(data, (column,)):
-                continue  # no pair to learn from (Splink would raise and keep a reduced model)
+            learns = names - {_SESSION_COMPARISON.get(column, column)}
+            if column not in columns or not learns or learns <= trained or not _pairs_sharing(data, (column,)):
+                continue  # nothing new to learn, or no pair to learn from (Splink would raise)
             linker, ok = _em_session(linker, make_linker, column, max_pairs_em, canonical["max_iterations"])
             if ok:
-                trained |= names - {_SESSION_COMPARISON[column]}
+                trained |= learns
         learned = linker.misc.save_model_to_json()
     return _complete(canonical, learned, prior, trained)
 
@@ -665,6 +956,9 @@ def predict_pairs(
     model: Mapping[str, Any],
     *,
     min_match_probability: float = 0.001,
+    min_match_weight: float | None = None,
+    detail: bool = True,
+    term_frequencies: Mapping[str, pd.DataFrame] | None = None,
     backend: str = "duckdb",
     spark: Any = None,
 ) -> pd.DataFrame:
@@ -678,6 +972,16 @@ def predict_pairs(
         Trained Splink settings (:func:`train_model`).
     min_match_probability : float
         Pairs below this match probability (0-1) are left out.
+    min_match_weight : float, optional
+        Pairs below this match weight (bits) are left out (replaces ``min_match_probability``).
+    detail : bool
+        Also return the two records' values and every comparison's level and weight; ``False``
+        returns the four columns below only (far less memory for millions of pairs).
+    term_frequencies : mapping, optional
+        Column -> table of its values' relative frequencies (columns ``<column>`` and
+        ``tf_<column>``) among all records, for scoring a subset of the records (the batch and
+        its candidates in a register) as if among all of them. By default the frequencies are
+        counted in ``data``. Only ``email`` is term-frequency adjusted.
     backend : {"duckdb", "spark"}
         Splink backend (``"spark"`` needs ``spark``).
     spark : pyspark.sql.SparkSession, optional
@@ -687,8 +991,8 @@ def predict_pairs(
     -------
     pandas.DataFrame
         One row per scored pair: ``_rid_l``, ``_rid_r``, ``match_weight`` (bits),
-        ``match_probability``, the two records' values, and per comparison its level
-        (``gamma_*``, -1 when a value is missing) and weight (``mw_*``, bits).
+        ``match_probability`` and, with ``detail``, the two records' values and per comparison
+        its level (``gamma_*``, -1 when a value is missing) and weight (``mw_*``, bits).
 
     Examples
     --------
@@ -704,11 +1008,112 @@ def predict_pairs(
     from splink import Linker
 
     db_api = make_db_api(backend, spark)
+    settings = translate_model(model, backend)
+    if not detail:
+        settings |= {"retain_intermediate_calculation_columns": False, "retain_matching_columns": False}
     with quiet_splink():
-        records = db_api.register(_link_table(data, backend), dataset_display_name="records")
-        linker = Linker(records, dict(model), log_level=None)
-        scored = linker.inference.predict(threshold_match_probability=min_match_probability)
-        return scored.as_pandas_dataframe()
+        records = db_api.register(_link_table(data, backend, model_columns(model)), dataset_display_name=_table_name())
+        linker = Linker(records, settings, log_level=None)
+        for column, table in (term_frequencies or {}).items():
+            linker.table_management.register_term_frequency_lookup(
+                db_api.register(table[[column, f"tf_{column}"]], dataset_display_name=f"tf_{_table_name()}"), column)
+        if min_match_weight is None:
+            scored = linker.inference.predict(threshold_match_probability=min_match_probability)
+        else:
+            scored = linker.inference.predict(threshold_match_weight=min_match_weight)
+        if detail:
+            return scored.as_pandas_dataframe()
+        return _slim(scored, backend)
+
+
+def predict_new_pairs(
+    existing: pd.DataFrame,
+    new: pd.DataFrame,
+    model: Mapping[str, Any],
+    *,
+    min_match_probability: float = 0.001,
+    term_frequencies: Mapping[str, pd.DataFrame] | None = None,
+    blocking_rules: list[str] | None = None,
+) -> pd.DataFrame:
+    """Score new records against existing ones and against each other, never existing with existing.
+
+    Incremental linkage (Splink's ``predict_between`` and ``predict_within``): with a register
+    of a million records and a batch of ten thousand, only the pairs that involve a new record
+    are compared. DuckDB backend.
+
+    Parameters
+    ----------
+    existing, new : pandas.DataFrame
+        Standardised records with the integer key ``_rid`` (distinct between the two, every
+        ``existing`` key smaller than every ``new`` one) and the model's columns.
+    model : mapping
+        Trained Splink settings, with the prior of the whole register (see :func:`train_model`).
+    min_match_probability : float
+        Pairs below this match probability (0-1) are left out.
+    term_frequencies : mapping, optional
+        Column -> frequency table (see :func:`predict_pairs`), required when the model
+        adjusts for term frequencies (``email``): counted among all records, not the subset.
+    blocking_rules : list of str, optional
+        SQL blocking rules replacing the model's (``["1 = 1"]`` compares every new record with
+        every existing one: a lookup).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``_rid_l`` (the existing record, or the smaller new one), ``_rid_r``, ``match_weight``
+        (bits) and ``match_probability``.
+
+    Examples
+    --------
+    >>> from crm_models.identify.standardise import standardise_records
+    >>> raw = pd.DataFrame({"record_id": [1, 2, 3, 4, 5], "source": "web",
+    ...                     "email": ["a@x.com", "a@x.com", "b@x.com", "c@x.com", "a@x.com"],
+    ...                     "last_name": ["Lee", "Lee", "Kim", "Kim", "Lee"]})
+    >>> data = standardise_records(raw).data.assign(_rid=range(5))
+    >>> model = train_model(data.iloc[:4])
+    >>> tf = {"email": pd.DataFrame({"email": ["a@x.com", "b@x.com", "c@x.com"], "tf_email": [0.6, 0.2, 0.2]})}
+    >>> pairs = predict_new_pairs(data.iloc[:4], data.iloc[4:], model, term_frequencies=tf)
+    >>> pairs[["_rid_l", "_rid_r"]].to_numpy().tolist()  # record 5 with records 1 and 2 only
+    [[0, 4], [1, 4]]
+    """
+    from splink import Linker
+
+    db_api = make_db_api("duckdb")
+    settings = translate_model(model, "duckdb") | {"retain_intermediate_calculation_columns": False,
+                                                   "retain_matching_columns": False}
+    columns = model_columns(model)
+    with quiet_splink():
+        old = db_api.register(_link_table(existing, "duckdb", columns), dataset_display_name=_table_name())
+        fresh = db_api.register(_link_table(new, "duckdb", columns), dataset_display_name=_table_name())
+        linker = Linker(fresh, settings, log_level=None)
+        for column, table in (term_frequencies or {}).items():
+            linker.table_management.register_term_frequency_lookup(
+                db_api.register(table[[column, f"tf_{column}"]], dataset_display_name=f"tf_{_table_name()}"), column)
+        parts = []
+        if len(existing):
+            parts.append(linker.inference.predict_between(
+                old, fresh, threshold_match_probability=min_match_probability, warning_mode="never",
+                blocking_rules_to_generate_predictions=blocking_rules))
+        if len(new) > 1 and blocking_rules is None:
+            parts.append(linker.inference.predict_within(
+                fresh, threshold_match_probability=min_match_probability, warning_mode="never"))
+        frames = [_slim(p, "duckdb") for p in parts]
+    if not frames:
+        return pd.DataFrame({"_rid_l": pd.Series(dtype=np.int64), "_rid_r": pd.Series(dtype=np.int64),
+                             "match_weight": pd.Series(dtype=float), "match_probability": pd.Series(dtype=float)})
+    out = pd.concat(frames, ignore_index=True)
+    low, high = np.minimum(out["_rid_l"], out["_rid_r"]), np.maximum(out["_rid_l"], out["_rid_r"])
+    return out.assign(_rid_l=low, _rid_r=high).drop_duplicates(["_rid_l", "_rid_r"]).reset_index(drop=True)
+
+
+def _slim(scored, backend: str) -> pd.DataFrame:
+    """The pair keys, weight and probability of Splink's predictions, without the rest."""
+    if backend == "duckdb":
+        rel = scored.as_duckdbpyrelation().select("_rid_l, _rid_r, match_weight, match_probability")
+        table = rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()
+        return pd.DataFrame({c: table.column(c).to_numpy() for c in table.column_names})
+    frame = scored.as_pandas_dataframe()
+    return frame[["_rid_l", "_rid_r", "match_weight", "match_probability"]]
 
 
 def _level_rows(model: Mapping[str, Any]) -> Iterator[tuple[str, str, int, Mapping]]:
@@ -764,19 +1169,81 @@ def model_parameters(model: Mapping[str, Any]) -> pd.DataFrame:
 # reading a saved model: only crm_models' own comparisons and blocking rules, with valid numbers
 # ----------------------------------------------------------------------------------------------
 
-_CATALOGUE: dict[str, dict[str, Any]] = {}
+_CATALOGUE: dict[tuple, dict[str, Any]] = {}
 
 
-def _catalogue(dialect: str) -> dict[str, Any]:
+def _catalogue(dialect: str, identifiers: tuple[str, ...] = ()) -> dict[str, Any]:
     """Every comparison and blocking rule :func:`build_settings` can write, in ``dialect``."""
-    if dialect not in _CATALOGUE:
-        full = build_settings(LINK_COLUMNS).create_settings_dict(dialect)
+    key = (dialect, identifiers)
+    if key not in _CATALOGUE:
+        columns = LINK_COLUMNS + identifiers
+        full = build_settings(columns).create_settings_dict(dialect)
         from splink import block_on
 
         rules = list(full["blocking_rules_to_generate_predictions"])
-        rules += [block_on(c).create_blocking_rule_dict(dialect) for c in _FALLBACK_KEYS]
-        _CATALOGUE[dialect] = {"settings": full, "comparisons": full["comparisons"], "rules": rules}
-    return _CATALOGUE[dialect]
+        rules += [block_on(c).create_blocking_rule_dict(dialect) for c in (*_FALLBACK_KEYS, *identifiers)]
+        _CATALOGUE[key] = {"settings": full, "comparisons": full["comparisons"], "rules": rules}
+    return _CATALOGUE[key]
+
+
+def translate_model(model: Mapping[str, Any], backend: str) -> dict[str, Any]:
+    """A trained model written in the SQL dialect of ``backend``: same comparisons, levels, m, u, prior.
+
+    A model trained on DuckDB (on one machine, on a sample) scores pairs on Spark, and back.
+
+    Parameters
+    ----------
+    model : mapping
+        Trained Splink settings (:func:`train_model`), in any dialect of :data:`DIALECTS`.
+    backend : {"duckdb", "spark"}
+        The backend to write the model for.
+
+    Returns
+    -------
+    dict
+        The model in ``backend``'s dialect (a copy, even when it already is).
+
+    Examples
+    --------
+    >>> from crm_models.identify.standardise import standardise_records
+    >>> raw = pd.DataFrame({"record_id": [1, 2, 3], "source": "web", "email": ["a@x.com", "a@x.com", "b@x.com"],
+    ...                     "last_name": ["Lee", "Lee", "Kim"]})
+    >>> model = train_model(standardise_records(raw).data.assign(_rid=range(3)))
+    >>> spark_model = translate_model(model, "spark")
+    >>> spark_model["blocking_rules_to_generate_predictions"][0]["blocking_rule"]
+    'l.`email` = r.`email`'
+    >>> translate_model(spark_model, "duckdb") == model
+    True
+    """
+    if backend not in DIALECTS:
+        raise ValueError(f"backend must be one of {sorted(DIALECTS)}, got {backend!r}")
+    dialect = DIALECTS[backend]
+    out = copy.deepcopy(dict(model))
+    current = _dialect_of(out)
+    if current == dialect:
+        return out
+    names = [c["output_column_name"] for c in out["comparisons"]]
+    identifiers = tuple(sorted(c for c in names if _IDENTIFIER.match(c)))
+    source, target = _catalogue(current, identifiers), _catalogue(dialect, identifiers)
+    wanted = {c["output_column_name"]: c for c in target["comparisons"]}
+    comparisons = []
+    for comparison in out["comparisons"]:
+        new = copy.deepcopy(wanted[comparison["output_column_name"]])
+        for level, old in zip(new["comparison_levels"], comparison["comparison_levels"], strict=True):
+            for k in ("m_probability", "u_probability"):
+                if k in old:
+                    level[k] = old[k]
+        comparisons.append(new)
+    out["comparisons"] = comparisons
+    out["blocking_rules_to_generate_predictions"] = [
+        target["rules"][source["rules"].index(rule)] for rule in out["blocking_rules_to_generate_predictions"]]
+    return out
+
+
+def _dialect_of(model: Mapping[str, Any]) -> str:
+    """The SQL dialect a model is written in (its blocking rules name it)."""
+    rules = model.get("blocking_rules_to_generate_predictions") or [{}]
+    return rules[0].get("sql_dialect", "duckdb")
 
 
 def _check_subsequence(reader: FieldReader, key: str, items: list, allowed: list, what: str) -> None:
@@ -828,7 +1295,10 @@ def read_model(reader: FieldReader, key: str, *, backend: str) -> dict[str, Any]
     """
     model = reader.child(key)
     raw = model.doc
-    catalogue = _catalogue(DIALECTS[backend])
+    named = [c.get("output_column_name") for c in raw.get("comparisons", []) if isinstance(c, Mapping)] \
+        if isinstance(raw.get("comparisons"), list) else []
+    identifiers = tuple(sorted({c for c in named if isinstance(c, str) and _IDENTIFIER.match(c)}))
+    catalogue = _catalogue(DIALECTS[backend], identifiers)
     expected = catalogue["settings"]
     if set(raw) != set(expected):
         missing, extra = sorted(set(expected) - set(raw)), sorted(set(raw) - set(expected))

@@ -27,14 +27,18 @@ from crm_models.identify.golden import golden_records
 from crm_models.identify.link import (
     DIALECTS,
     _model_for_batch,
+    estimate_prior,
+    identifier_columns,
     model_parameters,
     predict_pairs,
     read_model,
     train_model,
+    translate_model,
 )
 from crm_models.identify.standardise import (
     IDENTIFYING_COLUMNS,
     canonical_first_name,
+    column_roles,
     first_name_variants,
     standardise_records,
 )
@@ -70,7 +74,7 @@ class Resolution:
     pairs : pandas.DataFrame
         Scored candidate pairs: ``record_id_l``, ``record_id_r``, ``match_weight`` (bits),
         ``match_probability`` (0-1), ``decisive`` (a shared e-mail with compatible first names,
-        or a shared loyalty id), ``vetoed`` (incompatible first names and no shared birth date:
+        a shared identifier, or exact duplicates), ``vetoed`` (incompatible first names and no shared birth date:
         what a household looks like; never linked), ``linked`` (used to form customers), and per
         field the two standardised values, the comparison level (``gamma_*``) and its weight
         (``mw_*``, bits).
@@ -88,6 +92,9 @@ class Resolution:
         How the records were linked (``"splink"`` or the exact keys).
     resolver : CustomerResolver or None
         The fitted model that scored the pairs (``None`` for the exact-key baseline).
+    changes : pandas.DataFrame
+        Values standardisation changed beyond case and punctuation (record id, source, column,
+        value, standardised, change): transliterated names, restored leading zeros.
 
     Examples
     --------
@@ -108,6 +115,9 @@ class Resolution:
     model: dict = field(default_factory=dict, repr=False)
     method: str = "splink"
     resolver: CustomerResolver | None = field(default=None, repr=False)
+    changes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        {k: pd.Series(dtype=object) for k in ("record_id", "source", "column", "value", "standardised", "change")}),
+        repr=False)
 
     @property
     def n_records(self) -> int:
@@ -147,6 +157,7 @@ class Resolution:
             "linked pairs": int(self.pairs["linked"].sum()) if "linked" in self.pairs else 0,
             "threshold": self.threshold,
             "unparseable values": len(self.problems),
+            "values transliterated or restored": len(self.changes),
         }
         cw = self.crosswalk
         n_sources = cw.groupby("customer_id")["source"].nunique()
@@ -164,8 +175,10 @@ class Resolution:
         table.index.name = "source"
         notes = [
             "threshold: the match probability at or above which two records are linked (shared e-mail "
-            "addresses with compatible first names and shared loyalty ids are linked whatever their score).",
-            "unparseable values: present but unusable contact values, listed in .problems.",
+            "addresses with compatible first names, shared identifiers and exact duplicates are linked whatever "
+            "their score).",
+            "unparseable values: present but unusable contact values, listed in .problems; values changed "
+            "beyond case and punctuation (transliterated names, restored leading zeros) are listed in .changes.",
         ]
         return Summary(f"Resolution: {self.n_records:,} records -> {self.n_customers:,} customers", table, stats, notes)
 
@@ -190,13 +203,13 @@ def _validate(records: pd.DataFrame, record_id_col: str, source_col: str | None,
         what="records",
         hint="Duplicate rows would otherwise appear twice in the crosswalk; de-duplicate them or give them distinct ids.",
     )
-    mapped = dict(columns or {})
-    present = [c for c in IDENTIFYING_COLUMNS if mapped.get(c, c) in records.columns]
-    if not present and mapped.get("full_name", "full_name") not in records.columns:
+    roles = column_roles(records, columns)
+    if not set(roles) & _IDENTIFYING_ROLES:
         raise DataError(
             None,
-            f"has no usable identifying column: need at least one of {list(IDENTIFYING_COLUMNS)} "
-            f"(or map yours with columns={{'email': 'your_column', ...}}); the columns present are "
+            f"has no usable identifying column: need at least one of {sorted(_IDENTIFYING_ROLES)} "
+            f"(or map yours with columns={{'email': 'your_column', 'identifier': ['loyalty_no'], ...}}); "
+            "the columns present are "
             f"{list(map(str, records.columns))}",
             rows=records.head(N_SHOWN),
             n_rows=len(records),
@@ -205,8 +218,17 @@ def _validate(records: pd.DataFrame, record_id_col: str, source_col: str | None,
         )
 
 
+_IDENTIFYING_ROLES = {*IDENTIFYING_COLUMNS, "full_name", "loyalty_id", "identifier"}
+
+
+def _identifying(data: pd.DataFrame) -> list[str]:
+    """The standardised identifying columns of ``data`` (names, contact, address, identifiers)."""
+    return [*IDENTIFYING_COLUMNS, *identifier_columns(data.columns)]
+
+
 def _prepare(records, record_id_col, source_col, columns, default_region, dob_formats):
-    """Standardised records in record-id order with the integer key ``_rid``, the problems, the order."""
+    """Standardised records in record-id order with the integer key ``_rid``, the problems, the order,
+    the changes."""
     _validate(records, record_id_col, source_col, columns)
     std = standardise_records(
         records,
@@ -217,9 +239,11 @@ def _prepare(records, record_id_col, source_col, columns, default_region, dob_fo
         dob_formats=dob_formats,
     )
     data = std.data
-    usable = [c for c in IDENTIFYING_COLUMNS if data[c].notna().any()]
+    usable = [c for c in _identifying(data) if data[c].notna().any()]
     if not usable:
-        given = [c for c in IDENTIFYING_COLUMNS if c in records.columns or c in (columns or {})]
+        roles = column_roles(records, columns)
+        given = [c for role, c in roles.items() if role in _IDENTIFYING_ROLES]
+        given = [x for c in given for x in ([c] if isinstance(c, str) else c)]
         raise DataError(
             given[0] if given else None,
             f"holds no usable value: every value of {given} is missing or could not be parsed "
@@ -233,27 +257,55 @@ def _prepare(records, record_id_col, source_col, columns, default_region, dob_fo
     order = np.argsort(data["record_id"].astype(str).to_numpy(), kind="stable")
     data = data.iloc[order].reset_index(drop=True)
     data.insert(0, "_rid", np.arange(len(data), dtype=np.int64))
-    return data, std.problems, order
+    return data, std.problems, order, std.changes
+
+
+def _duplicate_pairs(data: pd.DataFrame) -> pd.DataFrame:
+    """Exact duplicates: records equal in every identifying column (and gender), holding a strong
+    value (e-mail, phone or identifier) or at least two identifying values. Each group is chained
+    (first-second, second-third, ...), which links it whole."""
+    cols = [c for c in [*_identifying(data), "gender"] if c in data.columns and data[c].notna().any()]
+    empty = pd.DataFrame({"_rid_l": pd.Series(dtype=np.int64), "_rid_r": pd.Series(dtype=np.int64)})
+    if not cols:
+        return empty
+    values = data[cols].astype(object)
+    known = values.notna()
+    strong = known[[c for c in cols if c in ("email", "phone", *identifier_columns(cols))]].any(axis=1)
+    enough = (strong | (known[[c for c in cols if c != "gender"]].sum(axis=1) >= 2)).to_numpy(bool)
+    rows = np.flatnonzero(enough)
+    if len(rows) < 2:
+        return empty
+    filled = values.iloc[rows].where(known.iloc[rows], "\x00")
+    key = pd.util.hash_pandas_object(filled, index=False).to_numpy(np.uint64)
+    rid = data["_rid"].to_numpy()[rows]
+    order = np.lexsort((rid, key))
+    a, b = order[:-1], order[1:]
+    same = key[a] == key[b]
+    a, b = a[same], b[same]
+    for c in cols:  # a hash is not a proof: the values must be equal
+        col = filled[c].to_numpy(object)
+        equal = col[a] == col[b]
+        a, b = a[equal], b[equal]
+    return pd.DataFrame({"_rid_l": rid[a], "_rid_r": rid[b]})
 
 
 def _decisive_pairs(data: pd.DataFrame) -> pd.DataFrame:
-    """Pairs sharing an e-mail address (with compatible first names) or a loyalty id."""
-    found = []
-    for key, guard in (("email", True), ("loyalty_id", False)):
+    """Pairs sharing an e-mail address (with compatible first names) or an identifier, and exact duplicates."""
+    found = [_duplicate_pairs(data)]
+    for key, guard in (("email", True), *((c, False) for c in identifier_columns(data.columns))):
         sub = data.loc[data[key].notna(), ["_rid", key, "first_name", "last_name"]]
         if sub.empty:
             continue
         m = sub.merge(sub, on=key, suffixes=("_l", "_r"))
         m = m.loc[m["_rid_l"] < m["_rid_r"]]
         if guard:  # a household e-mail shared by two people must not merge them
-            ok = [
-                _compatible_first_names(a, b) or (a is not None and a == d and b == c)
-                for a, b, c, d in zip(m["first_name_l"], m["first_name_r"], m["last_name_l"], m["last_name_r"])
-            ]
-            m = m.loc[np.asarray(ok, dtype=bool)]
+            a, b = m["first_name_l"].to_numpy(object), m["first_name_r"].to_numpy(object)
+            c, d = m["last_name_l"].to_numpy(object), m["last_name_r"].to_numpy(object)
+            ok = pd.isna(a) | pd.isna(b) | (a == b)  # the common cases, without a Python loop
+            for k in np.flatnonzero(~ok):
+                ok[k] = _compatible_first_names(a[k], b[k]) or (a[k] == d[k] and b[k] == c[k])
+            m = m.loc[ok]
         found.append(m[["_rid_l", "_rid_r"]])
-    if not found:
-        return pd.DataFrame({"_rid_l": pd.Series(dtype=np.int64), "_rid_r": pd.Series(dtype=np.int64)})
     return pd.concat(found, ignore_index=True).drop_duplicates()
 
 
@@ -281,7 +333,25 @@ def _compatible_first_names(a, b) -> bool:
     return _edit_distance(a, b) <= 2
 
 
-def _household_veto(pairs: pd.DataFrame, data: pd.DataFrame) -> np.ndarray:
+def _decide(data: pd.DataFrame, scored: pd.DataFrame, threshold: float, *, only_candidates: bool = False,
+            decisive: pd.DataFrame | None = None):
+    """Scored pairs with the decisive ones added, ``decisive`` and ``vetoed`` flags, and which link.
+
+    A pair links when its match probability reaches ``threshold`` or it is decisive, unless the
+    household veto applies. ``only_candidates`` checks the veto only on pairs that would link
+    (the flags of the others stay False: enough to link, not to sweep thresholds).
+    """
+    decisive = _decisive_pairs(data) if decisive is None else decisive
+    decisive = decisive.assign(decisive=True)
+    pairs = scored.merge(decisive, on=["_rid_l", "_rid_r"], how="outer")
+    pairs["decisive"] = pairs["decisive"].fillna(False).astype(bool)
+    pairs = pairs.drop(columns=[c for c in ("match_key",) if c in pairs.columns])
+    candidate = (pairs["match_probability"].fillna(0.0).to_numpy() >= threshold) | pairs["decisive"].to_numpy()
+    pairs["vetoed"] = _household_veto(pairs, data, candidate if only_candidates else None)
+    return pairs, candidate & ~pairs["vetoed"].to_numpy()
+
+
+def _household_veto(pairs: pd.DataFrame, data: pd.DataFrame, mask: np.ndarray | None = None) -> np.ndarray:
     """Pairs never linked: both first names known and incompatible (not equal, nickname, initial or
     typo, nor swapped with the last name) while the dates of birth are not the same.
 
@@ -294,7 +364,9 @@ def _household_veto(pairs: pd.DataFrame, data: pd.DataFrame) -> np.ndarray:
     dob = data["date_of_birth"].to_numpy(object)
     left, right = pairs["_rid_l"].to_numpy(), pairs["_rid_r"].to_numpy()
     veto = np.zeros(len(pairs), dtype=bool)
-    for k, (i, j) in enumerate(zip(left, right)):
+    check = np.arange(len(pairs)) if mask is None else np.flatnonzero(mask)
+    for k in check:
+        i, j = left[k], right[k]
         a, b = first[i], first[j]
         if a is None or b is None or _compatible_first_names(a, b):
             continue
@@ -342,7 +414,7 @@ def _existing_crosswalk(existing, record_id_col: str) -> pd.Series:
     return cw
 
 
-def _assign_incremental(data: pd.DataFrame, edges: pd.DataFrame, old: pd.Series) -> np.ndarray:
+def _assign_incremental(data: pd.DataFrame, edges: pd.DataFrame, old: pd.Series, taken=None) -> np.ndarray:
     """Attach new records to existing customers without changing any existing assignment.
 
     Edges are taken strongest first (decisive, then by match weight); two groups are joined
@@ -385,7 +457,7 @@ def _assign_incremental(data: pd.DataFrame, edges: pd.DataFrame, old: pd.Series)
         label.pop(rj, None)
     roots = np.array([find(i) for i in range(n)])
     smallest = keys.groupby(roots).transform("min").to_numpy()
-    taken = set(old.astype(str))
+    taken = set(old.astype(str)) | set(taken or ())
     ids = []
     for r, s in zip(roots, smallest):
         cid = label.get(int(r))
@@ -398,7 +470,7 @@ def _assign_incremental(data: pd.DataFrame, edges: pd.DataFrame, old: pd.Series)
 
 
 def _finish(data, problems, order, pairs, edges_mask, existing, record_id_col, records, threshold, params, model,
-            method, resolver=None) -> Resolution:
+            method, resolver=None, changes=None) -> Resolution:
     n = len(data)
     edges = pairs.loc[edges_mask]
     if existing is not None:
@@ -439,6 +511,7 @@ def _finish(data, problems, order, pairs, edges_mask, existing, record_id_col, r
         model=model,
         method=method,
         resolver=resolver,
+        **({} if changes is None else {"changes": changes}),
     )
 
 
@@ -456,12 +529,15 @@ class CustomerResolver(CRMEstimator):
     """The identity model: a Fellegi-Sunter model learned by Splink, saved as JSON, reused on new records.
 
     ``fit`` standardises the records and trains the model (u from seeded random pairs, m by
-    expectation maximisation, the prior from the pairs that share an e-mail address or loyalty
-    id); ``resolve`` scores the candidate pairs of any batch of records with the fitted model,
+    expectation maximisation, the prior from deterministic rules (same e-mail; same names and
+    date of birth, postcode or phone; same identifier), then refined on the training records to
+    the value the model's own match probabilities support, :func:`~crm_models.identify.link.estimate_prior`);
+    ``resolve`` scores the candidate pairs of any batch of records with the fitted model,
     without retraining, links pairs whose match probability is at least ``threshold`` or that
-    share an e-mail address (with compatible first names) or a loyalty id, except pairs that look
-    like two members of one household (both first names known and incompatible, birth dates not
-    equal), takes connected groups of linked records as customers and builds their golden records.
+    are decisive (a shared e-mail address with compatible first names, a shared identifier, or
+    exact duplicates), except pairs that look like two members of one household (both first
+    names known and incompatible, birth dates not equal), takes connected groups of linked records
+    as customers and builds their golden records.
 
     Parameters
     ----------
@@ -576,15 +652,17 @@ class CustomerResolver(CRMEstimator):
         Parameters
         ----------
         records : pandas.DataFrame
-            At least two rows, one per source record, with a unique record id, a source and any
-            of first_name, last_name, email, phone, date_of_birth, street, city, postcode (plus
-            optional loyalty_id, created_at, full_name).
+            At least two rows, one per source record, with a unique record id, a source and at
+            least one identifying column (see :data:`~crm_models.identify.ROLES`: first_name,
+            last_name, full_name, email, phone, date_of_birth, street, city, postcode, identifiers;
+            gender and created_at help).
         record_id_col : str
             Record id column.
         source_col : str or None
             Source-system column (``None``: a single system).
         columns : mapping, optional
-            Standard name -> your column name, e.g. ``{"postcode": "zip", "email": "mail"}``.
+            Role -> your column name, e.g. ``{"postcode": "zip", "email": "mail", "identifier":
+            ["loyalty_no"]}`` (see :data:`~crm_models.identify.ROLES`).
         spark : pyspark.sql.SparkSession, optional
             Required with ``backend="spark"``.
 
@@ -605,10 +683,14 @@ class CustomerResolver(CRMEstimator):
         4
         """
         self._check_params()
-        data, _, _ = _prepare(records, record_id_col, source_col, columns, self.default_region, self.dob_formats)
-        return self._fit_prepared(data, records, record_id_col, spark)
+        data, _, _, _ = _prepare(records, record_id_col, source_col, columns, self.default_region, self.dob_formats)
+        self._fit_prepared(data, records, record_id_col, spark)
+        return self
 
-    def _fit_prepared(self, data: pd.DataFrame, records: pd.DataFrame, record_id_col: str, spark) -> CustomerResolver:
+    def _fit_prepared(self, data: pd.DataFrame, records: pd.DataFrame, record_id_col: str, spark,
+                      detail: bool = True) -> pd.DataFrame:
+        """Train on ``data``, refine the prior on its scored pairs; returns those pairs (scored with
+        the refined prior and cut at the smallest match probability :meth:`resolve` keeps)."""
         if len(data) < 2:
             raise DataError(
                 record_id_col,
@@ -620,10 +702,26 @@ class CustomerResolver(CRMEstimator):
             )
         model = train_model(data, random_state=self.random_state, max_pairs_u=float(self.max_pairs_u),
                             backend=self.backend, spark=spark)
+        # the prior the model's own probabilities support on these records (see estimate_prior),
+        # from pairs scored down to 2**-10 of the smallest probability kept, so none is missed
+        start = float(model["probability_two_random_records_match"])
+        keep = self._min_probability()
+        floor = math.log2(keep / (1 - keep)) - 10.0
+        scored = predict_pairs(data, model, min_match_weight=floor, detail=detail, backend=self.backend, spark=spark)
+        prior = estimate_prior(scored["match_weight"].to_numpy(), len(data), start)
+        model["probability_two_random_records_match"] = prior
+        shift = math.log2(prior / (1 - prior)) - math.log2(start / (1 - start))
+        scored["match_weight"] = scored["match_weight"] + shift
+        scored["match_probability"] = 1.0 / (1.0 + np.exp2(-scored["match_weight"].to_numpy()))
+        scored = scored.loc[scored["match_probability"] >= keep].reset_index(drop=True)
         self.model_ = model
         self.parameters_ = model_parameters(model)
         self.n_records_ = len(data)
-        return self
+        return scored
+
+    def _min_probability(self) -> float:
+        """The smallest match probability kept among scored pairs."""
+        return min(0.001, float(self.threshold))
 
     # -- linking ----------------------------------------------------------------------------
     def resolve(
@@ -648,7 +746,7 @@ class CustomerResolver(CRMEstimator):
         source_col : str or None
             Source-system column (``None``: a single system).
         columns : mapping, optional
-            Standard name -> your column name.
+            Role -> your column name (see :data:`~crm_models.identify.ROLES`).
         existing : Resolution, pandas.DataFrame or pandas.Series, optional
             A previous result (or its crosswalk: record id -> ``customer_id``). Its records must
             be in ``records`` too; they keep their customer ids, and new records join an existing
@@ -673,28 +771,23 @@ class CustomerResolver(CRMEstimator):
         """
         self._check_fitted()
         self._check_params()
-        data, problems, order = _prepare(records, record_id_col, source_col, columns, self.default_region,
-                                         self.dob_formats)
-        return self._resolve_prepared(data, problems, order, records, record_id_col, existing, spark)
+        data, problems, order, changes = _prepare(records, record_id_col, source_col, columns, self.default_region,
+                                                  self.dob_formats)
+        return self._resolve_prepared(data, problems, order, records, record_id_col, existing, spark, changes)
 
-    def _resolve_prepared(self, data, problems, order, records, record_id_col, existing, spark) -> Resolution:
+    def _resolve_prepared(self, data, problems, order, records, record_id_col, existing, spark, changes,
+                          scored=None) -> Resolution:
         threshold = float(self.threshold)
         model = _model_for_batch(self.model_, self.n_records_, len(data))
         if len(data) < 2:
             return _finish(data, problems, order, _no_pairs(), np.zeros(0, bool), existing, record_id_col, records,
-                           threshold, self.parameters_.copy(), model, "splink", self)
-        scored = predict_pairs(data, model, min_match_probability=min(0.001, threshold), backend=self.backend,
-                               spark=spark)
-        decisive = _decisive_pairs(data)
-        decisive["decisive"] = True
-        pairs = scored.merge(decisive, on=["_rid_l", "_rid_r"], how="outer")
-        pairs["decisive"] = pairs["decisive"].fillna(False).astype(bool)
-        pairs = pairs.drop(columns=[c for c in ("match_key",) if c in pairs.columns])
-        pairs["vetoed"] = _household_veto(pairs, data)
-        linked = ((pairs["match_probability"].fillna(0.0).to_numpy() >= threshold) | pairs["decisive"].to_numpy()) & ~pairs[
-            "vetoed"].to_numpy()
+                           threshold, self.parameters_.copy(), model, "splink", self, changes)
+        if scored is None:
+            scored = predict_pairs(data, model, min_match_probability=self._min_probability(), backend=self.backend,
+                                   spark=spark)
+        pairs, linked = _decide(data, scored, threshold)
         return _finish(data, problems, order, pairs, linked, existing, record_id_col, records, threshold,
-                       self.parameters_.copy(), model, "splink", self)
+                       self.parameters_.copy(), model, "splink", self, changes)
 
     # -- results ----------------------------------------------------------------------------
     def summary(self) -> Summary:
@@ -733,7 +826,8 @@ class CustomerResolver(CRMEstimator):
 
     # -- persistence ------------------------------------------------------------------------
     def _fitted_state(self) -> dict[str, Any]:
-        return {"model": self.model_, "n_records": self.n_records_}
+        # saved in the SQL dialect of the backend (a model trained on DuckDB may score on Spark)
+        return {"model": translate_model(self.model_, self.backend), "n_records": self.n_records_}
 
     def _restore(self, fitted: FieldReader) -> None:
         keys = set(fitted.keys())
@@ -768,15 +862,17 @@ def resolve_customers(
     Parameters
     ----------
     records : pandas.DataFrame
-        One row per source record with a unique record id, a source and any of first_name,
-        last_name, email, phone, date_of_birth, street, city, postcode (plus optional
-        loyalty_id, created_at, full_name).
+        One row per source record with a unique record id, a source and at least one
+        identifying column (see :data:`~crm_models.identify.ROLES`: first_name, last_name,
+        full_name, email, phone, date_of_birth, street, city, postcode, identifiers; gender and
+        created_at help).
     record_id_col : str
         Record id column.
     source_col : str or None
         Source-system column (``None``: a single system).
     columns : mapping, optional
-        Standard name -> your column name, e.g. ``{"postcode": "zip", "email": "mail"}``.
+        Role -> your column name, e.g. ``{"postcode": "zip", "email": "mail", "identifier":
+        ["loyalty_no"]}`` (see :data:`~crm_models.identify.ROLES`).
     threshold : float
         Match probability (strictly between 0 and 1) at or above which two records are the same
         customer.
@@ -813,12 +909,12 @@ def resolve_customers(
     resolver = CustomerResolver(threshold=threshold, random_state=random_state, default_region=default_region,
                                 dob_formats=dob_formats, max_pairs_u=max_pairs_u, backend=backend)
     resolver._check_params()
-    data, problems, order = _prepare(records, record_id_col, source_col, columns, default_region, dob_formats)
+    data, problems, order, changes = _prepare(records, record_id_col, source_col, columns, default_region, dob_formats)
     if len(data) < 2:
         return _finish(data, problems, order, _no_pairs(), np.zeros(0, bool), existing, record_id_col, records,
-                       float(threshold), model_parameters({"comparisons": []}), {}, "splink")
-    resolver._fit_prepared(data, records, record_id_col, spark)
-    return resolver._resolve_prepared(data, problems, order, records, record_id_col, existing, spark)
+                       float(threshold), model_parameters({"comparisons": []}), {}, "splink", None, changes)
+    scored = resolver._fit_prepared(data, records, record_id_col, spark)
+    return resolver._resolve_prepared(data, problems, order, records, record_id_col, existing, spark, changes, scored)
 
 
 def resolve_exact(
@@ -845,7 +941,7 @@ def resolve_exact(
     source_col : str or None
         Source-system column (``None``: a single system).
     columns : mapping, optional
-        Standard name -> your column name.
+        Role -> your column name (see :data:`~crm_models.identify.ROLES`).
     keys : tuple of str
         Standardised columns whose equal values link two records (any of them).
     default_region : str
@@ -863,10 +959,15 @@ def resolve_exact(
     >>> resolve_exact(_TINY).crosswalk["customer_id"].tolist()
     ['C-s1', 'C-s1', 'C-w2', 'C-s2']
     """
-    unknown = [k for k in keys if k not in IDENTIFYING_COLUMNS and k != "loyalty_id"]
+    unknown = [k for k in keys if k not in IDENTIFYING_COLUMNS and k != "loyalty_id" and not str(k).startswith("id_")]
     if not keys or unknown:
-        raise ValueError(f"keys must name standardised columns of {[*IDENTIFYING_COLUMNS, 'loyalty_id']}, got {keys!r}")
-    data, problems, order = _prepare(records, record_id_col, source_col, columns, default_region, dob_formats)
+        raise ValueError(f"keys must name standardised columns of {[*IDENTIFYING_COLUMNS, 'loyalty_id']} or "
+                         f"identifier columns (id_*), got {keys!r}")
+    data, problems, order, changes = _prepare(records, record_id_col, source_col, columns, default_region, dob_formats)
+    missing_keys = [k for k in keys if k not in data.columns]
+    if missing_keys:
+        raise ValueError(f"keys {missing_keys} are not standardised columns of these records "
+                         f"(their identifier columns: {list(identifier_columns(data.columns))})")
     found = []
     for key in keys:
         sub = data.loc[data[key].notna(), ["_rid", key]]
@@ -876,4 +977,4 @@ def resolve_exact(
     pairs = pairs.loc[pairs["_rid_l"] != pairs["_rid_r"]].drop_duplicates().reset_index(drop=True)
     pairs = pairs.assign(match_weight=np.inf, match_probability=1.0, decisive=True, vetoed=False)
     return _finish(data, problems, order, pairs, np.ones(len(pairs), bool), None, record_id_col, records, 1.0,
-                   model_parameters({"comparisons": []}), {}, "exact " + " or ".join(keys))
+                   model_parameters({"comparisons": []}), {}, "exact " + " or ".join(keys), None, changes)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from crm_models._validation import fail_rows, parse_amounts, parse_datetimes, require_columns
+from crm_models._validation import check_number, fail_rows, parse_amounts, parse_datetimes, require_columns
 from crm_models.base import as_generator
 from crm_models.errors import DataError
 
@@ -76,8 +76,7 @@ class QueuePriority:
     def __post_init__(self):
         if self.rule not in self.RULES:
             raise ValueError(f"QueuePriority: rule must be one of {self.RULES}, got {self.rule!r}")
-        if not np.isfinite(self.risk_weight) or self.risk_weight < 0:
-            raise ValueError(f"QueuePriority: risk_weight must be a finite number >= 0, got {self.risk_weight!r}")
+        check_number(self.risk_weight, "QueuePriority: risk_weight", low=0)
         if self.rule == "tier" and not self.tier_order:
             raise ValueError("QueuePriority: rule 'tier' needs tier_order, the tiers from most to least important")
 
@@ -357,11 +356,10 @@ def simulate_queue(
         raise DataError(None, "is empty: there are no customers to call", what="scores")
     require_columns(scores, [tier_col, *rule.needed_columns()] + ([call_weights] if call_weights else []),
                     what="scores")
-    for name, v in (("calls_per_hour", calls_per_hour), ("mean_service_minutes", mean_service_minutes)):
-        if not np.isfinite(v) or v <= 0:
-            raise ValueError(f"simulate_queue: {name} must be a positive number, got {v!r}")
-    if int(n_agents) != n_agents or n_agents < 1 or int(n_calls) != n_calls or n_calls < 1:
-        raise ValueError(f"simulate_queue: n_agents and n_calls must be positive integers, got {n_agents!r}, {n_calls!r}")
+    check_number(calls_per_hour, "simulate_queue: calls_per_hour", low=0, low_open=True)
+    check_number(mean_service_minutes, "simulate_queue: mean_service_minutes", low=0, low_open=True, unit="minutes")
+    check_number(n_agents, "simulate_queue: n_agents", low=1, integer=True)
+    check_number(n_calls, "simulate_queue: n_calls", low=1, integer=True)
     load = calls_per_hour * mean_service_minutes / 60.0 / n_agents
     if load >= 1:
         raise ValueError(f"simulate_queue: load = calls_per_hour x mean_service_minutes / 60 / n_agents = {load:.3f} "

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crm_models._validation import fail_rows, parse_amounts, parse_datetimes, parse_timestamp, require_columns
+from crm_models._validation import (
+    check_ids,
+    fail_rows,
+    parse_amounts,
+    parse_datetimes,
+    parse_timestamp,
+    require_columns,
+)
 from crm_models.errors import DataError
 
 
@@ -27,7 +34,7 @@ def transactions_frame(
     """``customer_id``, ``date`` and ``amount`` (0 without a money column) of a checked transaction log."""
     cols = [customer_id_col, datetime_col] + ([monetary_value_col] if monetary_value_col is not None else [])
     require_columns(transactions, cols, what=what)
-    fail_rows(transactions, transactions[customer_id_col].isna(), customer_id_col, "must not be missing", what=what)
+    check_ids(transactions, customer_id_col, what=what)
     out = pd.DataFrame(
         {
             "customer_id": transactions[customer_id_col].to_numpy(),

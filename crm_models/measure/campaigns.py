@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from crm_models._validation import fail_rows, parse_amounts, require_columns
+from crm_models._validation import check_number, fail_rows, parse_amounts, require_columns
 from crm_models.base import as_generator
 from crm_models.errors import N_SHOWN, DataError
 
@@ -89,8 +89,7 @@ def evaluate_campaign(
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.integer, np.floating)) or not 0 < alpha < 1:
         raise ValueError(f"evaluate_campaign: alpha must lie strictly between 0 and 1 (0.05 gives 95% intervals), "
                          f"got {alpha!r}")
-    if isinstance(n_boot, bool) or int(n_boot) != n_boot or n_boot < 100:
-        raise ValueError(f"evaluate_campaign: n_boot must be an integer >= 100, got {n_boot!r}")
+    check_number(n_boot, "evaluate_campaign: n_boot", low=100, integer=True)
     groups = campaign[group_col]
     fail_rows(campaign, ~groups.isin([treatment, control]).to_numpy(), group_col,
               f"must be {treatment!r} or {control!r}", what="campaign",

@@ -28,7 +28,14 @@ import math
 import numpy as np
 import pandas as pd
 
-from crm_models._validation import fail_rows, parse_amounts, parse_datetimes, parse_timestamp, require_columns
+from crm_models._validation import (
+    check_ids,
+    fail_rows,
+    parse_amounts,
+    parse_datetimes,
+    parse_timestamp,
+    require_columns,
+)
 from crm_models.base import CRMEstimator, FieldReader
 from crm_models.errors import DataError
 from crm_models.segment._base import as_series, numeric_frame
@@ -114,7 +121,7 @@ def behaviour_features(
                     what=what)
     if len(transactions) == 0:
         raise DataError(None, "has no rows: there is no purchase to describe", what=what)
-    fail_rows(transactions, transactions[customer_id_col].isna(), customer_id_col, "must not be missing", what=what)
+    check_ids(transactions, customer_id_col, what=what)
     for c in (category_col, channel_col):
         fail_rows(transactions, transactions[c].isna(), c, "must not be missing", what=what)
     ts = parse_datetimes(transactions, datetime_col, what=what)

@@ -380,13 +380,16 @@ class RFMScorer(CRMEstimator):
         return pd.DataFrame({"recency": since, "frequency": x[f], "monetary": money}, index=x.index)
 
     # -- learning -----------------------------------------------------------------------------
-    def fit(self, summary: pd.DataFrame) -> RFMScorer:
+    def fit(self, summary: pd.DataFrame, *, weights_col: str | None = None) -> RFMScorer:
         """Learn the quantile edges of each score.
 
         Parameters
         ----------
         summary : pandas.DataFrame
             One row per customer, as returned by :func:`crm_models.rfm_summary`.
+        weights_col : str, optional
+            Column with the number of customers each row stands for (the unique rows of a
+            summary with their counts give the same edges as the summary itself).
 
         Returns
         -------
@@ -399,24 +402,36 @@ class RFMScorer(CRMEstimator):
         ...                   "monetary_value": [0, 5, 6, 7.0]})
         >>> RFMScorer(n_groups=2, rules=False).fit(s).edges_["f"].tolist()
         [2.0]
+        >>> counted = s.value_counts().rename("n").reset_index()    # unique rows with their counts
+        >>> RFMScorer(n_groups=2, rules=False).fit(counted, weights_col="n").edges_["f"].tolist()
+        [2.0]
         """
         self._check_params()
         values = self.rfm_values(summary)
-        if len(values) < self.n_groups:
+        if weights_col is None:
+            weights = np.ones(len(values))
+        else:
+            weights = numeric_frame(summary, [weights_col], what="RFM summary")[weights_col].to_numpy()
+            fail_rows(summary, (weights < 0) | (weights != np.floor(weights)), weights_col,
+                      "must hold whole numbers of customers >= 0", what="RFM summary")
+        n = float(weights.sum())
+        if n < self.n_groups:
             raise DataError(
                 None,
-                f"has {len(values)} customer(s), too few for n_groups={self.n_groups}",
+                f"has {n:g} customer(s), too few for n_groups={self.n_groups}",
                 what="RFM summary",
                 hint="Use fewer groups or more customers.",
             )
-        self.edges_ = {score: self._edges(sign * values[col].to_numpy()) * sign for score, col, sign in _SCORE_VALUES}
-        self.n_customers_ = len(values)
+        self.edges_ = {score: self._edges(sign * values[col].to_numpy(), weights) * sign
+                       for score, col, sign in _SCORE_VALUES}
+        self.n_customers_ = int(n)
         return self
 
-    def _edges(self, v: np.ndarray) -> np.ndarray:
+    def _edges(self, v: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """Thresholds (higher is better): edge k is the smallest value whose min-rank share >= k / n."""
-        uniq, counts = np.unique(v, return_counts=True)
-        below = np.concatenate([[0], np.cumsum(counts)[:-1]]) / v.size  # F(v-) of each distinct value
+        uniq, inverse = np.unique(v, return_inverse=True)
+        counts = np.bincount(inverse.ravel(), weights=weights, minlength=len(uniq))
+        below = np.concatenate([[0], np.cumsum(counts)[:-1]]) / counts.sum()  # F(v-) of each distinct value
         out = np.full(self.n_groups - 1, np.inf)
         for k in range(1, self.n_groups):
             ok = np.flatnonzero(below >= k / self.n_groups - 1e-12)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from crm_models._files import write_atomic, write_text_atomic
 from crm_models._validation import require_columns
 from crm_models.datasets.world._arrays import DATETIME
 from crm_models.datasets.world.container import CRMWorld
@@ -215,12 +216,13 @@ def save_crm_world(world: CRMWorld, path, *, overwrite: bool = False) -> Path:
     if existing and not overwrite:
         raise FileExistsError(f"{folder} already holds {existing}; pass overwrite=True to replace them")
     folder.mkdir(parents=True, exist_ok=True)
-    for name in CSV_SCHEMA:
-        getattr(world, name).to_csv(folder / f"{name}.csv", index=False, date_format=_DATE_FORMAT)
-    world.truth_params.to_csv(folder / "truth_params.csv")
-    world.truth_effects.to_csv(folder / "truth_effects.csv")
-    world.data_dictionary.to_csv(folder / "data_dictionary.csv", index=False)
-    (folder / "config.json").write_text(json.dumps(world.config, indent=1, sort_keys=False) + "\n")
+    for name in CSV_SCHEMA:  # each file written atomically: an interrupted save leaves no half file
+        write_atomic(folder / f"{name}.csv",
+                     lambda tmp, name=name: getattr(world, name).to_csv(tmp, index=False, date_format=_DATE_FORMAT))
+    write_atomic(folder / "truth_params.csv", world.truth_params.to_csv)
+    write_atomic(folder / "truth_effects.csv", world.truth_effects.to_csv)
+    write_atomic(folder / "data_dictionary.csv", lambda tmp: world.data_dictionary.to_csv(tmp, index=False))
+    write_text_atomic(folder / "config.json", json.dumps(world.config, indent=1, sort_keys=False) + "\n")
     return folder
 
 
