@@ -15,4 +15,5 @@ COURSE_READY = [
     "09_learning_relationship.ipynb",
     "10_one_face_and_lookalikes.ipynb",
     "11_team_scorecard.ipynb",
+    "12_capstone_real_data.ipynb",
 ]
