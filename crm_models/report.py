@@ -41,29 +41,34 @@ img { max-width: 100%; }
 """
 
 
-def _png(fig) -> str:
-    import matplotlib.pyplot as plt
+def _subplots(*args, figsize=None, layout=None, **kwargs):
+    """``plt.subplots`` outside pyplot: a report never switches the caller's backend or touches their figures.
 
+    A report may be written from a notebook whose inline figures must keep working afterwards,
+    so its figures are plain :class:`matplotlib.figure.Figure` objects, rendered by Agg in
+    :func:`_png` and never registered with pyplot.
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, layout=layout)
+    return fig, fig.subplots(*args, **kwargs)
+
+
+def _png(fig) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=80)  # figures use the constrained layout: one draw, no tight bbox pass
-    plt.close(fig)
     return '<img alt="figure" src="data:image/png;base64,' + base64.b64encode(buf.getvalue()).decode("ascii") + '">'
 
 
 def _figures(scores: pd.DataFrame, cohorts: pd.DataFrame | None) -> list[tuple[str, str, str]]:
     """(title, image tag, caption) for each figure."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
     out = []
     seg = (
         scores.groupby("rfm_segment")
         .agg(customers=("clv", "size"), clv=("clv", "sum"))
         .sort_values("customers", ascending=True)
     )
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True, layout="constrained")
+    fig, axes = _subplots(1, 2, figsize=(11, 4), sharey=True, layout="constrained")
     axes[0].barh(seg.index, seg["customers"], color="#2a6fb0")
     axes[0].set_xlabel("customers")
     axes[1].barh(seg.index, seg["clv"], color="#e08a2c")
@@ -71,7 +76,7 @@ def _figures(scores: pd.DataFrame, cohorts: pd.DataFrame | None) -> list[tuple[s
     fig.suptitle("RFM segments: how many customers, how much future value")
     out.append(("RFM segments", _png(fig), "Segments from recency and frequency scores (5 = best)."))
 
-    fig, ax = plt.subplots(figsize=(7, 3.6), layout="constrained")
+    fig, ax = _subplots(figsize=(7, 3.6), layout="constrained")
     ax.hist(scores["p_alive"], bins=np.linspace(0, 1, 21), color="#2a6fb0", edgecolor="white")
     ax.set_xlabel("P(alive) at the end of the observation period")
     ax.set_ylabel("customers")
@@ -80,7 +85,7 @@ def _figures(scores: pd.DataFrame, cohorts: pd.DataFrame | None) -> list[tuple[s
 
     if scores["clv"].sum() > 0:
         cc = concentration_curve(scores["clv"])
-        fig, ax = plt.subplots(figsize=(5.5, 4.5), layout="constrained")
+        fig, ax = _subplots(figsize=(5.5, 4.5), layout="constrained")
         ax.plot(cc["top_share"], cc["value_share"], color="#e08a2c", lw=2, label="CLV")
         ax.plot([0, 1], [0, 1], color="grey", ls="--", label="everyone equal")
         ax.set_xlabel("share of customers (highest CLV first)")
@@ -90,14 +95,14 @@ def _figures(scores: pd.DataFrame, cohorts: pd.DataFrame | None) -> list[tuple[s
         out.append(("Value concentration", _png(fig), "What share of future value the top x% of customers hold."))
 
     if cohorts is not None:
-        fig, ax = plt.subplots(
+        fig, ax = _subplots(
             figsize=(min(2 + 0.45 * (cohorts.shape[1] - 1), 14), 1.5 + 0.35 * len(cohorts)), layout="constrained"
         )
         plot_cohort_heatmap(cohorts, ax=ax, annotate=cohorts.size <= 300)
         out.append(("Cohort retention", _png(fig), "Share of each first-purchase month's cohort buying k months later."))
 
     nba = scores.groupby("next_best_action").agg(customers=("clv", "size"), clv=("clv", "sum"))
-    fig, ax = plt.subplots(figsize=(7, 3.2), layout="constrained")
+    fig, ax = _subplots(figsize=(7, 3.2), layout="constrained")
     ax.barh(nba.index, nba["customers"], color="#4c9a5b")
     ax.set_xlabel("customers")
     ax.set_title("Next best action")
@@ -238,14 +243,9 @@ def _model_section(backtest, model_choice: str | None, model_name: str | None) -
         "means over the cut-offs. Errors (mae, rmse, brier, |total_error_pct|): lower is better; auc, "
         "spearman_value, top_decile_lift: higher is better. Baselines: each customer's past rate, the RFM "
         "segment's mean of the last period, and the customer's own last period.") + "</p>")
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
     from crm_models.clv.plotting import plot_backtest, plot_reliability
 
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
+    fig, axes = _subplots(1, 2, figsize=(12, 4.2), layout="constrained")
     plot_backtest(backtest, "mae_purchases", ax=axes[0])
     names = [m for m in backtest.models if m in ("BG/NBD", "MBG/NBD", "Pareto/NBD", model_name)]
     plot_reliability(backtest, models=names + ["past rate"], ax=axes[1])

@@ -8,7 +8,7 @@ import pytest
 
 from crm_models.datasets import load_cdnow
 from crm_models.pipeline import CustomerScorer
-from crm_models.report import key_figures, read_report, write_report
+from crm_models.report import key_figures, read_report, render_report, write_report
 
 BACKTEST = "Is the model right? Backtest and model choice"
 
@@ -62,3 +62,21 @@ def test_a_report_without_models_or_backtest(tmp_path):
     tables = read_report(write_report(tmp_path / "r.html", scores))
     assert BACKTEST not in tables and "Fitted models" not in tables
     assert sorted(tables["Segments"].index) == sorted(scores["rfm_segment"].unique())  # names unescaped
+
+
+def test_drawing_a_report_leaves_the_callers_matplotlib_alone(written):
+    """A report written from a notebook must not switch its backend (inline figures stopped showing)."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    scorer, scores, _ = written
+    before = matplotlib.get_backend()
+    plt.switch_backend("svg")  # any backend but Agg, as a notebook's inline one
+    try:
+        fig = plt.figure()
+        html = render_report(scores, backtest=scorer.backtest_, model_choice=scorer.model_choice_)
+        assert matplotlib.get_backend() == "svg" and plt.get_fignums() == [fig.number]
+        assert html.count("data:image/png;base64,") >= 5
+    finally:
+        plt.close("all")
+        plt.switch_backend(before)
