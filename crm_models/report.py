@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +20,7 @@ from crm_models.base import Summary
 from crm_models.measure import customer_equity, plot_cohort_heatmap
 from crm_models.segment import concentration_curve
 
-__all__ = ["key_figures", "render_report", "write_report", "example_customers", "lapsed_segments_alive"]
+__all__ = ["key_figures", "render_report", "write_report", "read_report", "example_customers", "lapsed_segments_alive"]
 
 #: Segment names of the default RFM rule table that say "not buying lately".
 LAPSED_SEGMENTS = ("Lost", "Hibernating", "About to Sleep", "At Risk", "Can't Lose Them")
@@ -39,29 +41,34 @@ img { max-width: 100%; }
 """
 
 
-def _png(fig) -> str:
-    import matplotlib.pyplot as plt
+def _subplots(*args, figsize=None, layout=None, **kwargs):
+    """``plt.subplots`` outside pyplot: a report never switches the caller's backend or touches their figures.
 
+    A report may be written from a notebook whose inline figures must keep working afterwards,
+    so its figures are plain :class:`matplotlib.figure.Figure` objects, rendered by Agg in
+    :func:`_png` and never registered with pyplot.
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, layout=layout)
+    return fig, fig.subplots(*args, **kwargs)
+
+
+def _png(fig) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=80)  # figures use the constrained layout: one draw, no tight bbox pass
-    plt.close(fig)
     return '<img alt="figure" src="data:image/png;base64,' + base64.b64encode(buf.getvalue()).decode("ascii") + '">'
 
 
 def _figures(scores: pd.DataFrame, cohorts: pd.DataFrame | None) -> list[tuple[str, str, str]]:
     """(title, image tag, caption) for each figure."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
     out = []
     seg = (
         scores.groupby("rfm_segment")
         .agg(customers=("clv", "size"), clv=("clv", "sum"))
         .sort_values("customers", ascending=True)
     )
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True, layout="constrained")
+    fig, axes = _subplots(1, 2, figsize=(11, 4), sharey=True, layout="constrained")
     axes[0].barh(seg.index, seg["customers"], color="#2a6fb0")
     axes[0].set_xlabel("customers")
     axes[1].barh(seg.index, seg["clv"], color="#e08a2c")
@@ -69,7 +76,7 @@ def _figures(scores: pd.DataFrame, cohorts: pd.DataFrame | None) -> list[tuple[s
     fig.suptitle("RFM segments: how many customers, how much future value")
     out.append(("RFM segments", _png(fig), "Segments from recency and frequency scores (5 = best)."))
 
-    fig, ax = plt.subplots(figsize=(7, 3.6), layout="constrained")
+    fig, ax = _subplots(figsize=(7, 3.6), layout="constrained")
     ax.hist(scores["p_alive"], bins=np.linspace(0, 1, 21), color="#2a6fb0", edgecolor="white")
     ax.set_xlabel("P(alive) at the end of the observation period")
     ax.set_ylabel("customers")
@@ -78,7 +85,7 @@ def _figures(scores: pd.DataFrame, cohorts: pd.DataFrame | None) -> list[tuple[s
 
     if scores["clv"].sum() > 0:
         cc = concentration_curve(scores["clv"])
-        fig, ax = plt.subplots(figsize=(5.5, 4.5), layout="constrained")
+        fig, ax = _subplots(figsize=(5.5, 4.5), layout="constrained")
         ax.plot(cc["top_share"], cc["value_share"], color="#e08a2c", lw=2, label="CLV")
         ax.plot([0, 1], [0, 1], color="grey", ls="--", label="everyone equal")
         ax.set_xlabel("share of customers (highest CLV first)")
@@ -88,14 +95,14 @@ def _figures(scores: pd.DataFrame, cohorts: pd.DataFrame | None) -> list[tuple[s
         out.append(("Value concentration", _png(fig), "What share of future value the top x% of customers hold."))
 
     if cohorts is not None:
-        fig, ax = plt.subplots(
+        fig, ax = _subplots(
             figsize=(min(2 + 0.45 * (cohorts.shape[1] - 1), 14), 1.5 + 0.35 * len(cohorts)), layout="constrained"
         )
         plot_cohort_heatmap(cohorts, ax=ax, annotate=cohorts.size <= 300)
         out.append(("Cohort retention", _png(fig), "Share of each first-purchase month's cohort buying k months later."))
 
     nba = scores.groupby("next_best_action").agg(customers=("clv", "size"), clv=("clv", "sum"))
-    fig, ax = plt.subplots(figsize=(7, 3.2), layout="constrained")
+    fig, ax = _subplots(figsize=(7, 3.2), layout="constrained")
     ax.barh(nba.index, nba["customers"], color="#4c9a5b")
     ax.set_xlabel("customers")
     ax.set_title("Next best action")
@@ -236,14 +243,9 @@ def _model_section(backtest, model_choice: str | None, model_name: str | None) -
         "means over the cut-offs. Errors (mae, rmse, brier, |total_error_pct|): lower is better; auc, "
         "spearman_value, top_decile_lift: higher is better. Baselines: each customer's past rate, the RFM "
         "segment's mean of the last period, and the customer's own last period.") + "</p>")
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
     from crm_models.clv.plotting import plot_backtest, plot_reliability
 
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
+    fig, axes = _subplots(1, 2, figsize=(12, 4.2), layout="constrained")
     plot_backtest(backtest, "mae_purchases", ax=axes[0])
     names = [m for m in backtest.models if m in ("BG/NBD", "MBG/NBD", "Pareto/NBD", model_name)]
     plot_reliability(backtest, models=names + ["past rate"], ax=axes[1])
@@ -397,3 +399,122 @@ def write_report(path, scores: pd.DataFrame, *, overwrite: bool = False, **kwarg
 
     path = check_output(path, overwrite=overwrite, what="report")
     return write_text_atomic(path, render_report(scores, **kwargs))
+
+
+_NUMBER_TEXT = re.compile(r"^-?\d{1,3}(?:,\d{3})*(?:\.\d+)?$|^-?\d+(?:\.\d+)?$")
+
+
+def _number(text: str):
+    """``"4,442"`` -> 4442, ``"0.84"`` -> 0.84, ``"82%"`` -> 0.82; other text unchanged (stripped)."""
+    text = text.strip()
+    percent = text.endswith("%")
+    core = text[:-1].strip() if percent else text
+    if not _NUMBER_TEXT.match(core):
+        return text
+    value = float(core.replace(",", ""))
+    if percent:
+        return value / 100
+    return int(value) if "." not in core else value
+
+
+class _ReportParser(HTMLParser):
+    """Collects the key figures and every table of a report, by the ``<h2>`` section they stand in."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.section = ""
+        self.kpis: list[list[str]] = []
+        self.tables: dict[str, list[list[str]]] = {}
+        self._text: list[str] | None = None  # text of the element being read
+        self._kpi: list[str] | None = None
+        self._rows: list[list[str]] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "h2":
+            self._text = []
+        elif tag == "div" and ("class", "kpi") in attrs:
+            self._kpi, self._text = [], []
+        elif tag == "b" and self._kpi is not None:
+            self._kpi.append("".join(self._text))
+            self._text = []
+        elif tag == "table":
+            self._rows = []
+        elif tag == "tr" and self._rows is not None:
+            self._rows.append([])
+        elif tag in ("td", "th") and self._rows is not None:
+            self._text = []
+
+    def handle_endtag(self, tag):
+        if tag == "h2" and self._text is not None:
+            self.section, self._text = "".join(self._text).strip(), None
+        elif tag == "div" and self._kpi is not None:
+            self._kpi.append("".join(self._text or []))
+            self.kpis.append([t.strip() for t in self._kpi])
+            self._kpi, self._text = None, None
+        elif tag in ("td", "th") and self._rows is not None and self._text is not None:
+            self._rows[-1].append("".join(self._text).strip())
+            self._text = None
+        elif tag == "table" and self._rows is not None:
+            self.tables.setdefault(self.section, self._rows)
+            self._rows = None
+
+    def handle_data(self, data):
+        if self._text is not None:
+            self._text.append(data)
+
+
+def read_report(path) -> dict[str, pd.DataFrame]:
+    """The numbers of a report written by :func:`write_report`, read back as tables.
+
+    A report is for people; this reads what it shows back into pandas, to check it or to
+    criticise it, without an HTML library beyond Python's own.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        An HTML report written by :func:`write_report` (or ``crm-models score --report``).
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        One entry per section that shows numbers, keyed by the section's title:
+
+        - ``"Key figures"``: indexed by ``figure``, columns ``text`` (as shown) and ``value``
+          (the number: ``"23,570"`` is 23570.0, a percentage such as ``"82%"`` is the share 0.82);
+        - every section with a table (``"Segments"``, ``"Is the model right? Backtest and model
+          choice"``, ``"Next best action"``, ``"Fitted models"``, ``"Top 20 customers by CLV"``):
+          the table, indexed by its first column, numbers parsed (thousands separators removed),
+          text kept.
+
+        Sections that show only figures or sentences are left out.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from crm_models.datasets import load_cdnow
+    >>> from crm_models.pipeline import score_customers
+    >>> scores = score_customers(load_cdnow(), transaction_model="MBG/NBD")
+    >>> tables = read_report(write_report(pathlib.Path(tempfile.mkdtemp()) / "r.html", scores))
+    >>> sorted(tables)
+    ['Key figures', 'Next best action', 'Segments', 'Top 20 customers by CLV']
+    >>> float(tables["Key figures"].loc["customers who bought", "value"])
+    2357.0
+    >>> int(tables["Segments"]["customers"].sum())
+    2357
+    """
+    parser = _ReportParser()
+    parser.feed(Path(path).read_text(encoding="utf-8"))
+    parser.close()
+    out: dict[str, pd.DataFrame] = {}
+    if parser.kpis:
+        figures = pd.DataFrame([k[:2] for k in parser.kpis if len(k) >= 2], columns=["figure", "text"])
+        values = [_number(t) for t in figures["text"]]
+        figures["value"] = [float(v) if isinstance(v, (int, float)) else float("nan") for v in values]
+        out["Key figures"] = figures.set_index("figure")
+    for section, rows in parser.tables.items():
+        if not rows or len(rows[0]) < 2:
+            continue
+        header, body = rows[0], [r for r in rows[1:] if len(r) == len(rows[0])]
+        table = pd.DataFrame([[_number(v) for v in r] for r in body], columns=header)
+        out[section] = table.set_index(header[0])
+    return out

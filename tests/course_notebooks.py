@@ -9,6 +9,8 @@ here or not.
 """
 
 COURSE_READY = [
+    "00_start_here.ipynb",
+    "00b_simulated_company.ipynb",
     "01_identify_customers.ipynb",
     "02_lifetime_value.ipynb",
     "02b_contractual_retention.ipynb",
@@ -22,4 +24,5 @@ COURSE_READY = [
     "09_learning_relationship.ipynb",
     "10_one_face_and_lookalikes.ipynb",
     "11_team_scorecard.ipynb",
+    "12_capstone_real_data.ipynb",
 ]
