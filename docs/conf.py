@@ -78,13 +78,13 @@ crm_api_sections = [
      ["crm_models.measure"]),
     ("transactions", "From a transaction log to a customer summary",
      "Everything starts from a transaction log: the frequency / recency / T / monetary value summary "
-     "every lifetime-value model needs (pandas or DuckDB), the calibration / holdout split, and first "
-     "looks at a log.",
+     "every lifetime-value model needs (pandas, DuckDB out of core, or Spark), the calibration / holdout "
+     "split, and first looks at a log.",
      ["crm_models.transactions", "crm_models.explore"]),
     ("pipeline", "Scoring, report and command line",
      "One call from a transaction log to a scores table, the self-contained HTML report, and the "
-     "``crm-models`` command.",
-     ["crm_models.pipeline", "crm_models.report", "crm_models.cli"]),
+     "``crm-models`` command; scoring more customers than memory holds (chunked, or on Spark).",
+     ["crm_models.pipeline", "crm_models.report", "crm_models.cli", "crm_models.scale", "crm_models.spark"]),
     ("truth", "Grading against the simulated truth",
      "The only module that reads the simulated company's known truth: grade policies, uplift capture "
      "and needs segments against it.",

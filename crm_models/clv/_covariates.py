@@ -48,6 +48,8 @@ from crm_models.clv.base import (
     _level,
     _PredictionData,
     compress,
+    read_fit_record,
+    read_params,
 )
 from crm_models.errors import ConvergenceError, DataError
 
@@ -873,37 +875,13 @@ class CovariateMixin:
             super()._restore(fitted)
             return
         names = list(self._param_names)
-        params = fitted.child("params")
-        if params.keys() != names:
-            fitted.fail("params", f"must hold the parameters {names} in that order, got {params.keys()}")
-        theta = np.array([params.number(p, low=0, low_open=True) for p in names], dtype=float)
+        theta = read_params(fitted, names)
         coefs = fitted.child("coefficients")
         if coefs.keys() != spec.names:
             fitted.fail("coefficients", f"must hold the coefficients {spec.names} (from the hyper-parameters) in "
                                         f"that order, got {coefs.keys()}")
         gamma = np.array([coefs.number(c) for c in spec.names], dtype=float)
-        K = len(names) + len(spec.names)
-        cov = fitted.covariance("covariance_log", K)
-        if np.any(np.diag(cov) <= 0):
-            fitted.fail("covariance_log", "must have positive variances on its diagonal")
-        try:
-            np.linalg.cholesky(cov)
-        except np.linalg.LinAlgError:
-            fitted.fail("covariance_log", "must be positive definite (the inverse of an observed information)")
-        log_likelihood = fitted.number("log_likelihood")
-        n_obs = fitted.number("n_obs", low=0, low_open=True)
-        n_unique = fitted.number("n_unique", integer=True, low=1)
-        opt = fitted.child("optimizer")
-        success = opt.raw("success")
-        if not isinstance(success, bool):
-            opt.fail("success", f"must be true or false, got {success!r}")
-        optimizer = {
-            "message": opt.string("message"),
-            "success": success,
-            "iterations": opt.number("iterations", integer=True, low=0),
-            "function_calls": opt.number("function_calls", integer=True, low=0),
-            "gradient": opt.array("gradient", shape=(K,)).tolist(),
-        }
+        cov, log_likelihood, n_obs, n_unique, optimizer = read_fit_record(fitted, len(names) + len(spec.names))
         time_varying = fitted.raw("time_varying")
         allowed = (False, True) if getattr(self._covariate_family, "dynamic", False) else (False,)
         if not isinstance(time_varying, bool) or time_varying not in allowed:

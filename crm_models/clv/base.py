@@ -581,37 +581,52 @@ class BaseModel(CRMEstimator):
         names = list(self._param_names)
         if not names:
             fitted.fail("params", f"cannot be restored: {type(self).__name__} is an abstract base, not a model")
-        params = fitted.child("params")
-        if params.keys() != names:
-            fitted.fail("params", f"must hold the parameters {names} in that order, got {params.keys()}")
-        theta = np.array([params.number(p, low=0, low_open=True) for p in names], dtype=float)
-        cov_log = fitted.covariance("covariance_log", len(names))
-        if np.any(np.diag(cov_log) <= 0):
-            fitted.fail("covariance_log", "must have positive variances on its diagonal")
-        try:
-            np.linalg.cholesky(cov_log)
-        except np.linalg.LinAlgError:
-            fitted.fail("covariance_log", "must be positive definite (the inverse of an observed information)")
-        log_likelihood = fitted.number("log_likelihood")
-        n_obs = fitted.number("n_obs", low=0, low_open=True)
-        n_unique = fitted.number("n_unique", integer=True, low=1)
-        opt = fitted.child("optimizer")
-        success = opt.raw("success")
-        if not isinstance(success, bool):
-            opt.fail("success", f"must be true or false, got {success!r}")
-        optimizer = {
-            "message": opt.string("message"),
-            "success": success,
-            "iterations": opt.number("iterations", integer=True, low=0),
-            "function_calls": opt.number("function_calls", integer=True, low=0),
-            "gradient": opt.array("gradient", shape=(len(names),)).tolist(),
-        }
+        theta = read_params(fitted, names)
+        cov_log, log_likelihood, n_obs, n_unique, optimizer = read_fit_record(fitted, len(names))
         self.params_ = pd.Series(theta, index=names, name="estimate", dtype=float)
         self.log_likelihood_ = float(log_likelihood)
         self.n_obs_ = int(n_obs) if float(n_obs).is_integer() else float(n_obs)
         self.n_unique_ = n_unique
         self.optimizer_result_ = optimizer
         self._set_covariance(cov_log)
+
+
+def read_params(fitted: FieldReader, names: list[str]) -> np.ndarray:
+    """The saved ``params`` of a model file: every name, in order, each a number > 0."""
+    params = fitted.child("params")
+    if params.keys() != names:
+        fitted.fail("params", f"must hold the parameters {names} in that order, got {params.keys()}")
+    return np.array([params.number(p, low=0, low_open=True) for p in names], dtype=float)
+
+
+def read_fit_record(fitted: FieldReader, k: int):
+    """What every saved fit records besides its estimates, validated field by field.
+
+    Returns the ``k x k`` covariance of the log-scale estimates (positive definite), the
+    log-likelihood, ``n_obs``, ``n_unique`` and the optimizer's record.
+    """
+    cov = fitted.covariance("covariance_log", k)
+    if np.any(np.diag(cov) <= 0):
+        fitted.fail("covariance_log", "must have positive variances on its diagonal")
+    try:
+        np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError:
+        fitted.fail("covariance_log", "must be positive definite (the inverse of an observed information)")
+    log_likelihood = fitted.number("log_likelihood")
+    n_obs = fitted.number("n_obs", low=0, low_open=True)
+    n_unique = fitted.number("n_unique", integer=True, low=1)
+    opt = fitted.child("optimizer")
+    success = opt.raw("success")
+    if not isinstance(success, bool):
+        opt.fail("success", f"must be true or false, got {success!r}")
+    optimizer = {
+        "message": opt.string("message"),
+        "success": success,
+        "iterations": opt.number("iterations", integer=True, low=0),
+        "function_calls": opt.number("function_calls", integer=True, low=0),
+        "gradient": opt.array("gradient", shape=(k,)).tolist(),
+    }
+    return cov, log_likelihood, n_obs, n_unique, optimizer
 
 
 class _PredictionData:
