@@ -361,6 +361,32 @@ def _scan_duckdb(
     return rows_sql, period, *bounds, n_after, total
 
 
+def _read_duckdb(transactions, duckdb_config, customer_id_col, datetime_col, monetary_value_col, grain,
+                 datetime_format, end, after_end, check_ends=None):
+    """Open the log in DuckDB, scan it by the input rules and apply the end-of-observation rule.
+
+    Returns the relation, the SQL of its validated rows, the observation end (the last purchase
+    period when ``end`` is None) and the first purchase period. ``check_ends(end)`` runs before
+    the end rule (the calibration/holdout split checks its two dates there)."""
+    con = _duckdb_connect(duckdb_config)
+    rel = _duckdb_input(transactions, con, customer_id_col, datetime_col, monetary_value_col, datetime_format)
+    rows_sql, period, lo, hi, n_after, total = _scan_duckdb(
+        rel, customer_id_col, datetime_col, monetary_value_col, grain, datetime_format, end
+    )
+    _empty_check(0 if lo is None else 1)
+    end = hi if end is None else end
+    if check_ends is not None:
+        check_ends(end)
+    _check_end(
+        lo, n_after, end, after_end,
+        lambda: rel.query(
+            "src", f"SELECT * FROM src WHERE {period} > {_time_literal(end, grain)} LIMIT {N_SHOWN}"
+        ).df(),
+        datetime_col, total,
+    )
+    return rel, rows_sql, end, lo
+
+
 def _summary_duckdb(
     rel, rows_sql: str, end: pd.Timestamp, unit: pd.Timedelta, grain: str, include_first: bool, monetary: bool,
     log_interpurchase: bool = False, *, path=None, customer_id_col: str = "id",
@@ -532,20 +558,8 @@ def rfm_summary(
         out.index.name = customer_id_col
         return out
 
-    con = _duckdb_connect(duckdb_config)
-    rel = _duckdb_input(transactions, con, customer_id_col, datetime_col, monetary_value_col, datetime_format)
-    rows_sql, period, lo, hi, n_after, total = _scan_duckdb(
-        rel, customer_id_col, datetime_col, monetary_value_col, grain, datetime_format, end
-    )
-    _empty_check(0 if lo is None else 1)
-    end = hi if end is None else end
-    _check_end(
-        lo, n_after, end, after_end,
-        lambda: rel.query(
-            "src", f"SELECT * FROM src WHERE {period} > {_time_literal(end, grain)} LIMIT {N_SHOWN}"
-        ).df(),
-        datetime_col, total,
-    )
+    rel, rows_sql, end, _ = _read_duckdb(transactions, duckdb_config, customer_id_col, datetime_col,
+                                         monetary_value_col, grain, datetime_format, end, after_end)
     out = _summary_duckdb(
         rel, rows_sql, end, unit, grain, include_first_transaction, monetary, include_log_interpurchase
     )
@@ -617,20 +631,8 @@ def write_rfm_summary(
     )
     if _engine_for(transactions, "duckdb") != "duckdb":  # pragma: no cover - _engine_for raises first
         raise TypeError("write_rfm_summary reads DataFrames, files and DuckDB relations")
-    con = _duckdb_connect(duckdb_config)
-    rel = _duckdb_input(transactions, con, customer_id_col, datetime_col, monetary_value_col, datetime_format)
-    rows_sql, period, lo, hi, n_after, total = _scan_duckdb(
-        rel, customer_id_col, datetime_col, monetary_value_col, grain, datetime_format, end
-    )
-    _empty_check(0 if lo is None else 1)
-    end = hi if end is None else end
-    _check_end(
-        lo, n_after, end, after_end,
-        lambda: rel.query(
-            "src", f"SELECT * FROM src WHERE {period} > {_time_literal(end, grain)} LIMIT {N_SHOWN}"
-        ).df(),
-        datetime_col, total,
-    )
+    rel, rows_sql, end, _ = _read_duckdb(transactions, duckdb_config, customer_id_col, datetime_col,
+                                         monetary_value_col, grain, datetime_format, end, after_end)
     with atomic_path(path) as tmp:
         _summary_duckdb(rel, rows_sql, end, unit, grain, include_first_transaction, monetary_value_col is not None,
                         path=tmp, customer_id_col=customer_id_col)
@@ -831,21 +833,9 @@ def _split_duckdb(transactions, customer_id_col, datetime_col, monetary_value_co
     """:func:`calibration_holdout_split` inside DuckDB: the log is read once to validate it and once
     to aggregate it, never materialised in pandas."""
     monetary = monetary_value_col is not None
-    con = _duckdb_connect(duckdb_config)
-    rel = _duckdb_input(transactions, con, customer_id_col, datetime_col, monetary_value_col, datetime_format)
-    rows_sql, period, lo, hi, n_after, total = _scan_duckdb(
-        rel, customer_id_col, datetime_col, monetary_value_col, grain, datetime_format, obs_end
-    )
-    _empty_check(0 if lo is None else 1)
-    obs_end = hi if obs_end is None else obs_end
-    _check_split_ends(cal_end, obs_end)
-    _check_end(
-        lo, n_after, obs_end, after_end,
-        lambda: rel.query(
-            "src", f"SELECT * FROM src WHERE {period} > {_time_literal(obs_end, grain)} LIMIT {N_SHOWN}"
-        ).df(),
-        datetime_col, total,
-    )
+    rel, rows_sql, obs_end, lo = _read_duckdb(
+        transactions, duckdb_config, customer_id_col, datetime_col, monetary_value_col, grain, datetime_format,
+        obs_end, after_end, check_ends=lambda end: _check_split_ends(cal_end, end))
     _check_calibration_end(cal_end, lo)
     cal_lit, obs_lit = _time_literal(cal_end, grain), _time_literal(obs_end, grain)
     part, per_unit = ("day", unit / pd.Timedelta(days=1)) if grain in ("D", "W") else ("second", unit.total_seconds())
