@@ -175,7 +175,7 @@ def company():
 
 
 def test_accuracy_on_the_simulated_company(company):
-    """The default world (6,069 records of 3,000 people): what notebook 01 reports."""
+    """The default world (6,071 records of 3,000 people): what notebook 01 reports."""
     records, truth, result = company
     scores = evaluate(result, truth)["value"]
     assert scores["pairwise_f1"] >= 0.981 and scores["bcubed_f1"] >= 0.991
